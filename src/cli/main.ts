@@ -1,0 +1,281 @@
+/**
+ * The zkinfer CLI: parse, call the library, print. Human output and progress go to stderr,
+ * `--json` puts one machine-readable document on stdout.
+ *
+ * Exit codes: 0 success · 1 receipt invalid (verify) · 2 bad usage or bad input (model, input, artifacts) ·
+ * 3 internal error (a bug: please report it).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { compileModel } from '../compile.js';
+import type { CompiledInfo } from '../compile.js';
+import { setupKeys, readCompiled, readSetup } from '../setup.js';
+import { proveInference } from '../prove/prove.js';
+import { verifyReceipt } from '../verify/verify.js';
+import type { VerifyResult } from '../verify/verify.js';
+import { exportVerifier } from '../chain/verifier.js';
+import { artifactPaths, readJson } from '../artifacts/layout.js';
+import { sha256 } from '../artifacts/hash.js';
+import type { Receipt } from '../receipt.js';
+import { ZkinferError, InputError, ReceiptFormatError } from '../errors.js';
+
+export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
+
+let json = false;
+const t0 = performance.now();
+const log = (msg: string): void => {
+  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
+};
+const say = (msg: string): void => {
+  if (!json) process.stderr.write(`${msg}\n`);
+};
+const emit = (doc: unknown): void => {
+  if (json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+};
+
+async function terminateCurve(): Promise<void> {
+  const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
+  await g.curve_bn128?.terminate();
+}
+
+function parseRange(s: string): [number, number] {
+  const m = s.split(',').map(Number);
+  if (m.length !== 2 || !m.every(Number.isFinite) || m[0]! > m[1]!) throw new InputError(`--input-range '${s}': expected LO,HI with LO <= HI, e.g. -1,1`);
+  return [m[0]!, m[1]!];
+}
+
+function parseIntOpt(name: string, min: number, max: number) {
+  return (s: string): number => {
+    const v = Number(s);
+    if (!Number.isInteger(v) || v < min || v > max) throw new InputError(`${name} '${s}': expected an integer from ${min} to ${max}`);
+    return v;
+  };
+}
+
+const defaultDir = (model: string): string => {
+  const stem = path.basename(model).replace(/\.[^.]+$/, '');
+  let h = 'missing';
+  try {
+    h = sha256(readFileSync(model)).slice(0, 10);
+  } catch {
+    /* compile reports the unreadable file */
+  }
+  return path.join('.zkinfer', `${stem}-${h}`);
+};
+
+function printCompiled(info: CompiledInfo, dir: string, cached: boolean): void {
+  say(`model       ${info.model.file} (${info.model.name}), sha256 ${info.model.fileSha256.slice(0, 16)}…`);
+  say(`ops         ${Object.entries(info.ops).map(([k, v]) => `${k}×${v}`).join(', ')}`);
+  say(`inputs      ${info.inputs.map((i) => `${i.name} [${i.shape}] scale 2^${i.scale}, range [${i.min}, ${i.max}] (${i.rangeSource})`).join('; ')}`);
+  say(`constraints ${info.constraints.total} (${info.constraints.nonLinear} non-linear, ${info.constraints.linear} linear); ptau power needed: ${info.ptauPower}`);
+  say(`            ${info.steps.inputRangeChecks} input range checks, ${info.steps.relus} rescale+ReLU, ${info.steps.rescales} rescales, ${info.steps.products} products`);
+  if (info.fidelity) {
+    for (const o of info.fidelity.outputs) say(`fidelity    ${o.name}: max |quantized − float| ${o.maxAbsError.toExponential(2)}, mean ${o.meanAbsError.toExponential(2)}, argmax agreement ${(o.argmaxAgreement * 100).toFixed(0)}% over ${info.fidelity.samples} samples`);
+  }
+  say(`artifacts   ${dir}${cached ? ' (cached)' : ''}`);
+}
+
+function printOutputs(r: Receipt): void {
+  for (const o of r.outputs) {
+    const vals = o.data.map((v) => Number(v.toFixed(4)));
+    say(`output      ${o.name} [${o.shape}] = [${vals.join(', ')}]`);
+    if (o.data.length > 1) {
+      let best = 0;
+      o.data.forEach((v, i) => v > o.data[best]! && (best = i));
+      say(`            argmax ${best}`);
+    }
+  }
+}
+
+function printVerify(v: VerifyResult): void {
+  for (const c of v.checks) say(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(15)} ${c.detail}`);
+  if (v.devSetup) say('  warning: dev setup (insecure, single-party): fine for testing, not for trust');
+  say(v.ok ? 'verified' : `NOT VERIFIED: ${v.failed!.name}: ${v.failed!.detail}`);
+}
+
+function loadReceipt(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ReceiptFormatError(`${file}: cannot read receipt (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ReceiptFormatError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function writeReceipt(file: string, r: Receipt, force: boolean): void {
+  if (existsSync(file) && !force) throw new InputError(`${file} already exists`, { hint: 'pass --force to overwrite it, or choose another path with -o' });
+  writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+}
+
+const trustedFrom = (dir: string) => {
+  const compiled = readCompiled(dir);
+  const setup = readSetup(dir, compiled);
+  return { compiled, setup, vk: readJson<Record<string, unknown>>(artifactPaths(dir).vkey, 'verification key') };
+};
+
+const compileOptions = (c: Command): Command =>
+  c
+    .option('--calibration <path>', 'sample input file, or a directory of them (.json / input_*.pb): sets the input range and reports the quantization error')
+    .option('--scale <bits>', 'fixed-point scale of activations in bits (real = int / 2^bits)', parseIntOpt('--scale', 0, 40), 12)
+    .option('--param-bits <bits>', 'precision of constant weights in bits (per-tensor power-of-two scale)', parseIntOpt('--param-bits', 2, 40), 12)
+    .option('--input-range <lo,hi>', 'declared range of every input value (overrides calibration and model metadata)', parseRange)
+    .addOption(new Option('--input-visibility <v>', 'whether the input is a public signal of the proof').choices(['public', 'private']).default('public'));
+
+interface CompileOpts { calibration?: string; scale: number; paramBits: number; inputRange?: [number, number]; inputVisibility: 'public' | 'private' }
+const compileParams = (model: string, outDir: string, o: CompileOpts) => ({
+  modelPath: model, outDir, calibration: o.calibration, scale: o.scale, paramBits: o.paramBits, inputRange: o.inputRange, inputVisibility: o.inputVisibility, onProgress: log,
+});
+
+export function buildCli(): Command {
+  const program = new Command('zkinfer')
+    .description('Prove machine-learning inference in zero knowledge: ONNX model → fixed-point circom circuit → Groth16 proof → receipt anyone can verify.')
+    .option('--json', 'print one JSON document on stdout (progress stays on stderr)')
+    .hook('preAction', (cmd) => {
+      json = Boolean(cmd.opts().json);
+    })
+    .addHelpText('after', `
+Typical use:
+  zkinfer run models/mnist-mlp/model.onnx --input models/mnist-mlp/input.json -o receipt.json
+  zkinfer verify receipt.json
+
+Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error.`)
+    .showSuggestionAfterError()
+    .exitOverride();
+
+  compileOptions(
+    program
+      .command('compile')
+      .description('import and quantize a model, generate circom, compile it to R1CS + witness generator')
+      .argument('<model>', 'ONNX model file')
+      .option('-o, --out <dir>', 'artifact directory (default .zkinfer/<model>-<hash>)'),
+  ).action(async (model: string, o: CompileOpts & { out?: string }) => {
+    const dir = o.out ?? defaultDir(model);
+    const r = await compileModel(compileParams(model, dir, o));
+    printCompiled(r.info, dir, r.cached);
+    emit({ dir, cached: r.cached, ...r.info });
+  });
+
+  program
+    .command('setup')
+    .description('create Groth16 proving and verification keys for a compiled circuit')
+    .argument('<dir>', 'artifact directory from compile')
+    .option('--ptau <file>', 'prepared powers-of-tau file from a public ceremony (without it: a local, INSECURE dev setup, cached by power)')
+    .action(async (dir: string, o: { ptau?: string }) => {
+      const r = await setupKeys({ dir, ptauPath: o.ptau, onProgress: log });
+      say(`keys        ${artifactPaths(dir).zkey}, vk hash ${r.info.vkHash.slice(0, 16)}…${r.cached ? ' (cached)' : ''}`);
+      say(`setup       ${r.info.dev ? 'DEV (insecure, for testing)' : `ptau ${r.info.ptau.source}`}, power ${r.info.ptau.power}, ${r.info.seconds.toFixed(1)} s`);
+      emit({ dir, cached: r.cached, ...r.info });
+    });
+
+  program
+    .command('prove')
+    .description('prove one inference and write a receipt')
+    .argument('<dir>', 'artifact directory (after compile and setup)')
+    .requiredOption('--input <file>', 'input: JSON {"input": [[...]]} / {"input_data": [[...]]}, or an ONNX TensorProto .pb')
+    .option('-o, --out <file>', 'receipt file', 'receipt.json')
+    .option('--force', 'overwrite an existing receipt file')
+    .action(async (dir: string, o: { input: string; out: string; force?: boolean }) => {
+      const r = await proveInference({ dir, inputPath: o.input, onProgress: log });
+      writeReceipt(o.out, r.receipt, Boolean(o.force));
+      printOutputs(r.receipt);
+      say(`receipt     ${o.out} (witness ${r.seconds.witness.toFixed(2)} s, prove ${r.seconds.prove.toFixed(2)} s)`);
+      emit({ receipt: o.out, outputs: r.receipt.outputs, seconds: r.seconds });
+    });
+
+  program
+    .command('verify')
+    .description('verify a receipt: proof, public signals, decoded values, key hash (exit 0 valid, 1 invalid)')
+    .argument('<receipt>', 'receipt JSON file')
+    .option('--dir <dir>', "check against these artifacts (their verification key and model hashes) instead of the receipt's embedded key")
+    .action(async (file: string, o: { dir?: string }) => {
+      const receipt = loadReceipt(file);
+      const v = await verifyReceipt({ receipt, trusted: o.dir ? trustedFrom(o.dir) : undefined });
+      printVerify(v);
+      emit({ verified: v.ok, failed: v.failed?.name, reason: v.failed?.detail, checks: v.checks, devSetup: v.devSetup, vkSource: v.vkSource });
+      process.exitCode = v.ok ? EXIT.ok : EXIT.invalid;
+    });
+
+  program
+    .command('export-verifier')
+    .description('write the Solidity Groth16 verifier contract for a circuit')
+    .argument('<dir>', 'artifact directory (after setup)')
+    .option('-o, --out <file>', 'output file (default DIR/Verifier.sol)')
+    .action(async (dir: string, o: { out?: string }) => {
+      const out = o.out ?? artifactPaths(dir).verifier;
+      const r = await exportVerifier({ dir, outPath: out });
+      say(`verifier    ${out} (${r.bytes} bytes, ${r.nPublic} public signals)`);
+      emit({ verifier: out, ...r });
+    });
+
+  compileOptions(
+    program
+      .command('run')
+      .description('compile, setup, prove and verify in one go, reusing cached artifacts')
+      .argument('<model>', 'ONNX model file')
+      .requiredOption('--input <file>', 'input file (as for prove)')
+      .option('--dir <dir>', 'artifact directory (default .zkinfer/<model>-<hash>)')
+      .option('--ptau <file>', 'prepared powers-of-tau file (default: dev setup)')
+      .option('-o, --out <file>', 'receipt file', 'receipt.json')
+      .option('--force', 'overwrite an existing receipt file'),
+  ).action(async (model: string, o: CompileOpts & { input: string; dir?: string; ptau?: string; out: string; force?: boolean }) => {
+    const dir = o.dir ?? defaultDir(model);
+    if (existsSync(o.out) && !o.force) throw new InputError(`${o.out} already exists`, { hint: 'pass --force to overwrite it, or choose another path with -o' });
+    const seconds: Record<string, number> = {};
+    let t = performance.now();
+    const lap = (k: string) => {
+      const n = performance.now();
+      seconds[k] = Number(((n - t) / 1000).toFixed(3));
+      t = n;
+    };
+    const c = await compileModel(compileParams(model, dir, o));
+    lap('compile');
+    printCompiled(c.info, dir, c.cached);
+    const s = await setupKeys({ dir, ptauPath: o.ptau, onProgress: log });
+    lap('setup');
+    const p = await proveInference({ dir, inputPath: o.input, onProgress: log });
+    seconds.witness = p.seconds.witness;
+    seconds.prove = p.seconds.prove;
+    t = performance.now();
+    writeReceipt(o.out, p.receipt, Boolean(o.force));
+    const v = await verifyReceipt({ receipt: p.receipt, trusted: trustedFrom(dir) });
+    lap('verify');
+    printOutputs(p.receipt);
+    say(`timings     ${Object.entries(seconds).map(([k, x]) => `${k} ${x.toFixed(2)} s`).join(', ')}`);
+    say(`receipt     ${o.out}${s.info.dev ? ' (dev setup: insecure, for testing)' : ''}`);
+    say(v.ok ? 'verified' : `NOT VERIFIED: ${v.failed!.name}: ${v.failed!.detail}`);
+    emit({ dir, receipt: o.out, model: c.info.model, constraints: c.info.constraints.total, outputs: p.receipt.outputs, verified: v.ok, devSetup: s.info.dev, cached: { compile: c.cached, setup: s.cached }, seconds });
+    process.exitCode = v.ok ? EXIT.ok : EXIT.invalid;
+  });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildCli();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof ZkinferError) {
+      process.stderr.write(`error[${e.code}]: ${e.message}\n`);
+      if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`);
+      if (json) process.stdout.write(`${JSON.stringify({ error: { code: e.code, name: e.name, message: e.message, hint: e.hint } }, null, 2)}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`internal error: ${(e as Error)?.stack ?? String(e)}\nThis is a bug in zkinfer; please report it with the command you ran.\n`);
+    return EXIT.internal;
+  } finally {
+    await terminateCurve();
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

@@ -1,0 +1,258 @@
+/**
+ * compile: model file → quantized program → circom source → r1cs + witness wasm (+ fidelity report).
+ * Reruns only when the hash of its inputs (model bytes, settings, calibration data, tool versions) changes.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseOnnx } from './import/onnx.js';
+import type { Graph, Tensor } from './ir/graph.js';
+import { sizeOf } from './ir/graph.js';
+import { checkSupported, quantizeGraph, runFloat } from './quantize/quantize.js';
+import type { InputDecl } from './quantize/quantize.js';
+import { evaluate } from './quantize/program.js';
+import type { Program } from './quantize/program.js';
+import { generateCircom } from './codegen/circom.js';
+import type { InputVisibility } from './codegen/circom.js';
+import { compileCircuit, circomVersion } from './toolchain/circom.js';
+import { artifactPaths, readJson, writeFileAtomic, writeJson } from './artifacts/layout.js';
+import { canonicalJson, sha256 } from './artifacts/hash.js';
+import { readInputFile, quantizeInput } from './prove/input.js';
+import type { InputTensorSpec } from './prove/input.js';
+import { InputError, ModelParseError } from './errors.js';
+
+export const ZKINFER_VERSION = '0.1.0';
+export const COMPILED_FORMAT = 'zkinfer.compiled/1';
+/** Root of the zkinfer package: circom runs here so that `circuits/` is below its working directory. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const CIRCUITS_DIR = path.join(PACKAGE_ROOT, 'circuits');
+const OPTIMIZE = 'O1' as const;
+
+export interface CompileParams {
+  modelPath: string;
+  outDir: string;
+  /** Activation scale in bits (default 12). */
+  scale?: number;
+  /** Precision of constant parameters in bits (default 12). */
+  paramBits?: number;
+  /** A sample input file, or a directory of them (.json / .pb, searched recursively). */
+  calibration?: string;
+  /** Declared float range of every input, overriding calibration and model metadata. */
+  inputRange?: [number, number];
+  inputVisibility?: InputVisibility;
+  onProgress?: (message: string) => void;
+}
+
+export interface TensorInfo {
+  name: string;
+  shape: number[];
+  scale: number;
+}
+
+export interface CompiledInfo {
+  format: typeof COMPILED_FORMAT;
+  zkinferVersion: string;
+  /** Hash of everything compile depends on: reruns when it changes. */
+  key: string;
+  model: { file: string; name: string; fileSha256: string; quantizedSha256: string };
+  circuitHash: string;
+  settings: { scale: number; paramBits: number; inputVisibility: InputVisibility; paramVisibility: 'fixed'; outputVisibility: 'public'; optimize: string };
+  inputs: (TensorInfo & { lo: string; hi: string; min: number; max: number; rangeSource: string })[];
+  outputs: TensorInfo[];
+  constraints: { total: number; nonLinear: number; linear: number; wires: number };
+  /** Public signals: outputs (flat, in order), then inputs when public. */
+  nPublic: number;
+  ptauPower: number;
+  compiler: { circom: string; optimize: string; seconds: number };
+  ops: Record<string, number>;
+  steps: { inputRangeChecks: number; rescales: number; relus: number; products: number };
+  fidelity?: Fidelity;
+}
+
+export interface Fidelity {
+  samples: number;
+  outputs: { name: string; maxAbsError: number; meanAbsError: number; argmaxAgreement: number }[];
+}
+
+export interface CompileResult {
+  dir: string;
+  info: CompiledInfo;
+  cached: boolean;
+  /** Present when compiled in this call (not from cache). */
+  program?: Program;
+  graph?: Graph;
+}
+
+function listSampleFiles(p: string): string[] {
+  if (!existsSync(p)) throw new InputError(`${p}: calibration path not found`);
+  if (statSync(p).isFile()) return [p];
+  const out: string[] = [];
+  for (const e of readdirSync(p, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const f = path.join(p, e.name);
+    if (e.isDirectory()) out.push(...listSampleFiles(f));
+    else if (/^input.*\.pb$/.test(e.name) || e.name.endsWith('.json')) out.push(f);
+  }
+  return out;
+}
+
+/** Read calibration samples: one flat float array per graph input, per sample. */
+export function readSamples(p: string, graph: Graph): number[][][] {
+  const specs: InputTensorSpec[] = graph.inputs.map((vi) => ({ name: vi.name, shape: vi.shape, scale: 0, lo: 0n, hi: 0n }));
+  const files = listSampleFiles(p);
+  if (files.length === 0) throw new InputError(`${p}: no sample inputs (.json or input_*.pb) found`);
+  if (graph.inputs.length > 1 && files.every((f) => f.endsWith('.pb'))) {
+    // backend-test layout: input_0.pb, input_1.pb, … per test_data_set directory
+    const byDir = new Map<string, string[]>();
+    for (const f of files) byDir.set(path.dirname(f), [...(byDir.get(path.dirname(f)) ?? []), f]);
+    return [...byDir.values()].map((fs) => fs.sort().map((f, i) => readInputFile(f, [specs[i]!])[0]!));
+  }
+  return files.map((f) => readInputFile(f, specs));
+}
+
+function declareInputs(graph: Graph, params: CompileParams, samples: number[][][] | undefined, scale: number): InputDecl[] & { source: string }[] {
+  return graph.inputs.map((vi, i) => {
+    const metaScale = graph.metadata['zkinfer.input_scale'];
+    const s = metaScale !== undefined ? Number(metaScale) : scale;
+    if (params.inputRange) return { name: vi.name, scale: s, min: params.inputRange[0], max: params.inputRange[1], source: '--input-range' };
+    if (samples) {
+      let min = Infinity;
+      let max = -Infinity;
+      for (const smp of samples) for (const v of smp[i]!) (min = Math.min(min, v)), (max = Math.max(max, v));
+      return { name: vi.name, scale: s, min, max, source: 'calibration' };
+    }
+    const meta = graph.metadata['zkinfer.input_range'];
+    if (meta) {
+      const [lo, hi] = meta.split(',').map(Number) as [number, number];
+      if (Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi) return { name: vi.name, scale: s, min: lo, max: hi, source: 'model metadata' };
+    }
+    return { name: vi.name, scale: s, min: -8, max: 8, source: 'default [-8, 8]' };
+  });
+}
+
+const argmax = (xs: ArrayLike<number>): number => {
+  let b = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i]! > xs[b]!) b = i;
+  return b;
+};
+
+/** Quantized vs float outputs on samples: the fidelity report. */
+export function measureFidelity(graph: Graph, program: Program, samples: number[][][]): Fidelity {
+  const outs = program.outputs.map((o) => ({ name: o.name, maxAbsError: 0, sum: 0, n: 0, agree: 0 }));
+  const used = samples.slice(0, 32);
+  for (const smp of used) {
+    const floatOut = runFloat(graph, smp.map((x, i): Tensor => ({ shape: graph.inputs[i]!.shape, data: Float64Array.from(x) })));
+    const ints = smp.map((x, i) => quantizeInput(x, { name: program.inputs[i]!.name, shape: program.inputs[i]!.shape, scale: program.inputs[i]!.scale, lo: program.inputs[i]!.lo, hi: program.inputs[i]!.hi }, 'calibration'));
+    const r = evaluate(program, ints);
+    program.outputs.forEach((o, k) => {
+      const q = r.outputs[k]!.map((v) => Number(v) / 2 ** o.scale);
+      const f = floatOut[k]!.data;
+      q.forEach((v, j) => {
+        const e = Math.abs(v - f[j]!);
+        outs[k]!.maxAbsError = Math.max(outs[k]!.maxAbsError, e);
+        outs[k]!.sum += e;
+        outs[k]!.n++;
+      });
+      if (argmax(q) === argmax(f)) outs[k]!.agree++;
+    });
+  }
+  return {
+    samples: used.length,
+    outputs: outs.map((o) => ({ name: o.name, maxAbsError: o.maxAbsError, meanAbsError: o.n ? o.sum / o.n : 0, argmaxAgreement: used.length ? o.agree / used.length : 1 })),
+  };
+}
+
+function opCounts(graph: Graph): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (const n of graph.nodes) c[n.op] = (c[n.op] ?? 0) + 1;
+  return c;
+}
+
+async function gadgetSources(): Promise<string> {
+  return readdirSync(CIRCUITS_DIR)
+    .filter((f) => f.endsWith('.circom'))
+    .sort()
+    .map((f) => `${f}\n${readFileSync(path.join(CIRCUITS_DIR, f), 'utf8')}`)
+    .join('\n');
+}
+
+/**
+ * Compile a model into an artifact directory.
+ * @example const { info } = await compileModel({ modelPath: 'model.onnx', outDir: 'build/model' });
+ */
+export async function compileModel(params: CompileParams): Promise<CompileResult> {
+  const progress = params.onProgress ?? (() => {});
+  const scale = params.scale ?? 12;
+  const paramBits = params.paramBits ?? 12;
+  const inputVisibility = params.inputVisibility ?? 'public';
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(params.modelPath);
+  } catch (e) {
+    throw new ModelParseError(`${params.modelPath}: cannot read model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const calFiles = params.calibration ? listSampleFiles(params.calibration) : [];
+  const compiler = await circomVersion();
+  const gadgets = await gadgetSources();
+  const settings = { scale, paramBits, inputVisibility, paramVisibility: 'fixed' as const, outputVisibility: 'public' as const, optimize: OPTIMIZE };
+  const key = sha256(
+    bytes,
+    canonicalJson({ settings, inputRange: params.inputRange ?? null, zkinfer: ZKINFER_VERSION, compiler }),
+    gadgets,
+    ...calFiles.flatMap((f) => [f, readFileSync(f)]),
+  );
+  const paths = artifactPaths(params.outDir);
+  if (existsSync(paths.compiled) && existsSync(paths.r1cs) && existsSync(paths.wasm)) {
+    const prev = readJson<CompiledInfo>(paths.compiled, 'compiled.json');
+    if (prev.key === key) {
+      progress('compile: artifacts up to date (same model, settings and tool versions)');
+      return { dir: params.outDir, info: prev, cached: true };
+    }
+  }
+
+  const graph = parseOnnx(bytes, params.modelPath);
+  checkSupported(graph, params.modelPath);
+  const samples = params.calibration ? readSamples(params.calibration, graph) : undefined;
+  const decls = declareInputs(graph, params, samples, scale);
+  progress(`compile: quantizing ${graph.nodes.length} nodes (scale 2^${scale}, params ${paramBits} bits)`);
+  const program = quantizeGraph(graph, { scale, paramBits, inputs: decls });
+  const source = generateCircom(program, { inputVisibility, title: `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` });
+  mkdirSync(params.outDir, { recursive: true });
+  writeFileAtomic(paths.source, source);
+  progress(`compile: running circom ${compiler} (--${OPTIMIZE}) on ${(source.length / 1024).toFixed(0)} KiB of generated source`);
+  const c = await compileCircuit({ sourcePath: paths.source, outDir: params.outDir, includeDirs: [CIRCUITS_DIR], optimize: OPTIMIZE, projectRoot: PACKAGE_ROOT });
+  const total = c.nonLinearConstraints + c.linearConstraints;
+  const nOut = program.outputs.reduce((a, o) => a + o.exprs.length, 0);
+  const nIn = program.inputs.reduce((a, o) => a + o.signals.length, 0);
+  const nPublic = nOut + (inputVisibility === 'public' ? nIn : 0);
+  const fidelity = samples ? measureFidelity(graph, program, samples) : undefined;
+  const steps = { inputRangeChecks: nIn, rescales: 0, relus: 0, products: 0 };
+  for (const s of program.steps) {
+    if (s.kind === 'mul') steps.products++;
+    else if (s.kind === 'rescale') s.relu ? steps.relus++ : steps.rescales++;
+  }
+  const info: CompiledInfo = {
+    format: COMPILED_FORMAT,
+    zkinferVersion: ZKINFER_VERSION,
+    key,
+    model: { file: path.basename(params.modelPath), name: graph.name, fileSha256: sha256(bytes), quantizedSha256: sha256(source) },
+    circuitHash: sha256(source, gadgets, compiler, OPTIMIZE),
+    settings,
+    inputs: program.inputs.map((inp, i) => ({ name: inp.name, shape: inp.shape, scale: inp.scale, lo: inp.lo.toString(), hi: inp.hi.toString(), min: decls[i]!.min, max: decls[i]!.max, rangeSource: decls[i]!.source })),
+    outputs: program.outputs.map((o) => ({ name: o.name, shape: o.shape, scale: o.scale })),
+    constraints: { total, nonLinear: c.nonLinearConstraints, linear: c.linearConstraints, wires: c.wires },
+    nPublic,
+    ptauPower: Math.max(1, Math.ceil(Math.log2(total + nPublic + 1))),
+    compiler: { circom: compiler, optimize: OPTIMIZE, seconds: c.seconds },
+    ops: opCounts(graph),
+    steps,
+    fidelity,
+  };
+  if (fidelity) writeJson(paths.fidelity, fidelity);
+  writeJson(paths.compiled, info);
+  return { dir: params.outDir, info, cached: false, program, graph };
+}
+
+export const inputSpecs = (info: CompiledInfo): InputTensorSpec[] =>
+  info.inputs.map((i) => ({ name: i.name, shape: i.shape, scale: i.scale, lo: BigInt(i.lo), hi: BigInt(i.hi) }));
+
+export const outputSize = (info: CompiledInfo): number => info.outputs.reduce((a, o) => a + sizeOf(o.shape), 0);

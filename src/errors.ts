@@ -1,0 +1,96 @@
+/**
+ * Typed errors. Every failure a user can cause has its own class with a fixed `name` and `code`,
+ * a one-line message naming the file / node / field, and a `hint` saying how to fix it.
+ * The CLI prints `error[code]: message` (+ hint) and exits non-zero; it never prints a stack trace
+ * for a ZkinferError.
+ */
+export class ZkinferError extends Error {
+  override name = 'ZkinferError';
+  readonly code: string;
+  readonly hint?: string;
+  constructor(code: string, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.code = code;
+    this.hint = opts.hint;
+  }
+}
+
+/** The model file cannot be read or parsed (truncated, not ONNX, bad tensor payload). */
+export class ModelParseError extends ZkinferError {
+  override name = 'ModelParseError';
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('model-parse', message, opts);
+  }
+}
+
+/** The model uses an op, attribute or shape the compiler does not support. */
+export class UnsupportedOpError extends ZkinferError {
+  override name = 'UnsupportedOpError';
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('unsupported-op', message, opts);
+  }
+}
+
+/** Shapes do not fit (node inputs, user input tensors). */
+export class ShapeError extends ZkinferError {
+  override name = 'ShapeError';
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('shape', message, opts);
+  }
+}
+
+/** A proven bound would approach the field size: the circuit could wrap around. */
+export class OverflowError extends ZkinferError {
+  override name = 'OverflowError';
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('overflow', message, opts);
+  }
+}
+
+/** A user-supplied input value is invalid (NaN, Inf, out of the declared range, bad file). */
+export class InputError extends ZkinferError {
+  override name = 'InputError';
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('input', message, opts);
+  }
+}
+
+/** Artifacts on disk are missing or do not belong together. */
+export class ArtifactError extends ZkinferError {
+  override name = 'ArtifactError';
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('artifact', message, opts);
+  }
+}
+
+/** A receipt is malformed (not a failed verification: that is a result, not an error). */
+export class ReceiptFormatError extends ZkinferError {
+  override name = 'ReceiptFormatError';
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('receipt-format', message, opts);
+  }
+}
+
+/** Trusted setup failed (bad ptau, too small a ptau, key generation error). */
+export class SetupError extends ZkinferError {
+  override name = 'SetupError';
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('setup', message, opts);
+  }
+}
+
+/** The circom compiler rejected generated or gadget source. */
+export class CircomCompileError extends ZkinferError {
+  override name = 'CircomCompileError';
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('circom-compile', message, opts);
+  }
+}
+
+/** Witness generation failed (a constraint or assert failed while computing the witness). */
+export class WitnessError extends ZkinferError {
+  override name = 'WitnessError';
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('witness', message, opts);
+  }
+}

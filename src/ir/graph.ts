@@ -1,0 +1,63 @@
+/**
+ * Float graph IR: what an importer (ONNX, TF.js) produces and every later stage reads.
+ * Shapes are fully resolved (symbolic batch dimensions become 1); constants are float64.
+ */
+
+/** A dense float tensor, row-major. */
+export interface Tensor {
+  shape: number[];
+  data: Float64Array;
+}
+
+export type AttrValue = number | string | number[] | string[] | Tensor;
+
+export interface GraphNode {
+  /** Unique name (the ONNX node name, or `<op>_<index>` when the file has none). */
+  name: string;
+  /** The ONNX op type, e.g. `Gemm`. */
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, AttrValue>;
+}
+
+export interface ValueInfo {
+  name: string;
+  shape: number[];
+}
+
+export interface Graph {
+  name: string;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  /** Initializers and Constant-node values, by tensor name. */
+  constants: Map<string, Tensor>;
+  nodes: GraphNode[];
+  opset: number;
+  metadata: Record<string, string>;
+}
+
+export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+export const tensor = (shape: number[], data?: ArrayLike<number>): Tensor => {
+  const n = sizeOf(shape);
+  const t = { shape: [...shape], data: new Float64Array(n) };
+  if (data) {
+    if (data.length !== n) throw new Error(`tensor: ${data.length} values for shape [${shape}]`);
+    t.data.set(data);
+  }
+  return t;
+};
+
+/** Row-major strides of a shape. */
+export const stridesOf = (shape: readonly number[]): number[] => {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+};
+
+export const fmtShape = (shape: readonly number[]): string => `[${shape.join(',')}]`;

@@ -1,0 +1,115 @@
+/**
+ * Reading user inputs: JSON (`{"input": nested arrays}`, EZKL's `{"input_data": [[...]]}`, or a
+ * name → array object) or a serialized ONNX TensorProto (`.pb`). Every value is checked: finite,
+ * right count, and inside the range the circuit was compiled for.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { InputError } from '../errors.js';
+import { fmtShape, sizeOf } from '../ir/graph.js';
+import { loadTensorProto } from '../import/onnx.js';
+import { ZkinferError } from '../errors.js';
+
+export interface InputTensorSpec {
+  name: string;
+  shape: number[];
+  scale: number;
+  /** Enforced integer range (decimal strings in artifacts). */
+  lo: bigint;
+  hi: bigint;
+}
+
+function flatten(x: unknown, out: number[], where: string): number[] {
+  if (Array.isArray(x)) {
+    for (const v of x) flatten(v, out, where);
+  } else if (typeof x === 'number') {
+    out.push(x);
+  } else if (x === null) {
+    out.push(NaN); // JSON has no NaN; null is how NaN usually arrives
+  } else {
+    throw new InputError(`${where}: expected numbers or nested arrays of numbers, found ${typeof x}`);
+  }
+  return out;
+}
+
+/** Nested-array shape (for the error message when counts differ). */
+function nestedShape(x: unknown): number[] {
+  const s: number[] = [];
+  let cur = x;
+  while (Array.isArray(cur)) {
+    s.push(cur.length);
+    cur = cur[0];
+  }
+  return s;
+}
+
+/**
+ * Parse an input file into one flat float array per graph input (in spec order).
+ * @example const xs = readInputFile('input.json', specs);
+ */
+export function readInputFile(path: string, specs: InputTensorSpec[]): number[][] {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new InputError(`${path}: cannot read input file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const name = basename(path);
+  if (name.endsWith('.pb')) {
+    if (specs.length !== 1) throw new InputError(`${path}: a .pb file holds one tensor, but the model has ${specs.length} inputs`, { hint: 'use a JSON input file with one array per input' });
+    let t;
+    try {
+      t = loadTensorProto(bytes, path);
+    } catch (e) {
+      throw e instanceof ZkinferError ? new InputError(e.message) : e;
+    }
+    return [checkTensor(Array.from(t.data), t.shape, specs[0]!, path)];
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch (e) {
+    throw new InputError(`${path}: not valid JSON (${(e as Error).message})`, { hint: 'expected {"input": [[...]]} or a .pb TensorProto' });
+  }
+  if (typeof doc !== 'object' || doc === null) throw new InputError(`${path}: expected a JSON object such as {"input": [[...]]}`);
+  const obj = doc as Record<string, unknown>;
+  let arrays: unknown[];
+  if ('input' in obj) arrays = specs.length === 1 ? [obj.input] : (obj.input as unknown[]);
+  else if ('input_data' in obj) arrays = obj.input_data as unknown[];
+  else if (specs.every((s) => s.name in obj)) arrays = specs.map((s) => obj[s.name]);
+  else throw new InputError(`${path}: no "input" or "input_data" field, and no field per input (${specs.map((s) => s.name).join(', ')})`, { hint: 'write {"input": [[...]]}' });
+  if (!Array.isArray(arrays) || arrays.length !== specs.length) {
+    throw new InputError(`${path}: expected ${specs.length} input array(s), found ${Array.isArray(arrays) ? arrays.length : typeof arrays}`);
+  }
+  return specs.map((spec, i) => {
+    const where = `${path}: input '${spec.name}'`;
+    return checkTensor(flatten(arrays[i], [], where), nestedShape(arrays[i]), spec, path);
+  });
+}
+
+/** Check count and finiteness of one input tensor. */
+export function checkTensor(values: number[], shape: number[], spec: InputTensorSpec, path: string): number[] {
+  const where = `${path}: input '${spec.name}'`;
+  if (values.length !== sizeOf(spec.shape)) {
+    throw new InputError(`${where} has ${values.length} values (shape ${fmtShape(shape)}), expected ${sizeOf(spec.shape)} (shape ${fmtShape(spec.shape)})`);
+  }
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new InputError(`${where}[${bad}] is ${values[bad]}, expected a finite number`);
+  return values;
+}
+
+/** Quantize to the circuit's integers and check the declared range. */
+export function quantizeInput(values: number[], spec: InputTensorSpec, path: string): bigint[] {
+  const f = 2 ** spec.scale;
+  return values.map((v, i) => {
+    const q = BigInt(Math.round(v * f));
+    if (q < spec.lo || q > spec.hi) {
+      const lo = Number(spec.lo) / f;
+      const hi = Number(spec.hi) / f;
+      throw new InputError(`${path}: input '${spec.name}'[${i}] = ${v} is outside the range [${lo}, ${hi}] the circuit was compiled for`, {
+        hint: 'recompile with --calibration samples (or --input-range) that cover this input',
+      });
+    }
+    return q;
+  });
+}

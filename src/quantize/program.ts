@@ -1,0 +1,166 @@
+/**
+ * The quantized program: the circuit as a list of steps over integer signals, with a proven interval
+ * for every signal. Codegen turns it into circom; `evaluate` is the integer reference whose outputs
+ * equal the witness exactly.
+ */
+import type { Lin } from './lin.js';
+import { linBounds, linEval, linSignal } from './lin.js';
+import { OverflowError } from '../errors.js';
+
+/** Largest |value| any signal or linear combination may reach: far below p ≈ 2^253.6. */
+export const MAX_BITS = 240;
+
+export type Step =
+  /** Graph input element range check: unsigned 0 ≤ x < 2^bits, or signed −2^bits ≤ x < 2^bits. */
+  | { kind: 'input'; input: number; signals: number[]; signed: boolean; bits: number }
+  /** out = a · b (one multiplicative constraint). */
+  | { kind: 'mul'; out: number; a: Lin; b: Lin; node: string }
+  /** out = floor(in / 2^k), optionally max(0, ·); −2^m ≤ in < 2^m is proven by the bounds. */
+  | { kind: 'rescale'; out: number; in: Lin; m: number; k: number; relu: boolean; node: string };
+
+export interface InputSpec {
+  name: string;
+  shape: number[];
+  scale: number;
+  /** Declared integer range (inclusive) the circuit enforces. */
+  lo: bigint;
+  hi: bigint;
+  signals: number[];
+}
+
+export interface OutputSpec {
+  name: string;
+  shape: number[];
+  scale: number;
+  exprs: Lin[];
+}
+
+export interface Program {
+  nSignals: number;
+  lo: bigint[];
+  hi: bigint[];
+  steps: Step[];
+  inputs: InputSpec[];
+  outputs: OutputSpec[];
+}
+
+export const bitLength = (x: bigint): number => (x <= 0n ? 0 : x.toString(2).length);
+
+/** Smallest m ≥ minM with −2^m ≤ lo and hi < 2^m. */
+export function signedWidth(lo: bigint, hi: bigint, minM = 0): number {
+  let m = Math.max(minM, bitLength(-lo - 1n) , bitLength(hi));
+  if (-lo > 1n << BigInt(m)) m++;
+  return m;
+}
+
+export const floorDiv = (a: bigint, b: bigint): bigint => {
+  const q = a / b;
+  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+};
+
+export class ProgramBuilder {
+  readonly lo: bigint[] = [];
+  readonly hi: bigint[] = [];
+  readonly steps: Step[] = [];
+  readonly inputs: InputSpec[] = [];
+  readonly outputs: OutputSpec[] = [];
+
+  private newSignal(lo: bigint, hi: bigint, node: string): number {
+    checkBits(lo, hi, node);
+    this.lo.push(lo);
+    this.hi.push(hi);
+    return this.lo.length - 1;
+  }
+
+  bounds(a: Lin): [bigint, bigint] {
+    return linBounds(a, this.lo, this.hi);
+  }
+
+  /** Declare a graph input with an integer range; returns one signal per element. */
+  addInput(name: string, shape: number[], scale: number, lo: bigint, hi: bigint, size: number): number[] {
+    const signed = lo < 0n;
+    const bits = signed ? signedWidth(lo, hi) : Math.max(1, bitLength(hi));
+    // The circuit enforces the power-of-two range; later bounds use exactly what is enforced.
+    const elo = signed ? -(1n << BigInt(bits)) : 0n;
+    const ehi = (1n << BigInt(bits)) - 1n;
+    const signals = Array.from({ length: size }, () => this.newSignal(elo, ehi, `input '${name}'`));
+    this.inputs.push({ name, shape, scale, lo: elo, hi: ehi, signals });
+    this.steps.push({ kind: 'input', input: this.inputs.length - 1, signals, signed, bits });
+    return signals;
+  }
+
+  mul(a: Lin, b: Lin, node: string): Lin {
+    const [al, ah] = this.bounds(a);
+    const [bl, bh] = this.bounds(b);
+    const c = [al * bl, al * bh, ah * bl, ah * bh];
+    const lo = c.reduce((x, y) => (y < x ? y : x));
+    const hi = c.reduce((x, y) => (y > x ? y : x));
+    const out = this.newSignal(lo, hi, node);
+    this.steps.push({ kind: 'mul', out, a, b, node });
+    return linSignal(out);
+  }
+
+  /** floor(a / 2^k) (then max(0, ·) when relu) through one bit decomposition. */
+  rescale(a: Lin, k: number, relu: boolean, node: string): Lin {
+    const [lo, hi] = this.bounds(a);
+    checkBits(lo, hi, node);
+    const m = signedWidth(lo, hi, relu ? k + 1 : k);
+    const K = 1n << BigInt(k);
+    let olo = floorDiv(lo, K);
+    let ohi = floorDiv(hi, K);
+    if (relu) {
+      olo = olo < 0n ? 0n : olo;
+      ohi = ohi < 0n ? 0n : ohi;
+    }
+    const out = this.newSignal(olo, ohi, node);
+    this.steps.push({ kind: 'rescale', out, in: a, m, k, relu, node });
+    return linSignal(out);
+  }
+
+  addOutput(name: string, shape: number[], scale: number, exprs: Lin[], node: string): void {
+    for (const e of exprs) {
+      const [lo, hi] = this.bounds(e);
+      checkBits(lo, hi, node);
+    }
+    this.outputs.push({ name, shape, scale, exprs });
+  }
+
+  build(): Program {
+    return { nSignals: this.lo.length, lo: this.lo, hi: this.hi, steps: this.steps, inputs: this.inputs, outputs: this.outputs };
+  }
+}
+
+function checkBits(lo: bigint, hi: bigint, node: string): void {
+  const b = Math.max(bitLength(-lo), bitLength(hi));
+  if (b > MAX_BITS) {
+    throw new OverflowError(`node '${node}': proven bound reaches 2^${b}, above the safe limit 2^${MAX_BITS} (field ≈ 2^253)`, {
+      hint: 'lower --scale, or calibrate with --calibration so inputs have a tighter declared range',
+    });
+  }
+}
+
+/**
+ * Integer reference evaluation of a program: signal values for given input integers.
+ * Implements exactly the semantics the gadgets constrain.
+ */
+export function evaluate(p: Program, inputs: bigint[][]): { signals: bigint[]; outputs: bigint[][] } {
+  const v = new Array<bigint>(p.nSignals).fill(0n);
+  for (const step of p.steps) {
+    switch (step.kind) {
+      case 'input': {
+        const xs = inputs[step.input]!;
+        step.signals.forEach((id, j) => (v[id] = xs[j]!));
+        break;
+      }
+      case 'mul':
+        v[step.out] = linEval(step.a, v) * linEval(step.b, v);
+        break;
+      case 'rescale': {
+        const q = floorDiv(linEval(step.in, v), 1n << BigInt(step.k));
+        v[step.out] = step.relu && q < 0n ? 0n : q;
+        break;
+      }
+    }
+  }
+  return { signals: v, outputs: p.outputs.map((o) => o.exprs.map((e) => linEval(e, v))) };
+}

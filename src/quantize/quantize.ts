@@ -1,0 +1,132 @@
+/**
+ * Float graph → quantized integer program. Walks the nodes in order; nodes whose inputs are all
+ * constants are folded with their float reference; every other node is lowered by its OpDef.
+ */
+import type { Graph, Tensor } from '../ir/graph.js';
+import { sizeOf } from '../ir/graph.js';
+import { OPS, supportedOps } from '../ops/index.js';
+import type { LowerCtx, QTensor, Value } from '../ops/types.js';
+import { linAddScaled, linConst, linSignal } from './lin.js';
+import { ProgramBuilder } from './program.js';
+import type { Program } from './program.js';
+import { ShapeError, UnsupportedOpError } from '../errors.js';
+
+export interface InputDecl {
+  name: string;
+  /** Fixed-point scale of this input (bits). 0 for inputs that are already integers. */
+  scale: number;
+  /** Declared float range, inclusive. */
+  min: number;
+  max: number;
+}
+
+export interface QuantizeSettings {
+  /** Activation scale in bits: tensors are rescaled to it before non-linear ops. */
+  scale: number;
+  /** Bits of precision for constant parameters (per-tensor power-of-two scale). */
+  paramBits: number;
+  inputs: InputDecl[];
+}
+
+/** Round half away from zero to a bigint. */
+export const roundToBig = (x: number): bigint => BigInt(Math.sign(x) * Math.round(Math.abs(x)));
+
+/** Per-tensor power-of-two scale giving max|w|·2^s ≈ 2^(bits−1), never negative. */
+export function paramScale(data: Float64Array, bits: number): number {
+  let max = 0;
+  for (const v of data) max = Math.max(max, Math.abs(v));
+  if (max === 0 || !Number.isFinite(max)) return 0;
+  return Math.max(0, Math.min(60, bits - 1 - Math.ceil(Math.log2(max))));
+}
+
+export function checkSupported(graph: Graph, fileName: string): void {
+  for (const n of graph.nodes) {
+    if (!OPS.has(n.op)) {
+      throw new UnsupportedOpError(`${fileName}: node '${n.name}' uses op ${n.op}, which zkinfer does not support`, {
+        hint: `supported ops: ${supportedOps().join(', ')}`,
+      });
+    }
+  }
+}
+
+export function floatValue(graph: Graph, name: string, env: Map<string, Tensor>): Tensor | undefined {
+  return env.get(name) ?? graph.constants.get(name);
+}
+
+/** Run the float reference of every op: the float path of the pipeline. */
+export function runFloat(graph: Graph, inputs: Tensor[]): Tensor[] {
+  checkSupported(graph, graph.name);
+  const env = new Map<string, Tensor>();
+  graph.inputs.forEach((vi, i) => env.set(vi.name, inputs[i]!));
+  for (const node of graph.nodes) {
+    const outs = OPS.get(node.op)!.float(node, node.inputs.map((n) => (n === '' ? undefined : floatValue(graph, n, env))));
+    outs.forEach((t, i) => node.outputs[i] && env.set(node.outputs[i]!, t));
+  }
+  return graph.outputs.map((o) => {
+    const t = env.get(o.name) ?? graph.constants.get(o.name);
+    if (!t) throw new ShapeError(`graph output '${o.name}' is not produced by any node`);
+    return t;
+  });
+}
+
+/**
+ * Quantize and lower a graph into an integer program with proven bounds.
+ * @example const program = quantizeGraph(graph, { scale: 12, paramBits: 12, inputs: [{ name: 'x', scale: 12, min: -1, max: 1 }] });
+ */
+export function quantizeGraph(graph: Graph, settings: QuantizeSettings): Program {
+  checkSupported(graph, graph.name);
+  const b = new ProgramBuilder();
+  const env = new Map<string, Value>();
+  for (const vi of graph.inputs) {
+    const d = settings.inputs.find((x) => x.name === vi.name);
+    if (!d) throw new ShapeError(`no range declared for graph input '${vi.name}'`);
+    const f = 2 ** d.scale;
+    const ids = b.addInput(vi.name, vi.shape, d.scale, BigInt(Math.floor(d.min * f)), BigInt(Math.ceil(d.max * f)), sizeOf(vi.shape));
+    env.set(vi.name, { kind: 'q', t: { shape: vi.shape, scale: d.scale, exprs: ids.map(linSignal) } });
+  }
+  for (const [name, t] of graph.constants) if (!env.has(name)) env.set(name, { kind: 'const', t });
+
+  for (const node of graph.nodes) {
+    const op = OPS.get(node.op)!;
+    const ins = node.inputs.map((n) => (n === '' ? undefined : env.get(n)));
+    node.inputs.forEach((n, i) => {
+      if (n !== '' && ins[i] === undefined) throw new ShapeError(`node '${node.name}' (${node.op}): input '${n}' is not defined before use`);
+    });
+    if (ins.every((v) => v === undefined || v.kind === 'const')) {
+      const outs = op.float(node, ins.map((v) => v?.t as Tensor | undefined));
+      outs.forEach((t, i) => node.outputs[i] && env.set(node.outputs[i]!, { kind: 'const', t }));
+      continue;
+    }
+    const ctx: LowerCtx = {
+      b,
+      node,
+      scale: settings.scale,
+      quantizeConst(t, scale) {
+        const s = scale ?? paramScale(t.data, settings.paramBits);
+        const f = 2 ** s;
+        return { scale: s, ints: Array.from(t.data, (v) => roundToBig(v * f)) };
+      },
+      alignUp(q, s) {
+        if (s === q.scale) return q;
+        const k = 1n << BigInt(s - q.scale);
+        return { shape: q.shape, scale: s, exprs: q.exprs.map((e) => linAddScaled(linConst(0n), e, k)) };
+      },
+      requant(q, relu) {
+        const k = Math.max(0, q.scale - settings.scale);
+        if (k === 0 && !relu) return q;
+        const half = k > 0 ? 1n << BigInt(k - 1) : 0n; // round half up
+        const exprs = q.exprs.map((e) => b.rescale(linAddScaled(linConst(half), e, 1n), k, relu, node.name));
+        return { shape: q.shape, scale: q.scale - k, exprs };
+      },
+    };
+    const outs: QTensor[] = op.lower(ctx, ins);
+    outs.forEach((t, i) => node.outputs[i] && env.set(node.outputs[i]!, { kind: 'q', t }));
+  }
+  for (const o of graph.outputs) {
+    const v = env.get(o.name);
+    if (!v) throw new ShapeError(`graph output '${o.name}' is not produced by any node`);
+    if (v.kind !== 'q') throw new ShapeError(`graph output '${o.name}' does not depend on any input`);
+    b.addOutput(o.name, v.t.shape, v.t.scale, v.t.exprs, o.name);
+  }
+  return b.build();
+}

@@ -1,0 +1,65 @@
+/**
+ * The receipt: one JSON document anyone can check (DESIGN.md §3). Format `zkinfer.receipt/1`.
+ *
+ * Public signals are laid out as: every output element (flat, in graph output order), then every input
+ * element when inputs are public. A signed integer v is the field element v mod p.
+ */
+import type { Groth16Proof } from 'snarkjs';
+import { canonicalJson, sha256 } from './artifacts/hash.js';
+
+export const RECEIPT_FORMAT = 'zkinfer.receipt/1';
+/** BN254 scalar field. */
+export const FIELD_P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+
+export interface ReceiptTensor {
+  name: string;
+  shape: number[];
+  /** Fixed-point scale: real value = integer / 2^scale. */
+  scale: number;
+  /** Real values (exactly integer / 2^scale). */
+  data: number[];
+}
+
+export interface Receipt {
+  format: typeof RECEIPT_FORMAT;
+  model: { file: string; name: string; fileSha256: string; quantizedSha256: string };
+  circuitHash: string;
+  vkHash: string;
+  visibility: { input: 'public' | 'private'; params: 'fixed'; output: 'public' };
+  setup: { dev: boolean; note?: string };
+  inputs?: ReceiptTensor[];
+  outputs: ReceiptTensor[];
+  publicSignals: string[];
+  proof: Groth16Proof;
+  /** The verification key, embedded so a receipt is checkable alone; its hash is vkHash. */
+  verificationKey: Record<string, unknown>;
+  createdAt: string;
+  /** Reserved: input/output/param commitments (hashed visibility). */
+  commitments?: Record<string, string>;
+  /** Reserved: prover signature over receiptHash. */
+  signature?: { scheme: string; signer: string; value: string };
+}
+
+export const vkHash = (vk: object): string => sha256(canonicalJson(vk));
+
+/** Hash of the receipt's content without its signature: what a prover signs. */
+export const receiptHash = (r: Receipt): string => sha256(canonicalJson({ ...r, signature: undefined }));
+
+/** Signed integer → field element (decimal string). */
+export const toField = (v: bigint, p = FIELD_P): string => (((v % p) + p) % p).toString();
+
+/** Field element → signed integer in (−p/2, p/2]. */
+export function fromField(s: string, p = FIELD_P): bigint {
+  const x = BigInt(s);
+  return x > p / 2n ? x - p : x;
+}
+
+/** Decode integers at a scale to reals; exact while |v| < 2^53. */
+export const decodeReal = (v: bigint, scale: number): number => Number(v) / 2 ** scale;
+
+/** Re-encode a real to its integer; undefined if it is not exactly an integer at that scale. */
+export function encodeReal(x: number, scale: number): bigint | undefined {
+  const y = x * 2 ** scale;
+  if (!Number.isFinite(y) || !Number.isInteger(y) || !Number.isSafeInteger(y)) return undefined;
+  return BigInt(y);
+}

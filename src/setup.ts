@@ -1,0 +1,92 @@
+/**
+ * setup: Groth16 keys for a compiled circuit. Without a ptau, a development setup whose secrets are
+ * generated locally (and thrown away) — marked insecure in setup.json and in every receipt. With a
+ * ptau from a public ceremony, snarkjs's own phase-2 path.
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { artifactPaths, readJson, writeJson } from './artifacts/layout.js';
+import type { CompiledInfo } from './compile.js';
+import { devSetup, productionSetup } from './toolchain/devsetup.js';
+import { vkHash } from './receipt.js';
+import { ArtifactError } from './errors.js';
+
+export const SETUP_FORMAT = 'zkinfer.setup/1';
+
+export interface SetupInfo {
+  format: typeof SETUP_FORMAT;
+  circuitHash: string;
+  vkHash: string;
+  dev: boolean;
+  ptau: { power: number; source: string };
+  seconds: number;
+}
+
+export interface SetupParams {
+  dir: string;
+  /** A prepared phase-2 .ptau from a ceremony; omit for a dev setup. */
+  ptauPath?: string;
+  /** Where dev ptau files are cached (default: $ZKINFER_CACHE or ~/.cache/zkinfer). */
+  cacheDir?: string;
+  onProgress?: (message: string) => void;
+}
+
+export const defaultCacheDir = (): string => process.env.ZKINFER_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'zkinfer');
+
+export const readCompiled = (dir: string): CompiledInfo =>
+  readJson<CompiledInfo>(artifactPaths(dir).compiled, 'compiled.json', `run 'zkinfer compile <model> -o ${dir}' first`);
+
+export function readSetup(dir: string, compiled: CompiledInfo): SetupInfo {
+  const s = readJson<SetupInfo>(artifactPaths(dir).setup, 'setup.json', `run 'zkinfer setup ${dir}' first`);
+  if (s.circuitHash !== compiled.circuitHash) {
+    throw new ArtifactError(`${dir}: the keys belong to another circuit (setup ${s.circuitHash.slice(0, 12)}…, circuit ${compiled.circuitHash.slice(0, 12)}…)`, { hint: `run 'zkinfer setup ${dir}' again` });
+  }
+  return s;
+}
+
+/**
+ * Create (or reuse, when they belong to the current circuit) the proving and verification keys.
+ * @example await setupKeys({ dir: 'build/model' });
+ */
+export async function setupKeys(params: SetupParams): Promise<{ info: SetupInfo; cached: boolean }> {
+  const progress = params.onProgress ?? (() => {});
+  const paths = artifactPaths(params.dir);
+  const compiled = readCompiled(params.dir);
+  if (existsSync(paths.setup) && existsSync(paths.zkey) && existsSync(paths.vkey)) {
+    const prev = readJson<SetupInfo>(paths.setup, 'setup.json');
+    const wantDev = !params.ptauPath;
+    if (prev.circuitHash === compiled.circuitHash && prev.dev === wantDev && (wantDev || prev.ptau.source === path.resolve(params.ptauPath!))) {
+      progress('setup: keys up to date for this circuit');
+      return { info: prev, cached: true };
+    }
+  }
+  const t0 = performance.now();
+  let vk: Record<string, unknown>;
+  let power: number;
+  let source: string;
+  if (params.ptauPath) {
+    progress(`setup: Groth16 phase 2 from ${params.ptauPath}`);
+    const r = await productionSetup({ r1csPath: paths.r1cs, ptauPath: params.ptauPath, zkeyPath: paths.zkey });
+    vk = r.vkey;
+    power = r.power;
+    source = path.resolve(params.ptauPath);
+  } else {
+    progress(`setup: development keys for 2^${compiled.ptauPower} (INSECURE: single-party, for testing only)`);
+    const r = await devSetup({ r1csPath: paths.r1cs, zkeyPath: paths.zkey, cacheDir: params.cacheDir ?? defaultCacheDir(), onProgress: progress });
+    vk = r.vkey;
+    power = r.power;
+    source = 'dev';
+  }
+  writeJson(paths.vkey, vk);
+  const info: SetupInfo = {
+    format: SETUP_FORMAT,
+    circuitHash: compiled.circuitHash,
+    vkHash: vkHash(vk),
+    dev: !params.ptauPath,
+    ptau: { power, source },
+    seconds: (performance.now() - t0) / 1000,
+  };
+  writeJson(paths.setup, info);
+  return { info, cached: false };
+}
