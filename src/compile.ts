@@ -17,7 +17,7 @@ import type { InputVisibility } from './codegen/circom.js';
 import { compileCircuit, circomVersion } from './toolchain/circom.js';
 import { artifactPaths, readJson, writeFileAtomic, writeJson } from './artifacts/layout.js';
 import { canonicalJson, sha256 } from './artifacts/hash.js';
-import { readInputFile, quantizeInput } from './prove/input.js';
+import { readInputFile, readInputShapes, quantizeInput } from './prove/input.js';
 import type { InputTensorSpec } from './prove/input.js';
 import { InputError, ModelParseError } from './errors.js';
 
@@ -129,6 +129,18 @@ function declareInputs(graph: Graph, params: CompileParams, samples: number[][][
   });
 }
 
+/** A symbolic (batch) dimension takes its size from the first sample file, when that file has a shape. */
+function resolveSymbolicDims(graph: Graph, files: string[]): void {
+  const pbs = files.filter((f) => f.endsWith('.pb'));
+  graph.inputs.forEach((vi, i) => {
+    if (!vi.symbolic?.length) return;
+    const f = pbs.length ? pbs.find((x) => path.basename(x) === `input_${i}.pb`) ?? (graph.inputs.length === 1 ? pbs[0] : undefined) : files[0];
+    const shape = f ? readInputShapes(f, graph.inputs.length)?.[f.endsWith('.pb') ? 0 : i] : undefined;
+    if (!shape || shape.length !== vi.shape.length) return;
+    if (shape.every((d, k) => d === vi.shape[k] || vi.symbolic!.includes(k))) vi.shape = shape;
+  });
+}
+
 const argmax = (xs: ArrayLike<number>): number => {
   let b = 0;
   for (let i = 1; i < xs.length; i++) if (xs[i]! > xs[b]!) b = i;
@@ -211,6 +223,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
 
   const graph = parseOnnx(bytes, params.modelPath);
   checkSupported(graph, params.modelPath);
+  if (calFiles.length) resolveSymbolicDims(graph, calFiles);
   const samples = params.calibration ? readSamples(params.calibration, graph) : undefined;
   const decls = declareInputs(graph, params, samples, scale);
   progress(`compile: quantizing ${graph.nodes.length} nodes (scale 2^${scale}, params ${paramBits} bits)`);

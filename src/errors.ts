@@ -94,3 +94,19 @@ export class WitnessError extends ZkinferError {
     super('witness', message, opts);
   }
 }
+
+/** The powers-of-tau file is too small for the circuit (its power is below the circuit's domain power). */
+export class PtauTooSmallError extends SetupError {
+  override name = 'PtauTooSmallError';
+  override readonly code = 'ptau-too-small';
+  readonly ptauPower: number;
+  readonly requiredPower: number;
+  constructor(ptauPower: number, requiredPower: number, opts: { message?: string; hint?: string; cause?: unknown } = {}) {
+    super(
+      opts.message ?? `the powers-of-tau file has power ${ptauPower}, the circuit needs at least ${requiredPower}`,
+      { hint: opts.hint ?? `use a prepared ptau of power ≥ ${requiredPower} (e.g. a Hermez/Perpetual Powers of Tau file)`, cause: opts.cause },
+    );
+    this.ptauPower = ptauPower;
+    this.requiredPower = requiredPower;
+  }
+}

@@ -117,15 +117,17 @@ function attrValue(a: any, where: string): AttrValue {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function valueInfo(v: any): ValueInfo & { dtype: string } {
+function valueInfo(v: any): ValueInfo & { dtype: string; symbolic: number[] } {
   const tt = v.type?.tensorType;
   const dims = tt?.shape?.dim ?? [];
+  const symbolic: number[] = [];
+  dims.forEach((d: { dimValue?: Longish }, i: number) => num(d.dimValue) > 0 || symbolic.push(i));
   // Symbolic (batch) dimensions resolve to 1: zkinfer proves one inference at a time.
   const shape = dims.map((d: { dimValue?: Longish; dimParam?: string }) => {
     const x = num(d.dimValue);
     return x > 0 ? x : 1;
   });
-  return { name: v.name, shape, dtype: dtypeName(tt?.elemType ?? 1) };
+  return { name: v.name, shape, dtype: dtypeName(tt?.elemType ?? 1), symbolic };
 }
 
 /** The value of a Constant node (value, value_float(s), value_int(s)). */

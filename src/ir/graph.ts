@@ -24,6 +24,8 @@ export interface GraphNode {
 export interface ValueInfo {
   name: string;
   shape: number[];
+  /** Dimensions that were symbolic in the file (resolved to 1 unless sample inputs say otherwise). */
+  symbolic?: number[];
 }
 
 export interface Graph {

@@ -43,6 +43,19 @@ function nestedShape(x: unknown): number[] {
   return s;
 }
 
+/** Shapes of the tensors in an input file (for resolving symbolic batch dimensions from samples). */
+export function readInputShapes(path: string, count: number): number[][] | undefined {
+  try {
+    const bytes = readFileSync(path);
+    if (path.endsWith('.pb')) return [loadTensorProto(bytes, path).shape];
+    const obj = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+    if ('input' in obj) return count === 1 ? [nestedShape(obj.input)] : (obj.input as unknown[]).map(nestedShape);
+    return undefined; // EZKL's input_data is flat: no shape to learn from
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Parse an input file into one flat float array per graph input (in spec order).
  * @example const xs = readInputFile('input.json', specs);
