@@ -265,8 +265,8 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (e instanceof ZkinferError) {
-      process.stderr.write(`error[${e.code}]: ${e.message}\n`);
-      if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`);
+      // One line: the message names the file/node/field; the hint says how to fix it.
+      process.stderr.write(`error[${e.code}]: ${e.message.replace(/\n+/g, ' | ')}${e.hint ? ` (hint: ${e.hint})` : ''}\n`);
       if (json) process.stdout.write(`${JSON.stringify({ error: { code: e.code, name: e.name, message: e.message, hint: e.hint } }, null, 2)}\n`);
       return EXIT.usage;
     }

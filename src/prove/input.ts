@@ -24,8 +24,10 @@ function flatten(x: unknown, out: number[], where: string): number[] {
     for (const v of x) flatten(v, out, where);
   } else if (typeof x === 'number') {
     out.push(x);
-  } else if (x === null) {
-    out.push(NaN); // JSON has no NaN; null is how NaN usually arrives
+  } else if (x === null || x === 'NaN') {
+    out.push(NaN); // JSON has no NaN; null (or Python's bare NaN, quoted on parse) is how it arrives
+  } else if (x === 'Infinity' || x === '-Infinity') {
+    out.push(x === 'Infinity' ? Infinity : -Infinity);
   } else {
     throw new InputError(`${where}: expected numbers or nested arrays of numbers, found ${typeof x}`);
   }
@@ -79,8 +81,14 @@ export function readInputFile(path: string, specs: InputTensorSpec[]): number[][
     return [checkTensor(Array.from(t.data), t.shape, specs[0]!, path)];
   }
   let doc: unknown;
+  const text = bytes.toString('utf8');
   try {
-    doc = JSON.parse(bytes.toString('utf8'));
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      // Python's json.dump writes bare NaN / Infinity: read them so they get a precise error below.
+      doc = JSON.parse(text.replace(/(?<=[[,:\s])(-?Infinity|NaN)(?=[\s,\]}])/g, '"$1"'));
+    }
   } catch (e) {
     throw new InputError(`${path}: not valid JSON (${(e as Error).message})`, { hint: 'expected {"input": [[...]]} or a .pb TensorProto' });
   }

@@ -44,10 +44,10 @@ export async function proveInference(params: ProveParams): Promise<ProveResult> 
   const progress = params.onProgress ?? (() => {});
   const paths = artifactPaths(params.dir);
   const compiled: CompiledInfo = readCompiled(params.dir);
-  const setup = readSetup(params.dir, compiled);
   const specs = inputSpecs(compiled);
   const values = readInputFile(params.inputPath, specs);
   const ints = values.map((v, i) => quantizeInput(v, specs[i]!, params.inputPath));
+  const setup = readSetup(params.dir, compiled);
   const circuitInput: Record<string, bigint[]> = {};
   ints.forEach((xs, i) => (circuitInput[inputSignalName(i)] = xs));
 

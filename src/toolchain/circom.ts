@@ -178,6 +178,19 @@ export async function compileCircuit(opts: CompileOptions): Promise<CompileResul
   const seconds = (performance.now() - t0) / 1000;
 
   const everything = `${r.stderr}\n${r.stdout}`;
+  const crash = /RuntimeError: ([^\n]*)/.exec(everything);
+  if (crash) {
+    // A trap inside the compiler's wasm, not a diagnostic. Seen: "memory access out of bounds" when an
+    // expression is a flat chain of more than ~500 terms (the compiler recurses per operand).
+    throw new CircomCompileError(
+      `the circom ${compilerVersion} compiler crashed on ${path.relative(root, source)}: RuntimeError: ${crash[1]}`,
+      {
+        hint:
+          'circom2 runs as WebAssembly with a small stack: write long sums as balanced trees ((a + b) + (c + d)) ' +
+          'or accumulate them in a loop instead of one flat a + b + c + … expression',
+      },
+    );
+  }
   if (r.code !== 0 || !/Everything went okay/.test(r.stdout)) {
     const why = r.signal ? ` (killed by ${r.signal})` : '';
     throw new CircomCompileError(
