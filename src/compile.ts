@@ -33,7 +33,7 @@ export interface CompileParams {
   outDir: string;
   /** Activation scale in bits (default 12). */
   scale?: number;
-  /** Precision of constant parameters in bits (default 12). */
+  /** Precision of constant parameters in bits (default 16). */
   paramBits?: number;
   /** A sample input file, or a directory of them (.json / .pb, searched recursively). */
   calibration?: string;
@@ -194,7 +194,7 @@ async function gadgetSources(): Promise<string> {
 export async function compileModel(params: CompileParams): Promise<CompileResult> {
   const progress = params.onProgress ?? (() => {});
   const scale = params.scale ?? 12;
-  const paramBits = params.paramBits ?? 12;
+  const paramBits = params.paramBits ?? 16;
   const inputVisibility = params.inputVisibility ?? 'public';
   let bytes: Buffer;
   try {

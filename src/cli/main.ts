@@ -123,7 +123,7 @@ const compileOptions = (c: Command): Command =>
   c
     .option('--calibration <path>', 'sample input file, or a directory of them (.json / input_*.pb): sets the input range and reports the quantization error')
     .option('--scale <bits>', 'fixed-point scale of activations in bits (real = int / 2^bits)', parseIntOpt('--scale', 0, 40), 12)
-    .option('--param-bits <bits>', 'precision of constant weights in bits (per-tensor power-of-two scale)', parseIntOpt('--param-bits', 2, 40), 12)
+    .option('--param-bits <bits>', 'precision of constant weights in bits (per-tensor power-of-two scale)', parseIntOpt('--param-bits', 2, 40), 16)
     .option('--input-range <lo,hi>', 'declared range of every input value (overrides calibration and model metadata)', parseRange)
     .addOption(new Option('--input-visibility <v>', 'whether the input is a public signal of the proof').choices(['public', 'private']).default('public'));
 

@@ -3,8 +3,8 @@
  * name → array object) or a serialized ONNX TensorProto (`.pb`). Every value is checked: finite,
  * right count, and inside the range the circuit was compiled for.
  */
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { fmtShape, sizeOf } from '../ir/graph.js';
 import { loadTensorProto } from '../import/onnx.js';
@@ -63,6 +63,12 @@ export function readInputShapes(path: string, count: number): number[][] | undef
  * @example const xs = readInputFile('input.json', specs);
  */
 export function readInputFile(path: string, specs: InputTensorSpec[]): number[][] {
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    // ONNX backend-test layout: DIR/input_0.pb, input_1.pb, … in graph input order
+    const files = readdirSync(path).filter((f) => /^input_\d+\.pb$/.test(f)).sort((a, b) => Number(a.slice(6, -3)) - Number(b.slice(6, -3)));
+    if (files.length !== specs.length) throw new InputError(`${path}: found ${files.length} input_K.pb file(s), the model has ${specs.length} input(s)`);
+    return files.map((f, i) => readInputFile(join(path, f), [specs[i]!])[0]!);
+  }
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);

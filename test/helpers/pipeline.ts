@@ -1,0 +1,24 @@
+/** Run the real pipeline (circom compile → dev setup → Groth16 prove → verify) on a model, in a temp dir. */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { compileModel } from '../../src/compile.js';
+import type { CompileParams } from '../../src/compile.js';
+import { setupKeys } from '../../src/setup.js';
+import { proveInference } from '../../src/prove/prove.js';
+import { verifyReceipt } from '../../src/verify/verify.js';
+
+export const tempDir = (prefix = 'zkinfer-'): string => mkdtempSync(path.join(os.tmpdir(), prefix));
+
+export async function provePipeline(p: Omit<CompileParams, 'outDir'> & { input: string; outDir?: string }) {
+  const dir = p.outDir ?? tempDir();
+  const compiled = await compileModel({ ...p, outDir: dir });
+  const setup = await setupKeys({ dir, cacheDir: path.join(os.tmpdir(), 'zkinfer-test-cache') });
+  const proved = await proveInference({ dir, inputPath: p.input });
+  const verified = await verifyReceipt({ receipt: proved.receipt });
+  return { dir, compiled, setup, proved, receipt: proved.receipt, verified };
+}
+
+export async function terminateCurve(): Promise<void> {
+  await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
+}
