@@ -8,7 +8,7 @@ import { caseDir } from './helpers/conformance.js';
 describe('ONNX import', () => {
   it('reads initializers from raw_data and the typed fields, and resolves symbolic batch dims', () => {
     const g = parseOnnx(readFileSync(caseDir('models', 'ezkl', '1l_mlp', 'model.onnx')), '1l_mlp');
-    expect(g.inputs).toEqual([{ name: 'input', shape: [1, 3], dtype: 'float32' }]);
+    expect(g.inputs).toMatchObject([{ name: 'input', shape: [1, 3], dtype: 'float32', symbolic: [0] }]);
     expect(g.nodes.map((n) => n.op)).toEqual(['Gemm', 'Relu']);
     expect(g.constants.get('dense.weight')!.shape).toEqual([4, 3]);
     expect(g.nodes[0]!.attrs).toMatchObject({ alpha: 1, beta: 1, transB: 1 });

@@ -23,7 +23,7 @@ export async function exportVerifier(params: ExportVerifierParams): Promise<{ pa
   const compiled = readCompiled(params.dir);
   readSetup(params.dir, compiled);
   if (!existsSync(paths.zkey)) throw new ArtifactError(`${paths.zkey}: proving key not found`, { hint: `run 'zkinfer setup ${params.dir}' first` });
-  const template = readFileSync(path.join(path.dirname(require.resolve('snarkjs/package.json')), 'templates', 'verifier_groth16.sol.ejs'), 'utf8');
+  const template = readFileSync(path.join(path.dirname(require.resolve('snarkjs')), '..', 'templates', 'verifier_groth16.sol.ejs'), 'utf8');
   const sol = await snarkjs.zKey.exportSolidityVerifier(paths.zkey, { groth16: template }, undefined);
   const out = params.outPath ?? paths.verifier;
   writeFileAtomic(out, sol);

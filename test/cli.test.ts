@@ -1,0 +1,164 @@
+/** The CLI as a user runs it: real processes, exit codes, --json on stdout, one-line errors on stderr. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, caseDir } from './helpers/conformance.js';
+import { tempDir } from './helpers/pipeline.js';
+
+const BIN = path.join(ROOT, 'bin', 'zkinfer.js');
+const MODEL = path.join(ROOT, 'models', 'mnist-mlp', 'model.onnx');
+
+function zk(args: string[], cwd = ROOT) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ZKINFER_CACHE: path.join(tempDir(), 'cache') } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A user-caused failure: exit 2 and exactly one line on stderr, typed, no stack trace. */
+function expectOneLineError(r: ReturnType<typeof zk>, code: string, pattern: RegExp) {
+  expect(r.code).toBe(2);
+  const lines = r.stderr.split('\n').filter((l) => l && !l.startsWith('['));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`^error\\[${code}\\]: `));
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+let work: string;
+let dir: string;
+let runJson: { verified: boolean; constraints: number; outputs: { name: string; data: number[] }[]; seconds: Record<string, number>; dir: string };
+
+beforeAll(() => {
+  work = tempDir('zkinfer-cli-');
+  dir = path.join(work, 'mlp');
+  const r = zk(['run', MODEL, '--input', path.join(ROOT, 'models/mnist-mlp/input.json'), '--dir', dir, '-o', path.join(work, 'receipt.json'), '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  runJson = JSON.parse(r.stdout);
+});
+
+describe('zkinfer CLI', () => {
+  it('run proves the bundled model and prints a machine-readable summary', () => {
+    expect(runJson.verified).toBe(true);
+    expect(runJson.constraints).toBeLessThanOrEqual(8400);
+    const logits = runJson.outputs[0]!.data;
+    expect(logits.indexOf(Math.max(...logits))).toBe(7); // input.json is a 7
+    for (const k of ['compile', 'setup', 'witness', 'prove', 'verify']) expect(runJson.seconds[k]).toBeGreaterThanOrEqual(0);
+  });
+
+  it('proves the other bundled digits with the cached artifacts and the right labels', () => {
+    for (const d of [0, 3, 4, 8]) {
+      const out = path.join(work, `r${d}.json`);
+      const r = zk(['prove', dir, '--input', path.join(ROOT, `models/mnist-mlp/inputs/digit-${d}.json`), '-o', out, '--json']);
+      expect(r.code).toBe(0);
+      const logits = JSON.parse(r.stdout).outputs[0].data as number[];
+      expect(logits.indexOf(Math.max(...logits))).toBe(d);
+      expect(zk(['verify', out, '--dir', dir]).code).toBe(0);
+    }
+  });
+
+  it('verify: exit 0 for a valid receipt, 1 naming the failed check for a tampered one', () => {
+    const file = path.join(work, 'receipt.json');
+    const ok = zk(['verify', file, '--json']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ verified: true, devSetup: true });
+    const r = JSON.parse(readFileSync(file, 'utf8'));
+    r.outputs[0].data[3] += 1;
+    const bad = path.join(work, 'tampered.json');
+    writeFileSync(bad, JSON.stringify(r));
+    const v = zk(['verify', bad, '--json']);
+    expect(v.code).toBe(1);
+    expect(JSON.parse(v.stdout)).toMatchObject({ verified: false, failed: 'outputs' });
+    const human = zk(['verify', bad]);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toMatch(/FAIL outputs .*'logits'\[3\]/);
+    expect(human.stderr).toMatch(/NOT VERIFIED: outputs/);
+  });
+
+  it('never overwrites an existing receipt without --force', () => {
+    const file = path.join(work, 'receipt.json');
+    const before = readFileSync(file, 'utf8');
+    const r = zk(['prove', dir, '--input', path.join(ROOT, 'models/mnist-mlp/input.json'), '-o', file]);
+    expectOneLineError(r, 'input', /already exists/);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('export-verifier writes a Solidity verifier', () => {
+    const out = path.join(work, 'Verifier.sol');
+    const r = zk(['export-verifier', dir, '-o', out]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toMatch(/contract Groth16Verifier/);
+  });
+
+  it('--help explains every command', () => {
+    const top = zk(['--help']);
+    expect(top.code).toBe(0);
+    for (const c of ['compile', 'setup', 'prove', 'verify', 'export-verifier', 'run']) {
+      expect(top.stdout).toContain(c);
+      const h = zk([c, '--help']);
+      expect(h.code).toBe(0);
+      expect(h.stdout).toMatch(/Usage: zkinfer/);
+    }
+    expect(zk(['compile', '--help']).stdout).toMatch(/--calibration/);
+  });
+
+  it('unknown commands and missing arguments are usage errors', () => {
+    expect(zk(['bogus']).code).toBe(2);
+    expect(zk(['prove', dir]).code).toBe(2);
+  });
+});
+
+describe('bad input gets a one-line typed error and exit 2', () => {
+  const input = (name: string, body: string): string => {
+    const f = path.join(work, name);
+    writeFileSync(f, body);
+    return f;
+  };
+  const pixels = (v: string, n = 784) => `{"input": [[${Array.from({ length: n }, (_, i) => (i === 5 ? v : '0')).join(',')}]]}`;
+
+  it('truncated model', () => {
+    const f = path.join(work, 'cut.onnx');
+    writeFileSync(f, readFileSync(MODEL).subarray(0, 5000));
+    expectOneLineError(zk(['compile', f, '-o', path.join(work, 'x')]), 'model-parse', /cut\.onnx: not a valid ONNX model/);
+  });
+
+  it('random bytes', () => {
+    const f = path.join(work, 'random.onnx');
+    writeFileSync(f, Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919) % 251)));
+    expectOneLineError(zk(['compile', f, '-o', path.join(work, 'y')]), 'model-parse', /random\.onnx/);
+  });
+
+  it('missing model file', () => {
+    expectOneLineError(zk(['compile', path.join(work, 'nope.onnx')]), 'model-parse', /nope\.onnx: cannot read model file \(ENOENT\)/);
+  });
+
+  it('unknown op', () => {
+    expectOneLineError(zk(['compile', caseDir('onnx-node', 'test_matmulinteger', 'model.onnx'), '-o', path.join(work, 'z')]), 'unsupported-op', /node 'MatMulInteger_0' uses op MatMulInteger.*supported ops: Add, Dropout, Flatten, Gemm/);
+  });
+
+  it('input of the wrong shape', () => {
+    expectOneLineError(zk(['prove', dir, '--input', input('short.json', pixels('0', 783)), '-o', path.join(work, 'o1.json')]), 'input', /input 'pixels' has 783 values \(shape \[1,783\]\), expected 784 \(shape \[1,784\]\)/);
+  });
+
+  it('NaN and Infinity', () => {
+    expectOneLineError(zk(['prove', dir, '--input', input('nan.json', pixels('NaN')), '-o', path.join(work, 'o2.json')]), 'input', /'pixels'\[5\] is NaN, expected a finite number/);
+    expectOneLineError(zk(['prove', dir, '--input', input('inf.json', pixels('-Infinity')), '-o', path.join(work, 'o3.json')]), 'input', /'pixels'\[5\] is -Infinity/);
+    expectOneLineError(zk(['prove', dir, '--input', input('null.json', pixels('null')), '-o', path.join(work, 'o4.json')]), 'input', /'pixels'\[5\] is NaN/);
+  });
+
+  it('out-of-range values', () => {
+    expectOneLineError(zk(['prove', dir, '--input', input('big.json', pixels('300')), '-o', path.join(work, 'o5.json')]), 'input', /'pixels'\[5\] = 300 is outside the range \[0, 255\]/);
+    expectOneLineError(zk(['prove', dir, '--input', input('neg.json', pixels('-1')), '-o', path.join(work, 'o6.json')]), 'input', /'pixels'\[5\] = -1 is outside/);
+  });
+
+  it('not JSON, and a receipt that is not JSON', () => {
+    expectOneLineError(zk(['prove', dir, '--input', input('bad.json', '{"input": [[1,2'), '-o', path.join(work, 'o7.json')]), 'input', /bad\.json: not valid JSON/);
+    expectOneLineError(zk(['verify', input('r.json', 'nope')]), 'receipt-format', /r\.json: not valid JSON/);
+  });
+
+  it('prove before setup says what to run', () => {
+    const d = path.join(work, 'nosetup');
+    const c = zk(['compile', caseDir('models', 'ezkl', '1l_relu', 'model.onnx'), '-o', d, '--calibration', caseDir('models', 'ezkl', '1l_relu', 'input.json')]);
+    expect(c.code).toBe(0);
+    expectOneLineError(zk(['prove', d, '--input', caseDir('models', 'ezkl', '1l_relu', 'input.json'), '-o', path.join(work, 'o8.json')]), 'artifact', /setup\.json not found.*zkinfer setup/);
+  });
+});

@@ -1,0 +1,119 @@
+/** A receipt with any public signal, decoded value, proof element or key changed fails verify, naming the check. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { caseDir } from './helpers/conformance.js';
+import { provePipeline, terminateCurve } from './helpers/pipeline.js';
+import { verifyReceipt } from '../src/verify/verify.js';
+import type { Receipt } from '../src/receipt.js';
+import { FIELD_P, receiptHash } from '../src/receipt.js';
+import { readCompiled, readSetup } from '../src/setup.js';
+import { artifactPaths, readJson } from '../src/artifacts/layout.js';
+
+afterAll(terminateCurve);
+
+let receipt: Receipt;
+let dir: string;
+const clone = (): Receipt => structuredClone(receipt);
+const addOne = (s: string): string => ((BigInt(s) + 1n) % FIELD_P).toString();
+
+beforeAll(async () => {
+  const m = caseDir('models', 'ezkl', '1l_mlp');
+  const r = await provePipeline({ modelPath: path.join(m, 'model.onnx'), calibration: path.join(m, 'input.json'), input: path.join(m, 'input.json') });
+  expect(r.verified.ok).toBe(true);
+  receipt = r.receipt;
+  dir = r.dir;
+});
+
+describe('tampered receipts fail verify with the right reason', () => {
+  it('the untouched receipt verifies, also against the artifacts', async () => {
+    const trusted = { compiled: readCompiled(dir), setup: readSetup(dir, readCompiled(dir)), vk: readJson<Record<string, unknown>>(artifactPaths(dir).vkey, 'vk') };
+    const v = await verifyReceipt({ receipt, trusted });
+    expect(v.ok).toBe(true);
+    expect(v.checks.map((c) => c.name)).toEqual(['format', 'vk-hash', 'artifacts', 'public-signals', 'outputs', 'inputs', 'proof']);
+  });
+
+  it('every public signal changed (with its decoded value changed to match): the proof fails', async () => {
+    for (let i = 0; i < receipt.publicSignals.length; i++) {
+      const r = clone();
+      r.publicSignals[i] = addOne(r.publicSignals[i]!);
+      // keep the decoded values consistent so that only the proof can catch it
+      const nOut = r.outputs[0]!.data.length;
+      const t = i < nOut ? r.outputs[0]! : r.inputs![0]!;
+      const j = i < nOut ? i : i - nOut;
+      t.data[j] = t.data[j]! + 2 ** -t.scale;
+      const v = await verifyReceipt({ receipt: r });
+      expect(v.ok, `signal ${i}`).toBe(false);
+      expect(v.failed!.name).toBe('proof');
+    }
+  });
+
+  it('every public signal changed alone: the decoded value no longer matches', async () => {
+    for (let i = 0; i < receipt.publicSignals.length; i++) {
+      const r = clone();
+      r.publicSignals[i] = addOne(r.publicSignals[i]!);
+      const v = await verifyReceipt({ receipt: r });
+      expect(v.failed?.name).toBe(i < receipt.outputs[0]!.data.length ? 'outputs' : 'inputs');
+    }
+  });
+
+  it('every decoded output and input value changed', async () => {
+    for (const key of ['outputs', 'inputs'] as const) {
+      for (let j = 0; j < receipt[key]![0]!.data.length; j++) {
+        const r = clone();
+        r[key]![0]!.data[j]! += 0.5;
+        const v = await verifyReceipt({ receipt: r });
+        expect(v.failed?.name).toBe(key);
+      }
+    }
+  });
+
+  it('every proof element changed', async () => {
+    const edits: ((r: Receipt) => void)[] = [
+      (r) => (r.proof.pi_a[0] = addOne(r.proof.pi_a[0]!)),
+      (r) => (r.proof.pi_a[1] = addOne(r.proof.pi_a[1]!)),
+      (r) => (r.proof.pi_b[0]![0] = addOne(r.proof.pi_b[0]![0]!)),
+      (r) => (r.proof.pi_b[1]![1] = addOne(r.proof.pi_b[1]![1]!)),
+      (r) => (r.proof.pi_c[0] = addOne(r.proof.pi_c[0]!)),
+      (r) => (r.proof.pi_c[1] = addOne(r.proof.pi_c[1]!)),
+      (r) => ([r.proof.pi_a, r.proof.pi_c] = [r.proof.pi_c, r.proof.pi_a]),
+    ];
+    for (const edit of edits) {
+      const r = clone();
+      edit(r);
+      const v = await verifyReceipt({ receipt: r });
+      expect(v.ok).toBe(false);
+      expect(v.failed!.name).toBe('proof');
+    }
+  });
+
+  it('a changed verification key or key hash', async () => {
+    const r1 = clone();
+    (r1.verificationKey.IC as string[][])[1]![0] = '1';
+    expect((await verifyReceipt({ receipt: r1 })).failed?.name).toBe('vk-hash');
+    const r2 = clone();
+    r2.vkHash = '0'.repeat(64);
+    expect((await verifyReceipt({ receipt: r2 })).failed?.name).toBe('vk-hash');
+  });
+
+  it('a receipt claiming another model fails against the artifacts', async () => {
+    const trusted = { compiled: readCompiled(dir), setup: readSetup(dir, readCompiled(dir)), vk: readJson<Record<string, unknown>>(artifactPaths(dir).vkey, 'vk') };
+    const r = clone();
+    r.model.fileSha256 = 'f'.repeat(64);
+    const v = await verifyReceipt({ receipt: r, trusted });
+    expect(v.failed?.name).toBe('artifacts');
+    expect(v.failed?.detail).toMatch(/model file hash differs/);
+  });
+
+  it('malformed receipts fail the format check', async () => {
+    for (const bad of [null, [], 'x', { ...clone(), format: 'other/1' }, { ...clone(), publicSignals: [1, 2] }, { ...clone(), outputs: [{ name: 'o', shape: [2], scale: 0, data: [1] }] }]) {
+      expect((await verifyReceipt({ receipt: bad })).failed?.name).toBe('format');
+    }
+  });
+
+  it('receipt hash ignores only the signature', () => {
+    const r = clone();
+    expect(receiptHash(r)).toBe(receiptHash({ ...r, signature: { scheme: 'x', signer: 'y', value: 'z' } }));
+    r.outputs[0]!.data[0]! += 1;
+    expect(receiptHash(r)).not.toBe(receiptHash(receipt));
+  });
+});
