@@ -1,10 +1,14 @@
-/** Content hashes and canonical JSON (sorted keys, no whitespace) used for every id zkinfer prints. */
-import { createHash } from 'node:crypto';
+/**
+ * Content hashes and canonical JSON (sorted keys, no whitespace) used for every id zkinfer prints.
+ * No Node built-ins: the browser verifier uses the same code.
+ */
+import { sha256 as nobleSha256 } from '@noble/hashes/sha256';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 
 export const sha256 = (...parts: (string | Uint8Array)[]): string => {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest('hex');
+  const h = nobleSha256.create();
+  for (const p of parts) h.update(typeof p === 'string' ? utf8ToBytes(p) : p);
+  return bytesToHex(h.digest());
 };
 
 /** Deterministic JSON: object keys sorted, bigint as decimal string. */

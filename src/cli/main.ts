@@ -19,20 +19,10 @@ import { artifactPaths, readJson } from '../artifacts/layout.js';
 import { sha256 } from '../artifacts/hash.js';
 import type { Receipt } from '../receipt.js';
 import { ZkinferError, InputError, ReceiptFormatError } from '../errors.js';
+import { emit, isJson, log, say, setJson } from './output.js';
+import { registerCommands } from './commands/index.js';
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
-
-let json = false;
-const t0 = performance.now();
-const log = (msg: string): void => {
-  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
-};
-const say = (msg: string): void => {
-  if (!json) process.stderr.write(`${msg}\n`);
-};
-const emit = (doc: unknown): void => {
-  if (json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-};
 
 async function terminateCurve(): Promise<void> {
   const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
@@ -137,7 +127,7 @@ export function buildCli(): Command {
     .description('Prove machine-learning inference in zero knowledge: ONNX model → fixed-point circom circuit → Groth16 proof → receipt anyone can verify.')
     .option('--json', 'print one JSON document on stdout (progress stays on stderr)')
     .hook('preAction', (cmd) => {
-      json = Boolean(cmd.opts().json);
+      setJson(Boolean(cmd.opts().json));
     })
     .addHelpText('after', `
 Typical use:
@@ -252,6 +242,7 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     emit({ dir, receipt: o.out, model: c.info.model, constraints: c.info.constraints.total, outputs: p.receipt.outputs, verified: v.ok, devSetup: s.info.dev, cached: { compile: c.cached, setup: s.cached }, seconds });
     process.exitCode = v.ok ? EXIT.ok : EXIT.invalid;
   });
+  registerCommands(program);
   return program;
 }
 
@@ -267,7 +258,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof ZkinferError) {
       // One line: the message names the file/node/field; the hint says how to fix it.
       process.stderr.write(`error[${e.code}]: ${e.message.replace(/\n+/g, ' | ')}${e.hint ? ` (hint: ${e.hint})` : ''}\n`);
-      if (json) process.stdout.write(`${JSON.stringify({ error: { code: e.code, name: e.name, message: e.message, hint: e.hint } }, null, 2)}\n`);
+      if (isJson()) process.stdout.write(`${JSON.stringify({ error: { code: e.code, name: e.name, message: e.message, hint: e.hint } }, null, 2)}\n`);
       return EXIT.usage;
     }
     process.stderr.write(`internal error: ${(e as Error)?.stack ?? String(e)}\nThis is a bug in zkinfer; please report it with the command you ran.\n`);

@@ -1,0 +1,9 @@
+/**
+ * Commands beyond the core pipeline, one file each (`register<Name>(program)`), registered here.
+ * Use ../output.ts for printing and throw ZkinferError subclasses for user errors.
+ */
+import type { Command } from 'commander';
+
+export function registerCommands(program: Command): void {
+  void program;
+}
