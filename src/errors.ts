@@ -110,3 +110,41 @@ export class PtauTooSmallError extends SetupError {
     this.requiredPower = requiredPower;
   }
 }
+
+/** solc rejected a Solidity source (generated wrapper, registry, or snarkjs's verifier). */
+export class SolidityCompileError extends ZkinferError {
+  override name = 'SolidityCompileError';
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('solidity-compile', message, opts);
+  }
+}
+
+/** A contract's bytecode exceeds EIP-170 (runtime, 24,576 bytes) or EIP-3860 (init code, 49,152 bytes). */
+export class ContractSizeError extends ZkinferError {
+  override name = 'ContractSizeError';
+  readonly bytes: number;
+  readonly limit: number;
+  readonly rule: 'EIP-170' | 'EIP-3860';
+  constructor(contract: string, bytes: number, rule: 'EIP-170' | 'EIP-3860', limit: number, opts: { hint?: string; cause?: unknown } = {}) {
+    super('contract-size', `${contract}: ${rule === 'EIP-170' ? 'runtime' : 'init'} bytecode is ${bytes} bytes, over the ${rule} limit of ${limit} bytes: no EVM chain accepts it`, opts);
+    this.rule = rule;
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
+/** The chain could not be reached, refused a transaction, or holds something else than expected. */
+export class ChainError extends ZkinferError {
+  override name = 'ChainError';
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('chain', message, opts);
+  }
+}
+
+/** No usable signing key (missing file or variable, not a 32-byte hex key). */
+export class SignerKeyError extends ZkinferError {
+  override name = 'SignerKeyError';
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('signer-key', message, opts);
+  }
+}

@@ -42,6 +42,10 @@ export interface Receipt {
 
 export const vkHash = (vk: object): string => sha256(canonicalJson(vk));
 
+/** The model id: one hash of the model file and of the quantized graph (what a registry keys models by). */
+export const modelIdOf = (model: { fileSha256: string; quantizedSha256: string }): string =>
+  sha256(canonicalJson({ fileSha256: model.fileSha256, quantizedSha256: model.quantizedSha256 }));
+
 /** Hash of the receipt's content without its signature: what a prover signs. */
 export const receiptHash = (r: Receipt): string => sha256(canonicalJson({ ...r, signature: undefined }));
 

@@ -7,6 +7,7 @@
  *     DIR/setup.json      what setup produced: vk hash, dev flag, ptau power
  *     DIR/circuit.zkey    proving key                 DIR/verification_key.json
  *     DIR/Verifier.sol    Solidity verifier (export-verifier)
+ *     DIR/ZkinferModel.sol  the per-model wrapper contract (deploy)   DIR/deployments.json  addresses per chain id
  */
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
@@ -26,6 +27,8 @@ export const artifactPaths = (dir: string) => ({
   zkey: path.join(dir, `${CIRCUIT_NAME}.zkey`),
   vkey: path.join(dir, 'verification_key.json'),
   verifier: path.join(dir, 'Verifier.sol'),
+  modelContract: path.join(dir, 'ZkinferModel.sol'),
+  deployments: path.join(dir, 'deployments.json'),
 });
 
 export type ArtifactPaths = ReturnType<typeof artifactPaths>;

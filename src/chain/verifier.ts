@@ -15,16 +15,26 @@ export interface ExportVerifierParams {
 }
 
 /**
+ * The Solidity verifier source for the keys in `dir` (snarkjs's template, contract `Groth16Verifier`).
+ * @example const sol = await verifierSource({ dir: 'build/model' });
+ */
+export async function verifierSource(params: { dir: string }): Promise<string> {
+  const paths = artifactPaths(params.dir);
+  const compiled = readCompiled(params.dir);
+  readSetup(params.dir, compiled);
+  if (!existsSync(paths.zkey)) throw new ArtifactError(`${paths.zkey}: proving key not found`, { hint: `run 'zkinfer setup ${params.dir}' first` });
+  const template = readFileSync(path.join(path.dirname(require.resolve('snarkjs')), '..', 'templates', 'verifier_groth16.sol.ejs'), 'utf8');
+  return snarkjs.zKey.exportSolidityVerifier(paths.zkey, { groth16: template }, undefined);
+}
+
+/**
  * Render the Solidity verifier for the keys in `dir`.
  * @example await exportVerifier({ dir: 'build/model', outPath: 'Verifier.sol' });
  */
 export async function exportVerifier(params: ExportVerifierParams): Promise<{ path: string; bytes: number; nPublic: number }> {
   const paths = artifactPaths(params.dir);
   const compiled = readCompiled(params.dir);
-  readSetup(params.dir, compiled);
-  if (!existsSync(paths.zkey)) throw new ArtifactError(`${paths.zkey}: proving key not found`, { hint: `run 'zkinfer setup ${params.dir}' first` });
-  const template = readFileSync(path.join(path.dirname(require.resolve('snarkjs')), '..', 'templates', 'verifier_groth16.sol.ejs'), 'utf8');
-  const sol = await snarkjs.zKey.exportSolidityVerifier(paths.zkey, { groth16: template }, undefined);
+  const sol = await verifierSource({ dir: params.dir });
   const out = params.outPath ?? paths.verifier;
   writeFileAtomic(out, sol);
   return { path: out, bytes: Buffer.byteLength(sol), nPublic: compiled.nPublic };

@@ -1,0 +1,143 @@
+/**
+ * A model on chain: build its contract (snarkjs verifier + generated wrapper), deploy it, and check receipts
+ * against it with an eth_call — the same verdict as `verifyReceipt` in Node, from the EVM.
+ */
+import { existsSync } from 'node:fs';
+import { Contract } from 'ethers';
+import type { Wallet } from 'ethers';
+import { artifactPaths, readJson, writeFileAtomic, writeJson } from '../artifacts/layout.js';
+import { readCompiled, readSetup } from '../setup.js';
+import { modelIdOf } from '../receipt.js';
+import type { Receipt } from '../receipt.js';
+import { ChainError } from '../errors.js';
+import { verifierSource } from './verifier.js';
+import { publicLayout } from './layout.js';
+import type { PublicLayout } from './layout.js';
+import { MODEL_CONTRACT, MODEL_FILE, VERIFIER_FILE, modelContractSource, proofWords } from './model-contract.js';
+import { compileSolidity, solcVersion } from './solc.js';
+import type { CompiledContract } from './solc.js';
+import { chainError, deployBytecode } from './evm.js';
+import type { Chain, Deployed } from './evm.js';
+
+export interface BuiltModelContract {
+  contract: CompiledContract;
+  layout: PublicLayout;
+  modelId: string;
+  vkHash: string;
+  sources: Record<string, string>;
+}
+
+/**
+ * Generate and compile the model's contract from its artifacts (writes DIR/Verifier.sol and DIR/ZkinferModel.sol).
+ * Throws ContractSizeError when the bytecode is over EIP-170.
+ * @example const { contract } = await buildModelContract({ dir: 'build/model' });
+ */
+export async function buildModelContract(params: { dir: string; checkSize?: boolean }): Promise<BuiltModelContract> {
+  const paths = artifactPaths(params.dir);
+  const compiled = readCompiled(params.dir);
+  const setup = readSetup(params.dir, compiled);
+  const layout = publicLayout(compiled);
+  const sources = { [VERIFIER_FILE]: await verifierSource({ dir: params.dir }), [MODEL_FILE]: modelContractSource({ compiled, setup, layout }) };
+  writeFileAtomic(paths.verifier, sources[VERIFIER_FILE]);
+  writeFileAtomic(paths.modelContract, sources[MODEL_FILE]);
+  const contract = compileSolidity({ sources, target: { file: MODEL_FILE, contract: MODEL_CONTRACT }, checkSize: params.checkSize });
+  return { contract, layout, modelId: modelIdOf(compiled.model), vkHash: setup.vkHash, sources };
+}
+
+export interface DeploymentRecord extends Omit<Deployed, 'gasUsed'> {
+  chainId: string;
+  rpc: string;
+  modelId: string;
+  vkHash: string;
+  gasUsed: string;
+  runtimeBytes: number;
+  solc: string;
+  deployedAt: string;
+}
+
+/**
+ * Deploy a model's verifier contract and record the address in DIR/deployments.json.
+ * @example const r = await deployModel({ dir: 'build/model', chain, wallet });
+ */
+export async function deployModel(params: { dir: string; chain: Chain; wallet: Wallet }): Promise<DeploymentRecord> {
+  const built = await buildModelContract({ dir: params.dir });
+  const d = await deployBytecode({ wallet: params.wallet, contract: built.contract, chain: params.chain });
+  const rec: DeploymentRecord = {
+    chainId: params.chain.chainId.toString(),
+    rpc: params.chain.url,
+    modelId: built.modelId,
+    vkHash: built.vkHash,
+    address: d.address,
+    txHash: d.txHash,
+    blockNumber: d.blockNumber,
+    gasUsed: d.gasUsed.toString(),
+    runtimeBytes: built.contract.runtimeBytes,
+    solc: solcVersion(),
+    deployedAt: new Date().toISOString(),
+  };
+  const file = artifactPaths(params.dir).deployments;
+  const all = existsSync(file) ? readJson<Record<string, DeploymentRecord>>(file, 'deployments.json') : {};
+  all[rec.chainId] = rec;
+  writeJson(file, all);
+  return rec;
+}
+
+const ID_ABI = [
+  'function MODEL_ID() view returns (bytes32)',
+  'function VK_HASH() view returns (bytes32)',
+  'function N_PUBLIC() view returns (uint256)',
+  'function DEV_SETUP() view returns (bool)',
+];
+
+export const verifyInferenceAbi = (n: number): string[] => [...ID_ABI, `function verifyInference(uint256[8] proof, uint256[${n}] publicSignals) view returns (bool)`];
+
+export interface OnChainVerifyResult {
+  ok: boolean;
+  /** Why not, when not. */
+  reason?: string;
+  contract: { address: string; modelId: string; vkHash: string; nPublic: number; devSetup: boolean };
+  /** Gas of a transaction calling verifyInference with this receipt (eth_estimateGas), when it could be estimated. */
+  gas?: bigint;
+}
+
+const hex32 = (h: string): string => `0x${h.replace(/^0x/, '').toLowerCase().padStart(64, '0')}`;
+
+/**
+ * Ask a deployed model contract whether a receipt's proof verifies, after checking that the contract is
+ * the receipt's model and key. Throws ChainError only when the chain cannot answer.
+ * @example const r = await verifyOnChain({ receipt, chain, address: '0x…' });
+ */
+export async function verifyOnChain(params: { receipt: Receipt; chain: Chain; address: string; estimateGas?: boolean }): Promise<OnChainVerifyResult> {
+  const { chain, address, receipt } = params;
+  if ((await chain.provider.getCode(address)) === '0x') throw new ChainError(`${address}: no contract at this address on ${chain.url} (chain id ${chain.chainId})`, { hint: 'deploy the model with `zkinfer deploy DIR` and use the address it prints' });
+  const ids = new Contract(address, ID_ABI, chain.provider);
+  let info: OnChainVerifyResult['contract'];
+  try {
+    const [modelId, vk, n, dev] = (await Promise.all([ids.MODEL_ID!(), ids.VK_HASH!(), ids.N_PUBLIC!(), ids.DEV_SETUP!()])) as [string, string, bigint, boolean];
+    info = { address, modelId, vkHash: vk, nPublic: Number(n), devSetup: dev };
+  } catch (e) {
+    throw chainError(`reading the model ids of ${address}`, e, chain.url);
+  }
+  const fail = (reason: string): OnChainVerifyResult => ({ ok: false, reason, contract: info });
+  if (info.modelId !== hex32(modelIdOf(receipt.model))) return fail(`the contract verifies model ${info.modelId}, the receipt is for ${hex32(modelIdOf(receipt.model))}`);
+  if (info.vkHash !== hex32(receipt.vkHash)) return fail(`the contract's verification key ${info.vkHash} is not the receipt's ${hex32(receipt.vkHash)}`);
+  if (receipt.publicSignals.length !== info.nPublic) return fail(`the contract expects ${info.nPublic} public signals, the receipt has ${receipt.publicSignals.length}`);
+  let words: bigint[];
+  let signals: bigint[];
+  try {
+    words = proofWords(receipt.proof);
+    signals = receipt.publicSignals.map((s) => BigInt(s));
+  } catch (e) {
+    return fail(`the proof or public signals are malformed (${(e as Error).message})`);
+  }
+  if ([...words, ...signals].some((w) => w < 0n || w >= 1n << 256n)) return fail('a proof word or public signal does not fit in uint256');
+  const c = new Contract(address, verifyInferenceAbi(info.nPublic), chain.provider);
+  let ok: boolean;
+  try {
+    ok = (await c.verifyInference!(words, signals)) as boolean;
+  } catch (e) {
+    throw chainError(`calling verifyInference on ${address}`, e, chain.url);
+  }
+  const gas = params.estimateGas ? await c.verifyInference!.estimateGas(words, signals) : undefined;
+  return ok ? { ok, contract: info, gas } : { ok, reason: 'the contract says the Groth16 proof does not verify for these public signals', contract: info, gas };
+}
