@@ -1,0 +1,66 @@
+/**
+ * Verification gas on a real EVM for 1, 10 and 100 public signals (synthetic linear models, private input),
+ * against the prediction from the signal count alone (src/chain/gas.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Interface, Wallet } from 'ethers';
+import { provePipeline, tempDir, terminateCurve } from './helpers/pipeline.js';
+import { DEV_KEYS, startLocalNode } from './helpers/evm.js';
+import type { LocalNode } from './helpers/evm.js';
+import { linearModel } from './helpers/synthetic.js';
+import { connectChain } from '../src/chain/evm.js';
+import type { Chain } from '../src/chain/evm.js';
+import { deployModel, verifyInferenceAbi } from '../src/chain/deploy.js';
+import { proofWords } from '../src/chain/model-contract.js';
+import { GAS, calldataGas, estimateVerifyGas } from '../src/chain/gas.js';
+
+const predictedExecOf = (n: number): number => GAS.base + n * GAS.perSignal;
+
+let node: LocalNode;
+let chain: Chain;
+let wallet: Wallet;
+
+beforeAll(async () => {
+  node = await startLocalNode();
+  chain = await connectChain({ rpc: node.url });
+  wallet = new Wallet(DEV_KEYS[0], chain.provider);
+});
+
+afterAll(async () => {
+  await node?.stop();
+  await terminateCurve();
+});
+
+describe('verification gas: measured vs predicted', () => {
+  const rows: string[] = [];
+  afterAll(() => console.log(`n    measured  predicted(worst)  exec  predicted exec\n${rows.join('\n')}`));
+
+  for (const n of [1, 10, 100]) {
+    it(`${n} public signal${n > 1 ? 's' : ''}`, async () => {
+      const work = tempDir('zkinfer-gas-');
+      const { model, input } = linearModel(work, n);
+      const p = await provePipeline({ modelPath: model, input, inputVisibility: 'private', scale: 8 });
+      expect(p.compiled.info.nPublic).toBe(n);
+      const dep = await deployModel({ dir: p.dir, chain, wallet });
+      const iface = new Interface(verifyInferenceAbi(n));
+      const words = proofWords(p.receipt.proof);
+      const signals = p.receipt.publicSignals.map(BigInt);
+      const data = iface.encodeFunctionData('verifyInference', [words, signals]);
+      const [ok] = iface.decodeFunctionResult('verifyInference', await chain.provider.call({ to: dep.address, data }));
+      expect(ok).toBe(true);
+      const tx = await wallet.sendTransaction({ to: dep.address, data });
+      const rc = (await tx.wait())!;
+      const measured = Number(rc.gasUsed);
+      // The same calldata sent to an account without code: intrinsic + calldata gas, as charged.
+      const bare = Number((await (await wallet.sendTransaction({ to: '0x000000000000000000000000000000000000dEaD', data })).wait())!.gasUsed);
+      expect(bare).toBe(GAS.intrinsic + calldataGas([...words, ...signals]));
+      const exec = measured - bare;
+      const est = estimateVerifyGas(n);
+      rows.push(`${String(n).padEnd(4)}${String(measured).padStart(9)}${String(est.total).padStart(17)}${String(exec).padStart(9)}${String(predictedExecOf(n)).padStart(15)}`);
+      // The worst-case prediction is an upper bound, and the execution part is predicted within 0.5%.
+      expect(measured).toBeLessThanOrEqual(est.total);
+      const predictedExec = est.breakdown.base + est.breakdown.perSignal;
+      expect(Math.abs(exec - predictedExec) / predictedExec).toBeLessThan(0.005);
+    });
+  }
+});
