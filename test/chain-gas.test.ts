@@ -13,6 +13,7 @@ import type { Chain } from '../src/chain/evm.js';
 import { deployModel, verifyInferenceAbi } from '../src/chain/deploy.js';
 import { proofWords } from '../src/chain/model-contract.js';
 import { GAS, calldataGas, estimateVerifyGas } from '../src/chain/gas.js';
+import { predictedRuntimeBytes } from '../src/cli/commands/estimate-gas.js';
 
 const predictedExecOf = (n: number): number => GAS.base + n * GAS.perSignal;
 
@@ -33,7 +34,7 @@ afterAll(async () => {
 
 describe('verification gas: measured vs predicted', () => {
   const rows: string[] = [];
-  afterAll(() => console.log(`n    measured  predicted(worst)  exec  predicted exec\n${rows.join('\n')}`));
+  afterAll(() => console.log(`size     n    measured  predicted(worst)  exec  predicted exec\n${rows.join('\n')}`));
 
   for (const n of [1, 10, 100]) {
     it(`${n} public signal${n > 1 ? 's' : ''}`, async () => {
@@ -56,11 +57,12 @@ describe('verification gas: measured vs predicted', () => {
       expect(bare).toBe(GAS.intrinsic + calldataGas([...words, ...signals]));
       const exec = measured - bare;
       const est = estimateVerifyGas(n);
-      rows.push(`${String(n).padEnd(4)}${String(measured).padStart(9)}${String(est.total).padStart(17)}${String(exec).padStart(9)}${String(predictedExecOf(n)).padStart(15)}`);
+      rows.push(`${String(dep.runtimeBytes).padStart(6)} B  ${String(n).padEnd(4)}${String(measured).padStart(9)}${String(est.total).padStart(17)}${String(exec).padStart(9)}${String(predictedExecOf(n)).padStart(15)}`);
       // The worst-case prediction is an upper bound, and the execution part is predicted within 0.5%.
       expect(measured).toBeLessThanOrEqual(est.total);
       const predictedExec = est.breakdown.base + est.breakdown.perSignal;
       expect(Math.abs(exec - predictedExec) / predictedExec).toBeLessThan(0.005);
+      expect(Math.abs(dep.runtimeBytes - predictedRuntimeBytes(n)) / dep.runtimeBytes).toBeLessThan(0.05);
     });
   }
 });

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { Wallet } from 'ethers';
+import { Interface, Wallet } from 'ethers';
 import { ROOT } from './helpers/conformance.js';
 import { provePipeline, terminateCurve } from './helpers/pipeline.js';
 import { DEV_KEYS, startLocalNode } from './helpers/evm.js';
@@ -13,7 +13,7 @@ import type { LocalNode } from './helpers/evm.js';
 import { connectChain } from '../src/chain/evm.js';
 import type { Chain } from '../src/chain/evm.js';
 import { deployModel, verifyOnChain } from '../src/chain/deploy.js';
-import { deployRegistry, queryInferences, registerModel, registeredModel, submitReceipt } from '../src/chain/registry.js';
+import { REGISTRY_ABI, compileRegistry, deployRegistry, queryInferences, registerModel, registeredModel, submitReceipt } from '../src/chain/registry.js';
 import { publicLayout, signalRefs } from '../src/chain/layout.js';
 import { verifyReceipt } from '../src/verify/verify.js';
 import { readCompiled } from '../src/setup.js';
@@ -103,6 +103,11 @@ describe('registry', () => {
   let registry: string;
   beforeAll(async () => {
     registry = (await deployRegistry({ chain, wallet })).address;
+  });
+
+  it("REGISTRY_ABI is the compiled contract's ABI", async () => {
+    const sorted = (abi: unknown) => new Interface(abi as never).format().sort();
+    expect(sorted(REGISTRY_ABI)).toEqual(sorted((await compileRegistry()).abi));
   });
 
   it('registers a model once; a second registration of the same id is refused', async () => {

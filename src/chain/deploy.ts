@@ -40,7 +40,7 @@ export async function buildModelContract(params: { dir: string; checkSize?: bool
   const sources = { [VERIFIER_FILE]: await verifierSource({ dir: params.dir }), [MODEL_FILE]: modelContractSource({ compiled, setup, layout }) };
   writeFileAtomic(paths.verifier, sources[VERIFIER_FILE]);
   writeFileAtomic(paths.modelContract, sources[MODEL_FILE]);
-  const contract = compileSolidity({ sources, target: { file: MODEL_FILE, contract: MODEL_CONTRACT }, checkSize: params.checkSize });
+  const contract = await compileSolidity({ sources, target: { file: MODEL_FILE, contract: MODEL_CONTRACT }, checkSize: params.checkSize });
   return { contract, layout, modelId: modelIdOf(compiled.model), vkHash: setup.vkHash, sources };
 }
 
@@ -72,7 +72,7 @@ export async function deployModel(params: { dir: string; chain: Chain; wallet: W
     blockNumber: d.blockNumber,
     gasUsed: d.gasUsed.toString(),
     runtimeBytes: built.contract.runtimeBytes,
-    solc: solcVersion(),
+    solc: await solcVersion(),
     deployedAt: new Date().toISOString(),
   };
   const file = artifactPaths(params.dir).deployments;

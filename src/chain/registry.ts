@@ -19,11 +19,23 @@ const REGISTRY_FILE = 'ZkinferRegistry.sol';
 
 export const registrySource = (): string => readFileSync(new URL('./ZkinferRegistry.sol', import.meta.url), 'utf8');
 
-let compiledRegistry: CompiledContract | undefined; // pure cache of a constant source's compilation
-
 /** Compile the registry contract (solc-js, in-process). */
-export const compileRegistry = (): CompiledContract =>
-  (compiledRegistry ??= compileSolidity({ sources: { [REGISTRY_FILE]: registrySource() }, target: { file: REGISTRY_FILE, contract: REGISTRY_CONTRACT } }));
+export const compileRegistry = (): Promise<CompiledContract> =>
+  compileSolidity({ sources: { [REGISTRY_FILE]: registrySource() }, target: { file: REGISTRY_FILE, contract: REGISTRY_CONTRACT } });
+
+/** The registry's ABI (the events, errors and functions of ZkinferRegistry.sol). */
+export const REGISTRY_ABI = [
+  'function register(bytes32 modelId, address verifier, bytes32 vkHash, string metadataURI)',
+  'function model(bytes32 modelId) view returns (address verifier, bytes32 vkHash, address registrant, string metadataURI)',
+  'function submit(bytes32 modelId, uint256[8] proof, uint256[] publicSignals) returns (bytes32 inputRef, bytes32 outputsHash)',
+  'event ModelRegistered(bytes32 indexed modelId, address indexed verifier, bytes32 vkHash, address indexed registrant, string metadataURI)',
+  'event InferenceVerified(bytes32 indexed modelId, bytes32 indexed inputRef, bytes32 outputsHash, address indexed prover)',
+  'error AlreadyRegistered(bytes32 modelId, address verifier)',
+  'error NotAContract(address verifier)',
+  'error VerifierMismatch(bytes32 modelId, bytes32 vkHash, bytes32 verifierModelId, bytes32 verifierVkHash)',
+  'error UnknownModel(bytes32 modelId)',
+  'error InvalidProof(bytes32 modelId)',
+] as const;
 
 const b32 = (hex: string): string => `0x${hex.replace(/^0x/, '').toLowerCase().padStart(64, '0')}`;
 
@@ -32,11 +44,11 @@ const b32 = (hex: string): string => `0x${hex.replace(/^0x/, '').toLowerCase().p
  * @example const { address } = await deployRegistry({ chain, wallet });
  */
 export async function deployRegistry(params: { chain: Chain; wallet: Wallet }): Promise<Deployed> {
-  return deployBytecode({ wallet: params.wallet, contract: compileRegistry(), chain: params.chain });
+  return deployBytecode({ wallet: params.wallet, contract: await compileRegistry(), chain: params.chain });
 }
 
 function registry(address: string, runner: Wallet | Chain['provider']): Contract {
-  return new Contract(address, compileRegistry().abi as never, runner);
+  return new Contract(address, REGISTRY_ABI, runner);
 }
 
 async function requireCode(chain: Chain, address: string, what: string): Promise<void> {

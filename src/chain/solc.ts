@@ -2,7 +2,6 @@
  * Solidity → EVM bytecode with solc-js (the npm `solc` package: the compiler as WebAssembly, pinned in
  * package.json, never downloaded at run time). Refuses bytecode over the EIP-170 size limit.
  */
-import solc from 'solc';
 import { ContractSizeError, SolidityCompileError } from '../errors.js';
 
 /** EIP-170: largest runtime bytecode a chain accepts. */
@@ -29,7 +28,10 @@ export interface CompileSolidityParams {
   checkSize?: boolean;
 }
 
-export const solcVersion = (): string => solc.version();
+/** solc-js is large (~1 s to load): loaded on first use only, so other commands stay fast. */
+const loadSolc = async () => (await import('solc')).default;
+
+export const solcVersion = async (): Promise<string> => (await loadSolc()).version();
 
 interface SolcOutput {
   errors?: { severity: string; formattedMessage: string; sourceLocation?: { file: string } }[];
@@ -38,9 +40,10 @@ interface SolcOutput {
 
 /**
  * Compile Solidity in-process and return one contract.
- * @example const c = compileSolidity({ sources: { 'A.sol': src }, target: { file: 'A.sol', contract: 'A' } });
+ * @example const c = await compileSolidity({ sources: { 'A.sol': src }, target: { file: 'A.sol', contract: 'A' } });
  */
-export function compileSolidity(params: CompileSolidityParams): CompiledContract {
+export async function compileSolidity(params: CompileSolidityParams): Promise<CompiledContract> {
+  const solc = await loadSolc();
   const input = {
     language: 'Solidity',
     sources: Object.fromEntries(Object.entries(params.sources).map(([k, content]) => [k, { content }])),
@@ -57,7 +60,7 @@ export function compileSolidity(params: CompileSolidityParams): CompiledContract
   ) as SolcOutput;
   const errors = (out.errors ?? []).filter((e) => e.severity === 'error');
   if (errors.length) {
-    throw new SolidityCompileError(`${params.target.file}: solc ${solcVersion()} rejected the source: ${errors.map((e) => e.formattedMessage.trim().split('\n')[0]).join('; ')}`, {
+    throw new SolidityCompileError(`${params.target.file}: solc ${solc.version()} rejected the source: ${errors.map((e) => e.formattedMessage.trim().split('\n')[0]).join('; ')}`, {
       hint: 'this is generated code: please report it with the artifact directory',
     });
   }

@@ -15,12 +15,15 @@ import { proveInference } from '../prove/prove.js';
 import { verifyReceipt } from '../verify/verify.js';
 import type { VerifyResult } from '../verify/verify.js';
 import { exportVerifier } from '../chain/verifier.js';
+import { estimateVerifyGas } from '../chain/gas.js';
 import { artifactPaths, readJson } from '../artifacts/layout.js';
 import { sha256 } from '../artifacts/hash.js';
 import type { Receipt } from '../receipt.js';
-import { ZkinferError, InputError, ReceiptFormatError } from '../errors.js';
+import { ZkinferError, InputError } from '../errors.js';
 import { emit, isJson, log, say, setJson } from './output.js';
 import { registerCommands } from './commands/index.js';
+import { loadReceipt } from './io.js';
+import { verifyReceiptOnChain } from './commands/verify-chain.js';
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
 
@@ -78,24 +81,13 @@ function printOutputs(r: Receipt): void {
   }
 }
 
-function printVerify(v: VerifyResult): void {
+function printVerify(v: VerifyResult, onChain?: { ok: boolean; detail: string }): void {
   for (const c of v.checks) say(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(15)} ${c.detail}`);
+  if (onChain) say(`  ${onChain.ok ? 'ok  ' : 'FAIL'} ${'on-chain'.padEnd(15)} ${onChain.detail}`);
   if (v.devSetup) say('  warning: dev setup (insecure, single-party): fine for testing, not for trust');
-  say(v.ok ? 'verified' : `NOT VERIFIED: ${v.failed!.name}: ${v.failed!.detail}`);
-}
-
-function loadReceipt(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ReceiptFormatError(`${file}: cannot read receipt (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new ReceiptFormatError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
+  if (onChain && v.ok !== onChain.ok) say(`  warning: Node says ${v.ok ? 'valid' : 'invalid'}, the contract says ${onChain.ok ? 'valid' : 'invalid'}`);
+  const failed = v.failed ?? (onChain && !onChain.ok ? { name: 'on-chain', detail: onChain.detail } : undefined);
+  say(failed ? `NOT VERIFIED: ${failed.name}: ${failed.detail}` : 'verified');
 }
 
 function writeReceipt(file: string, r: Receipt, force: boolean): void {
@@ -148,7 +140,7 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     const dir = o.out ?? defaultDir(model);
     const r = await compileModel(compileParams(model, dir, o));
     printCompiled(r.info, dir, r.cached);
-    emit({ dir, cached: r.cached, ...r.info });
+    emit({ dir, cached: r.cached, ...r.info, verifyGas: estimateVerifyGas(r.info.nPublic) });
   });
 
   program
@@ -183,12 +175,16 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     .description('verify a receipt: proof, public signals, decoded values, key hash (exit 0 valid, 1 invalid)')
     .argument('<receipt>', 'receipt JSON file')
     .option('--dir <dir>', "check against these artifacts (their verification key and model hashes) instead of the receipt's embedded key")
-    .action(async (file: string, o: { dir?: string }) => {
+    .option('--rpc <url>', "also ask the model's contract on this chain (JSON-RPC endpoint); valid only if both agree")
+    .option('--address <addr>', 'the model contract (default: from DIR/deployments.json with --dir)')
+    .action(async (file: string, o: { dir?: string; rpc?: string; address?: string }) => {
       const receipt = loadReceipt(file);
       const v = await verifyReceipt({ receipt, trusted: o.dir ? trustedFrom(o.dir) : undefined });
-      printVerify(v);
-      emit({ verified: v.ok, failed: v.failed?.name, reason: v.failed?.detail, checks: v.checks, devSetup: v.devSetup, vkSource: v.vkSource });
-      process.exitCode = v.ok ? EXIT.ok : EXIT.invalid;
+      const chain = o.rpc && v.checks[0]!.ok ? await verifyReceiptOnChain({ receipt: receipt as Receipt, rpc: o.rpc, address: o.address, dir: o.dir }) : undefined;
+      printVerify(v, chain && { ok: chain.ok, detail: chain.detail });
+      const ok = v.ok && (!o.rpc || chain?.ok === true);
+      emit({ verified: ok, failed: v.failed?.name ?? (chain && !chain.ok ? 'on-chain' : undefined), reason: v.failed?.detail ?? chain?.reason, checks: v.checks, devSetup: v.devSetup, vkSource: v.vkSource, ...(chain ? { onChain: { ok: chain.ok, reason: chain.reason, chainId: chain.chainId, contract: chain.contract, gas: chain.gas?.toString() } } : {}) });
+      process.exitCode = ok ? EXIT.ok : EXIT.invalid;
     });
 
   program

@@ -1,0 +1,27 @@
+/** `zkinfer estimate-gas DIR`: verification gas predicted from the public-signal count, without deploying. */
+import type { Command } from 'commander';
+import { readCompiled } from '../../setup.js';
+import { publicLayout, describeLayout } from '../../chain/layout.js';
+import { EIP170_LIMIT } from '../../chain/solc.js';
+import { estimateVerifyGas } from '../../chain/gas.js';
+import { emit, say } from '../output.js';
+
+/** Rough runtime size of snarkjs's verifier + the wrapper, for an early EIP-170 warning (measured: 3,430 B + 95 B per signal). */
+export const predictedRuntimeBytes = (nPublic: number): number => 3_430 + 95 * nPublic;
+
+export function registerEstimateGas(program: Command): void {
+  program
+    .command('estimate-gas')
+    .description('predict the gas of a verifying transaction (and the contract size) from the public-signal count, without deploying')
+    .argument('<dir>', 'artifact directory (after compile)')
+    .action((dir: string) => {
+      const compiled = readCompiled(dir);
+      const layout = publicLayout(compiled);
+      const g = estimateVerifyGas(layout.nPublic);
+      const bytes = predictedRuntimeBytes(layout.nPublic);
+      say(`signals     ${layout.nPublic}: ${describeLayout(layout)}`);
+      say(`gas         ≈ ${g.typical} typical, at most ${g.total} (21,000 intrinsic + ${g.breakdown.calldata} calldata + ${g.breakdown.base} pairing and setup + ${g.breakdown.perSignal} for the signals)`);
+      say(`contract    ≈ ${bytes} bytes${bytes > EIP170_LIMIT ? `: over the EIP-170 limit of ${EIP170_LIMIT}, deploy will refuse it (make fewer signals public)` : ''}`);
+      emit({ nPublic: layout.nPublic, gas: g, contractBytes: bytes, eip170Limit: EIP170_LIMIT, deployable: bytes <= EIP170_LIMIT });
+    });
+}
