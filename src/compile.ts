@@ -11,6 +11,9 @@ import { sizeOf } from './ir/graph.js';
 import { checkSupported, quantizeGraph, runFloat } from './quantize/quantize.js';
 import type { InputDecl } from './quantize/quantize.js';
 import { evaluate } from './quantize/program.js';
+import { linBounds } from './quantize/lin.js';
+import { planPacking } from './quantize/pack.js';
+import type { OutputPacking } from './quantize/pack.js';
 import type { Program } from './quantize/program.js';
 import { generateCircom } from './codegen/circom.js';
 import type { InputVisibility } from './codegen/circom.js';
@@ -40,6 +43,9 @@ export interface CompileParams {
   /** Declared float range of every input, overriding calibration and model metadata. */
   inputRange?: [number, number];
   inputVisibility?: InputVisibility;
+  /** Round the outputs to the activation scale and pack them into few public signals (by their proven
+   * bounds): cheaper on chain. Default false. */
+  packOutputs?: boolean;
   onProgress?: (message: string) => void;
 }
 
@@ -56,12 +62,14 @@ export interface CompiledInfo {
   key: string;
   model: { file: string; name: string; fileSha256: string; quantizedSha256: string };
   circuitHash: string;
-  settings: { scale: number; paramBits: number; inputVisibility: InputVisibility; paramVisibility: 'fixed'; outputVisibility: 'public'; optimize: string };
+  settings: { scale: number; paramBits: number; inputVisibility: InputVisibility; paramVisibility: 'fixed'; outputVisibility: 'public' | 'packed'; optimize: string };
   inputs: (TensorInfo & { lo: string; hi: string; min: number; max: number; rangeSource: string })[];
   outputs: TensorInfo[];
   constraints: { total: number; nonLinear: number; linear: number; wires: number };
-  /** Public signals: outputs (flat, in order), then inputs when public. */
+  /** Public signals: outputs (flat, in order; or packed, see outputPacking), then inputs when public. */
   nPublic: number;
+  /** How outputs are packed into public signals, when settings.outputVisibility is 'packed'. */
+  outputPacking?: OutputPacking;
   ptauPower: number;
   compiler: { circom: string; optimize: string; seconds: number };
   ops: Record<string, number>;
@@ -205,7 +213,8 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const calFiles = params.calibration ? listSampleFiles(params.calibration) : [];
   const compiler = await circomVersion();
   const gadgets = await gadgetSources();
-  const settings = { scale, paramBits, inputVisibility, paramVisibility: 'fixed' as const, outputVisibility: 'public' as const, optimize: OPTIMIZE };
+  const outputVisibility: 'public' | 'packed' = params.packOutputs ? 'packed' : 'public';
+  const settings = { scale, paramBits, inputVisibility, paramVisibility: 'fixed' as const, outputVisibility, optimize: OPTIMIZE };
   const key = sha256(
     bytes,
     canonicalJson({ settings, inputRange: params.inputRange ?? null, zkinfer: ZKINFER_VERSION, compiler }),
@@ -227,8 +236,11 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const samples = params.calibration ? readSamples(params.calibration, graph) : undefined;
   const decls = declareInputs(graph, params, samples, scale);
   progress(`compile: quantizing ${graph.nodes.length} nodes (scale 2^${scale}, params ${paramBits} bits)`);
-  const program = quantizeGraph(graph, { scale, paramBits, inputs: decls });
-  const source = generateCircom(program, { inputVisibility, title: `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` });
+  // Packed outputs are rounded to the activation scale first: finer digits are below the model's precision
+  // and would only widen every packed slot.
+  const program = quantizeGraph(graph, { scale, paramBits, inputs: decls, outputScale: params.packOutputs ? scale : undefined });
+  const packing = params.packOutputs ? planPacking(program.outputs.flatMap((o) => o.exprs.map((e) => linBounds(e, program.lo, program.hi)))) : undefined;
+  const source = generateCircom(program, { inputVisibility, packing, title: `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` });
   mkdirSync(params.outDir, { recursive: true });
   writeFileAtomic(paths.source, source);
   progress(`compile: running circom ${compiler} (--${OPTIMIZE}) on ${(source.length / 1024).toFixed(0)} KiB of generated source`);
@@ -236,7 +248,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const total = c.nonLinearConstraints + c.linearConstraints;
   const nOut = program.outputs.reduce((a, o) => a + o.exprs.length, 0);
   const nIn = program.inputs.reduce((a, o) => a + o.signals.length, 0);
-  const nPublic = nOut + (inputVisibility === 'public' ? nIn : 0);
+  const nPublic = (packing ? packing.signals : nOut) + (inputVisibility === 'public' ? nIn : 0);
   const fidelity = samples ? measureFidelity(graph, program, samples) : undefined;
   const steps = { inputRangeChecks: nIn, rescales: 0, relus: 0, products: 0 };
   for (const s of program.steps) {
@@ -254,6 +266,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
     outputs: program.outputs.map((o) => ({ name: o.name, shape: o.shape, scale: o.scale })),
     constraints: { total, nonLinear: c.nonLinearConstraints, linear: c.linearConstraints, wires: c.wires },
     nPublic,
+    ...(packing ? { outputPacking: packing } : {}),
     ptauPower: Math.max(1, Math.ceil(Math.log2(total + nPublic + 1))),
     compiler: { circom: compiler, optimize: OPTIMIZE, seconds: c.seconds },
     ops: opCounts(graph),

@@ -1,8 +1,9 @@
 /**
  * The receipt: one JSON document anyone can check (DESIGN.md §3). Format `zkinfer.receipt/1`.
  *
- * Public signals are laid out as: every output element (flat, in graph output order), then every input
- * element when inputs are public. A signed integer v is the field element v mod p.
+ * Public signals are laid out as: every output element (flat, in graph output order) — or, with packed
+ * outputs, the few field elements that hold them (the plan is in the verification key) — then every input element when inputs
+ * are public. A signed integer v is the field element v mod p.
  */
 import type { Groth16Proof } from 'snarkjs';
 import { canonicalJson, sha256 } from './artifacts/hash.js';
@@ -25,7 +26,8 @@ export interface Receipt {
   model: { file: string; name: string; fileSha256: string; quantizedSha256: string };
   circuitHash: string;
   vkHash: string;
-  visibility: { input: 'public' | 'private'; params: 'fixed'; output: 'public' };
+  /** output 'packed': the first public signals hold the outputs as the verification key's packing plan says. */
+  visibility: { input: 'public' | 'private'; params: 'fixed'; output: 'public' | 'packed' };
   setup: { dev: boolean; note?: string };
   inputs?: ReceiptTensor[];
   outputs: ReceiptTensor[];

@@ -13,6 +13,8 @@ import { vkHash } from './receipt.js';
 import { ArtifactError } from './errors.js';
 
 export const SETUP_FORMAT = 'zkinfer.setup/1';
+/** Field of verification_key.json holding the output packing plan (snarkjs ignores it). */
+export const VK_PACKING_FIELD = 'zkinfer_outputPacking';
 
 export interface SetupInfo {
   format: typeof SETUP_FORMAT;
@@ -78,6 +80,9 @@ export async function setupKeys(params: SetupParams): Promise<{ info: SetupInfo;
     power = r.power;
     source = 'dev';
   }
+  // Packed outputs: the plan is part of the verification key (so vkHash, the on-chain VK_HASH and the
+  // registry bind it): a receipt cannot claim another decoding of the same public signals.
+  if (compiled.outputPacking) vk = { ...vk, [VK_PACKING_FIELD]: compiled.outputPacking };
   writeJson(paths.vkey, vk);
   const info: SetupInfo = {
     format: SETUP_FORMAT,

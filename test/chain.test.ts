@@ -5,8 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { Interface, Wallet } from 'ethers';
-import { ROOT } from './helpers/conformance.js';
+import { Contract, Interface, Wallet } from 'ethers';
+import { ROOT, caseDir, hasConformance } from './helpers/conformance.js';
+import { OPS } from '../src/ops/index.js';
 import { provePipeline, terminateCurve } from './helpers/pipeline.js';
 import { DEV_KEYS, startLocalNode } from './helpers/evm.js';
 import type { LocalNode } from './helpers/evm.js';
@@ -16,7 +17,7 @@ import { deployModel, verifyOnChain } from '../src/chain/deploy.js';
 import { REGISTRY_ABI, compileRegistry, deployRegistry, queryInferences, registerModel, registeredModel, submitReceipt } from '../src/chain/registry.js';
 import { publicLayout, signalRefs } from '../src/chain/layout.js';
 import { verifyReceipt } from '../src/verify/verify.js';
-import { readCompiled } from '../src/setup.js';
+import { VK_PACKING_FIELD, readCompiled } from '../src/setup.js';
 import { FIELD_P, modelIdOf } from '../src/receipt.js';
 import type { Receipt } from '../src/receipt.js';
 import { ChainError } from '../src/errors.js';
@@ -96,6 +97,79 @@ describe('model contract (bundled MLP, private input: 10 public signals)', () =>
   it('fails with a ChainError when there is no contract or no node', async () => {
     await expect(verifyOnChain({ receipt, chain, address: wallet.address })).rejects.toThrow(ChainError);
     await expect(connectChain({ rpc: 'http://127.0.0.1:9', timeoutMs: 2000 })).rejects.toThrow(/no Ethereum JSON-RPC node answers/);
+  });
+});
+
+describe('packed outputs (bundled MLP, private input): 1 public signal', () => {
+  let packed: Receipt;
+  let packedAddress: string;
+  beforeAll(async () => {
+    const p = await provePipeline({ modelPath: MODEL, input: path.join(ROOT, 'models/mnist-mlp/inputs/digit-3.json'), inputVisibility: 'private', packOutputs: true });
+    expect(p.compiled.info.nPublic).toBe(1);
+    expect(p.verified.ok, p.verified.failed?.detail).toBe(true);
+    // Packing is a linear combination (no constraint); rounding the 10 logits to 2^-12 costs one decomposition each.
+    expect(p.compiled.info.constraints.total - readCompiled(dir).constraints.total).toBeLessThanOrEqual(10 * 40);
+    expect(p.compiled.info.outputs[0]!.scale).toBe(12);
+    packed = p.receipt;
+    packedAddress = (await deployModel({ dir: p.dir, chain, wallet })).address;
+  });
+
+  it('verifies on chain; the contract decodes the same outputs as the receipt', async () => {
+    const r = await verifyOnChain({ receipt: packed, chain, address: packedAddress, estimateGas: true });
+    expect(r.ok, r.reason).toBe(true);
+    const c = new Contract(packedAddress, ['function decodeOutputs(uint256[] publicSignals) view returns (int256[])'], chain.provider);
+    const ints = (await c.decodeOutputs!(packed.publicSignals)) as bigint[];
+    const logits = packed.outputs[0]!;
+    expect(ints.map((v) => Number(v) / 2 ** logits.scale)).toEqual(logits.data);
+    expect(logits.data.indexOf(Math.max(...logits.data))).toBe(3);
+    console.log(`bundled MLP, private input, packed outputs (1 public signal): verifyInference transaction ${r.gas} gas`);
+    expect(Number(r.gas)).toBeLessThanOrEqual(225_000);
+  });
+
+  it('refuses a tampered packed signal or output value, on chain and in Node', async () => {
+    for (const delta of [1n, 1n << 20n, FIELD_P]) {
+      const t = clone(packed);
+      t.publicSignals[0] = (BigInt(t.publicSignals[0]!) + delta).toString();
+      expect((await verifyOnChain({ receipt: t, chain, address: packedAddress })).ok).toBe(false);
+      expect((await verifyReceipt({ receipt: t })).ok).toBe(false);
+    }
+    const t = clone(packed);
+    t.outputs[0]!.data[9]! += 1;
+    const v = await verifyReceipt({ receipt: t });
+    expect(v.failed?.name).toBe('outputs');
+    expect(v.failed?.detail).toMatch(/output 'logits'\[9\].*does not match packed public signal 0/);
+  });
+
+  it('the packing plan is part of the verification key: a receipt cannot claim another one', async () => {
+    const t = clone(packed);
+    const plan = t.verificationKey[VK_PACKING_FIELD] as { lo: string[] };
+    plan.lo[0] = (BigInt(plan.lo[0]!) + 1n).toString();
+    t.outputs[0]!.data[0]! += 2 ** -t.outputs[0]!.scale; // consistent with the forged plan
+    expect((await verifyReceipt({ receipt: t })).failed?.name).toBe('vk-hash');
+  });
+});
+
+// mnist-8 (ONNX zoo CNN: Conv, MaxPool) needs the Conv/MaxPool ops; this runs once the compiler has them.
+const mnist8 = caseDir('models', 'mnist-8');
+const hasConvOps = ['Conv', 'MaxPool'].every((op) => OPS.has(op));
+describe.skipIf(!hasConformance || !hasConvOps)('mnist-8 on chain (private input, packed outputs)', () => {
+  it('deploys, verifies on chain; a tampered proof and each tampered signal are refused, as in Node', async () => {
+    const p = await provePipeline({ modelPath: path.join(mnist8, 'model.onnx'), input: path.join(mnist8, 'test_data_set_3', 'input_0.pb'), calibration: path.join(mnist8, 'test_data_set_3'), inputVisibility: 'private', packOutputs: true });
+    expect(p.verified.ok, p.verified.failed?.detail).toBe(true);
+    const addr = (await deployModel({ dir: p.dir, chain, wallet })).address;
+    const r = await verifyOnChain({ receipt: p.receipt, chain, address: addr, estimateGas: true });
+    expect(r.ok, r.reason).toBe(true);
+    console.log(`mnist-8, ${p.compiled.info.nPublic} public signal(s): verifyInference transaction ${r.gas} gas`);
+    const t = clone(p.receipt);
+    t.proof.pi_a[0] = (BigInt(t.proof.pi_a[0]!) + 1n).toString();
+    expect((await verifyOnChain({ receipt: t, chain, address: addr })).ok).toBe(false);
+    expect((await verifyReceipt({ receipt: t })).ok).toBe(false);
+    for (let i = 0; i < p.receipt.publicSignals.length; i++) {
+      const u = clone(p.receipt);
+      u.publicSignals[i] = (BigInt(u.publicSignals[i]!) + 1n).toString();
+      expect((await verifyOnChain({ receipt: u, chain, address: addr })).ok).toBe(false);
+      expect((await verifyReceipt({ receipt: u })).ok).toBe(false);
+    }
   });
 });
 

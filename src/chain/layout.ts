@@ -6,6 +6,7 @@
 import { keccak_256 } from '@noble/hashes/sha3';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils';
 import type { CompiledInfo } from '../compile.js';
+import type { OutputPacking } from '../quantize/pack.js';
 import { sizeOf } from '../ir/graph.js';
 import { ArtifactError } from '../errors.js';
 
@@ -16,6 +17,8 @@ export type SignalSegment =
   | { kind: 'output'; name: string; offset: number; count: number; scale: number }
   /** Public input values, one signed field element each. */
   | { kind: 'input'; name: string; offset: number; count: number; scale: number }
+  /** Output values packed into few field elements (src/quantize/pack.ts; the plan is PublicLayout.packing). */
+  | { kind: 'packed-output'; name: string; offset: number; count: number }
   /** A commitment (e.g. Poseidon) to private input values. */
   | { kind: 'commitment'; name: string; offset: number; count: 1 };
 
@@ -23,6 +26,10 @@ export interface PublicLayout {
   nPublic: number;
   inputVisibility: InputVisibility;
   segments: SignalSegment[];
+  /** The packing plan of 'packed-output' segments. */
+  packing?: OutputPacking;
+  /** Output tensors in graph order (for decoding packed or plain outputs). */
+  outputs: { name: string; count: number; scale: number }[];
 }
 
 /** A layout stated by compiled.json itself (newer compilers), else the one implied by its settings. */
@@ -44,10 +51,15 @@ export function publicLayout(compiled: CompiledInfo): PublicLayout {
     // zkinfer.compiled/1: outputs (flat, in order), then inputs when public.
     segments = [];
     let k = 0;
-    for (const o of compiled.outputs) {
-      const n = sizeOf(o.shape);
-      segments.push({ kind: 'output', name: o.name, offset: k, count: n, scale: o.scale });
-      k += n;
+    if (compiled.outputPacking) {
+      k = compiled.outputPacking.signals;
+      segments.push({ kind: 'packed-output', name: compiled.outputs.map((o) => o.name).join('+'), offset: 0, count: k });
+    } else {
+      for (const o of compiled.outputs) {
+        const n = sizeOf(o.shape);
+        segments.push({ kind: 'output', name: o.name, offset: k, count: n, scale: o.scale });
+        k += n;
+      }
     }
     if (inputVisibility === 'public') {
       for (const i of compiled.inputs) {
@@ -64,12 +76,17 @@ export function publicLayout(compiled: CompiledInfo): PublicLayout {
       hint: 'recompile the model',
     });
   }
-  return { nPublic: compiled.nPublic, inputVisibility, segments };
+  const outputs = compiled.outputs.map((o) => ({ name: o.name, count: sizeOf(o.shape), scale: o.scale }));
+  return { nPublic: compiled.nPublic, inputVisibility, segments, outputs, ...(compiled.outputPacking ? { packing: compiled.outputPacking } : {}) };
 }
 
 /** Signal index ranges [start, end) of one kind, in order. */
 export const ranges = (l: PublicLayout, kind: SignalSegment['kind']): [number, number][] =>
   l.segments.filter((s) => s.kind === kind).map((s) => [s.offset, s.offset + s.count]);
+
+/** The signal ranges that hold outputs, plain or packed. */
+export const outputRanges = (l: PublicLayout): [number, number][] =>
+  l.segments.filter((s) => s.kind === 'output' || s.kind === 'packed-output').map((s) => [s.offset, s.offset + s.count]);
 
 export const describeLayout = (l: PublicLayout): string =>
   l.segments.map((s) => `${s.kind} '${s.name}' [${s.offset}, ${s.offset + s.count})${'scale' in s ? ` scale 2^${s.scale}` : ''}`).join('; ');
@@ -91,5 +108,5 @@ export function signalRefs(l: PublicLayout, signals: string[]): { inputRef: stri
   const c = ranges(l, 'commitment');
   const ins = ranges(l, 'input');
   const inputRef = c.length === 1 ? `0x${BigInt(signals[c[0]![0]]!).toString(16).padStart(64, '0')}` : ins.length ? keccakWords(pick(ins)) : `0x${'0'.repeat(64)}`;
-  return { inputRef, outputsHash: keccakWords(pick(ranges(l, 'output'))) };
+  return { inputRef, outputsHash: keccakWords(pick(outputRanges(l))) };
 }

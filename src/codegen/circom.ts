@@ -3,7 +3,9 @@
  * so linear layers cost no constraints; every non-linear step instantiates one gadget from circuits/.
  */
 import type { Lin } from '../quantize/lin.js';
+import { linAddScaled, linConst } from '../quantize/lin.js';
 import type { Program } from '../quantize/program.js';
+import type { OutputPacking } from '../quantize/pack.js';
 
 export type InputVisibility = 'public' | 'private';
 
@@ -11,11 +13,14 @@ export interface CodegenOptions {
   inputVisibility: InputVisibility;
   /** A comment line naming the model (goes into the source, hence into the circuit hash). */
   title?: string;
+  /** Pack the outputs into few public signals `packed[k]` (linear combinations: no constraints). */
+  packing?: OutputPacking;
 }
 
 /** Names of the circom signals for program inputs/outputs, in public-signal order helpers. */
 export const inputSignalName = (i: number): string => `in${i}`;
 export const outputSignalName = (i: number): string => `out${i}`;
+export const PACKED_SIGNAL = 'packed';
 
 /** Terms per circom statement. */
 const CHUNK = 64;
@@ -61,7 +66,8 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
   out.push('include "range.circom";', 'include "rescale.circom";', '');
   out.push('template Model() {');
   p.inputs.forEach((inp, t) => out.push(`    signal input ${inputSignalName(t)}[${inp.signals.length}]; // ${inp.name} [${inp.shape}] scale 2^${inp.scale}`));
-  p.outputs.forEach((o, t) => out.push(`    signal output ${outputSignalName(t)}[${o.exprs.length}]; // ${o.name} [${o.shape}] scale 2^${o.scale}`));
+  if (opts.packing) out.push(`    signal output ${PACKED_SIGNAL}[${opts.packing.signals}]; // outputs ${p.outputs.map((o) => `${o.name} [${o.shape}] scale 2^${o.scale}`).join(', ')}, packed (${opts.packing.lo.length} values)`);
+  else p.outputs.forEach((o, t) => out.push(`    signal output ${outputSignalName(t)}[${o.exprs.length}]; // ${o.name} [${o.shape}] scale 2^${o.scale}`));
   if (nInternal > 0) out.push(`    signal s[${nInternal}];`);
   out.push('    var lc;');
   let rc = 0;
@@ -88,12 +94,27 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
       }
     }
   }
-  p.outputs.forEach((o, t) =>
-    o.exprs.forEach((e, j) => {
+  if (opts.packing) {
+    // packed[k] = Σ (v_j − lo_j)·2^shift_j over the outputs in slot k: a linear combination, zero constraints.
+    const pk = opts.packing;
+    const acc = Array.from({ length: pk.signals }, () => linConst(0n));
+    p.outputs.flatMap((o) => o.exprs).forEach((e, j) => {
+      const w = 1n << BigInt(pk.shift[j]!);
+      linAddScaled(acc[pk.slot[j]!]!, e, w);
+      acc[pk.slot[j]!]!.c -= BigInt(pk.lo[j]!) * w;
+    });
+    acc.forEach((e, k) => {
       const x = lin(e, out);
-      out.push(`    ${outputSignalName(t)}[${j}] <== ${x};`);
-    }),
-  );
+      out.push(`    ${PACKED_SIGNAL}[${k}] <== ${x};`);
+    });
+  } else {
+    p.outputs.forEach((o, t) =>
+      o.exprs.forEach((e, j) => {
+        const x = lin(e, out);
+        out.push(`    ${outputSignalName(t)}[${j}] <== ${x};`);
+      }),
+    );
+  }
   out.push('}', '');
   const pub = opts.inputVisibility === 'public' ? ` {public [${p.inputs.map((_, t) => inputSignalName(t)).join(', ')}]}` : '';
   out.push(`component main${pub} = Model();`, '');

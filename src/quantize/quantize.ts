@@ -26,6 +26,8 @@ export interface QuantizeSettings {
   /** Bits of precision for constant parameters (per-tensor power-of-two scale). */
   paramBits: number;
   inputs: InputDecl[];
+  /** Round outputs finer than this scale to it (half up; one decomposition per value). Default: keep as is. */
+  outputScale?: number;
 }
 
 /** Round half away from zero to a bigint. */
@@ -126,7 +128,13 @@ export function quantizeGraph(graph: Graph, settings: QuantizeSettings): Program
     const v = env.get(o.name);
     if (!v) throw new ShapeError(`graph output '${o.name}' is not produced by any node`);
     if (v.kind !== 'q') throw new ShapeError(`graph output '${o.name}' does not depend on any input`);
-    b.addOutput(o.name, v.t.shape, v.t.scale, v.t.exprs, o.name);
+    let t = v.t;
+    if (settings.outputScale !== undefined && t.scale > settings.outputScale) {
+      const k = t.scale - settings.outputScale;
+      const half = 1n << BigInt(k - 1); // round half up, as requant does
+      t = { shape: t.shape, scale: settings.outputScale, exprs: t.exprs.map((e) => b.rescale(linAddScaled(linConst(half), e, 1n), k, false, `${o.name} (output rescale)`)) };
+    }
+    b.addOutput(o.name, t.shape, t.scale, t.exprs, o.name);
   }
   return b.build();
 }

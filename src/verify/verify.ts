@@ -5,9 +5,12 @@
 import * as snarkjs from 'snarkjs';
 import type { CompiledInfo } from '../compile.js';
 import type { SetupInfo } from '../setup.js';
+import { VK_PACKING_FIELD } from '../setup.js';
 import { RECEIPT_FORMAT, encodeReal, fromField, toField, vkHash } from '../receipt.js';
 import type { Receipt, ReceiptTensor } from '../receipt.js';
 import { sizeOf } from '../ir/graph.js';
+import { packValues, packingProblem, unpackSignals } from '../quantize/pack.js';
+import type { OutputPacking } from '../quantize/pack.js';
 
 export type CheckName = 'format' | 'vk-hash' | 'artifacts' | 'public-signals' | 'outputs' | 'inputs' | 'proof';
 
@@ -62,6 +65,29 @@ function checkTensors(tensors: ReceiptTensor[], signals: string[], offset: numbe
   return undefined;
 }
 
+/** Packed outputs: the decoded values, re-encoded and packed, must equal the first public signals. */
+function checkPacked(tensors: ReceiptTensor[], signals: string[], packing: OutputPacking): string | undefined {
+  const ints: bigint[] = [];
+  for (const t of tensors) {
+    for (let j = 0; j < t.data.length; j++) {
+      const v = encodeReal(t.data[j]!, t.scale);
+      if (v === undefined) return `output '${t.name}'[${j}] = ${t.data[j]} is not a multiple of 2^-${t.scale}`;
+      ints.push(v);
+    }
+  }
+  const words = packValues(packing, ints);
+  if (!words) return 'an output value lies outside the range its packed slot can hold';
+  const k = words.findIndex((w, i) => toField(w) !== signals[i]);
+  if (k < 0) return undefined;
+  const got = unpackSignals(packing, signals.slice(0, packing.signals).map(BigInt));
+  const j = ints.findIndex((v, i) => v !== got[i]);
+  let t = 0;
+  let idx = j;
+  while (t < tensors.length && idx >= tensors[t]!.data.length) idx -= tensors[t++]!.data.length;
+  const tt = tensors[Math.min(t, tensors.length - 1)]!;
+  return j >= 0 ? `output '${tt.name}'[${idx}] = ${tt.data[idx]} does not match packed public signal ${k} (which holds ${got[j]} / 2^${tt.scale})` : `packed public signal ${k} differs from the packed outputs`;
+}
+
 /**
  * Verify a receipt.
  * @example const r = await verifyReceipt({ receipt: JSON.parse(text) }); if (!r.ok) console.log(r.failed);
@@ -100,14 +126,21 @@ export async function verifyReceipt(params: VerifyParams): Promise<VerifyResult>
   const nPublic = Number((vk as { nPublic?: number }).nPublic);
   const nOut = r.outputs.reduce((a, t) => a + t.data.length, 0);
   const nIn = r.visibility.input === 'public' ? (r.inputs ?? []).reduce((a, t) => a + t.data.length, 0) : 0;
-  const countOk = r.publicSignals.length === nPublic && nOut + nIn === nPublic;
-  checks.push({ name: 'public-signals', ok: countOk, detail: countOk ? `${nPublic} public signals (${nOut} outputs${nIn ? `, ${nIn} inputs` : ''})` : `the key expects ${nPublic} public signals; the receipt has ${r.publicSignals.length} and declares ${nOut} outputs + ${nIn} inputs` });
+  // Packed outputs: the plan is part of the verification key, so the vk-hash check above covers it.
+  const packed = r.visibility.output === 'packed';
+  const plan = (vk as Record<string, unknown>)[VK_PACKING_FIELD] as OutputPacking | undefined;
+  const packing = packed ? plan : undefined;
+  const packProblem = packed ? packingProblem(packing, nOut) : plan !== undefined ? 'the verification key packs the outputs, the receipt says they are not packed' : undefined;
+  const nOutSignals = packing && !packProblem ? packing.signals : nOut;
+  const countOk = !packProblem && r.publicSignals.length === nPublic && nOutSignals + nIn === nPublic;
+  const declared = `${packed ? `${nOut} outputs packed in ${nOutSignals}` : `${nOut} outputs`}${nIn ? `, ${nIn} inputs` : ''}`;
+  checks.push({ name: 'public-signals', ok: countOk, detail: packProblem ?? (countOk ? `${nPublic} public signals (${declared})` : `the key expects ${nPublic} public signals; the receipt has ${r.publicSignals.length} and declares ${declared}`) });
   if (!countOk) return done(vkSource, devSetup);
 
-  const outProblem = checkTensors(r.outputs, r.publicSignals, 0, 'output');
+  const outProblem = packing ? checkPacked(r.outputs, r.publicSignals, packing) : checkTensors(r.outputs, r.publicSignals, 0, 'output');
   checks.push({ name: 'outputs', ok: !outProblem, detail: outProblem ?? 'every output value re-encodes to its public signal' });
   if (r.visibility.input === 'public') {
-    const inProblem = r.inputs ? checkTensors(r.inputs, r.publicSignals, nOut, 'input') : 'public inputs missing';
+    const inProblem = r.inputs ? checkTensors(r.inputs, r.publicSignals, nOutSignals, 'input') : 'public inputs missing';
     checks.push({ name: 'inputs', ok: !inProblem, detail: inProblem ?? 'every input value re-encodes to its public signal' });
   }
   if (checks.some((c) => !c.ok)) return done(vkSource, devSetup);
