@@ -17,6 +17,7 @@ import { MODEL_CONTRACT, MODEL_FILE, VERIFIER_FILE, modelContractSource, proofWo
 import { compileSolidity, solcVersion } from './solc.js';
 import type { CompiledContract } from './solc.js';
 import { chainError, deployBytecode } from './evm.js';
+import { deployCommitment } from './commitment.js';
 import type { Chain, Deployed } from './evm.js';
 
 export interface BuiltModelContract {
@@ -51,6 +52,8 @@ export interface DeploymentRecord extends Omit<Deployed, 'gasUsed'> {
   vkHash: string;
   gasUsed: string;
   runtimeBytes: number;
+  /** The ZkinferCommitment contract the model uses for on-chain data (models with an input commitment). */
+  commitment?: string;
   solc: string;
   deployedAt: string;
 }
@@ -59,9 +62,12 @@ export interface DeploymentRecord extends Omit<Deployed, 'gasUsed'> {
  * Deploy a model's verifier contract and record the address in DIR/deployments.json.
  * @example const r = await deployModel({ dir: 'build/model', chain, wallet });
  */
-export async function deployModel(params: { dir: string; chain: Chain; wallet: Wallet }): Promise<DeploymentRecord> {
+export async function deployModel(params: { dir: string; chain: Chain; wallet: Wallet; commitment?: string }): Promise<DeploymentRecord> {
   const built = await buildModelContract({ dir: params.dir });
-  const d = await deployBytecode({ wallet: params.wallet, contract: built.contract, chain: params.chain });
+  // A model with an input commitment gets the contract that recomputes commitments of on-chain data.
+  const needsCommitment = built.layout.segments.some((s) => s.kind === 'commitment');
+  const commitment = needsCommitment ? params.commitment ?? (await deployCommitment({ chain: params.chain, wallet: params.wallet })).address : undefined;
+  const d = await deployBytecode({ wallet: params.wallet, contract: built.contract, chain: params.chain, args: commitment ? [commitment] : [] });
   const rec: DeploymentRecord = {
     chainId: params.chain.chainId.toString(),
     rpc: params.chain.url,
@@ -72,6 +78,7 @@ export async function deployModel(params: { dir: string; chain: Chain; wallet: W
     blockNumber: d.blockNumber,
     gasUsed: d.gasUsed.toString(),
     runtimeBytes: built.contract.runtimeBytes,
+    ...(commitment ? { commitment } : {}),
     solc: await solcVersion(),
     deployedAt: new Date().toISOString(),
   };

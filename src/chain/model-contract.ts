@@ -9,6 +9,7 @@ import type { SetupInfo } from '../setup.js';
 import { modelIdOf } from '../receipt.js';
 import { describeLayout, outputRanges, ranges } from './layout.js';
 import type { OutputPacking } from '../quantize/pack.js';
+import { COMMITMENT_SCHEME } from './commitment.js';
 import type { PublicLayout } from './layout.js';
 
 export const MODEL_CONTRACT = 'ZkinferModel';
@@ -40,6 +41,7 @@ export function modelContractSource({ compiled, setup, layout }: ModelContractPa
   const outRanges = outputRanges(layout);
   const nOut = layout.outputs.reduce((a, o) => a + o.count, 0);
   const commitments = ranges(layout, 'commitment');
+  const onData = commitments.length === 1 ? onDataSource(n, commitments[0]![0]) : '';
   const inputRef = commitments.length === 1 ? `bytes32(publicSignals[${commitments[0]![0]}])` : packedHash(ranges(layout, 'input'));
   const decode = layout.packing ? decodePacked(layout.packing, layout.segments.find((s) => s.kind === 'packed-output')!.offset) : ['        uint256 k;', ...outRanges.map(([a, b]) => `        for (uint256 i = ${a}; i < ${b}; i++) values[k++] = _signed(publicSignals[i]);`)].join('\n');
   const scales = layout.outputs.map((o) => `'${comment(o.name)}' x${o.count} at scale 2^${o.scale}`).join(', ');
@@ -48,7 +50,7 @@ export function modelContractSource({ compiled, setup, layout }: ModelContractPa
 pragma solidity ^0.8.24;
 
 import {Groth16Verifier} from "./${VERIFIER_FILE}";
-
+${onData ? COMMITMENT_INTERFACE : ''}
 /**
  * @title zkinfer verifier for model ${comment(compiled.model.file)} (${comment(compiled.model.name)})
  * @notice The verification key is compiled in (snarkjs's Groth16Verifier). The ids below are constants:
@@ -76,6 +78,10 @@ contract ${MODEL_CONTRACT} is Groth16Verifier {
     ///   Costs no more than snarkjs's verifier alone: an internal call over the same calldata (its assembly
     ///   returns the verdict straight from this frame).
     function verifyInference(uint256[8] calldata proof, uint256[${n}] calldata publicSignals) external view returns (bool) {
+        return _verify(proof, publicSignals);
+    }
+${onData}
+    function _verify(uint256[8] calldata proof, uint256[${n}] calldata publicSignals) internal view returns (bool) {
         uint256[2] calldata pA;
         uint256[2][2] calldata pB;
         uint256[2] calldata pC;
@@ -112,6 +118,32 @@ ${decode}
         return v > r / 2 ? -int256(r - v) : int256(v);
     }
 }
+`;
+}
+
+const COMMITMENT_INTERFACE = `
+/// ZkinferCommitment.sol: the ${COMMITMENT_SCHEME} commitment of data held on chain.
+interface IZkinferCommitment {
+    function commit(uint256[] calldata values, uint256 salt) external view returns (uint256);
+}
+`;
+
+/** With an input commitment: verification against data held on chain (the contract recomputes the commitment). */
+function onDataSource(n: number, index: number): string {
+  return `
+    /// The contract that recomputes input commitments (${COMMITMENT_SCHEME}) of on-chain data.
+    IZkinferCommitment public immutable COMMITMENT;
+
+    constructor(IZkinferCommitment commitment) {
+        COMMITMENT = commitment;
+    }
+
+    /// @notice Verify an inference on data a contract holds: the proof's input commitment (signal ${index})
+    ///   must be the ${COMMITMENT_SCHEME} commitment of data with salt, recomputed here.
+    function verifyInferenceOnData(uint256[8] calldata proof, uint256[${n}] calldata publicSignals, uint256[] calldata data, uint256 salt) external view returns (bool) {
+        if (COMMITMENT.commit(data, salt) != publicSignals[${index}]) return false;
+        return _verify(proof, publicSignals);
+    }
 `;
 }
 
