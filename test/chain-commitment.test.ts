@@ -4,15 +4,14 @@
  * model with packed outputs — is compiled by circom, proved by snarkjs, and checked by a contract that
  * holds the data and recomputes the commitment with circomlibjs's Poseidon contracts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as snarkjs from 'snarkjs';
 import { Contract, Interface, Wallet } from 'ethers';
-import { tempDir, terminateCurve } from './helpers/pipeline.js';
-import { DEV_KEYS, startLocalNode } from './helpers/evm.js';
-import type { LocalNode } from './helpers/evm.js';
+import { tempDir } from './helpers/pipeline.js';
+import { useLocalChain } from './helpers/evm.js';
 import { CIRCUITS_DIR, COMPILED_FORMAT, PACKAGE_ROOT } from '../src/compile.js';
 import { SETUP_FORMAT } from '../src/setup.js';
 import { artifactPaths, writeJson } from '../src/artifacts/layout.js';
@@ -22,7 +21,6 @@ import { devSetup } from '../src/toolchain/devsetup.js';
 import { calculateWtns } from '../src/toolchain/witness.js';
 import { FIELD_P, modelIdOf, vkHash } from '../src/receipt.js';
 import type { Receipt } from '../src/receipt.js';
-import { connectChain } from '../src/chain/evm.js';
 import type { Chain } from '../src/chain/evm.js';
 import { deployBytecode } from '../src/chain/evm.js';
 import { deployCommitment, poseidonChainCommit } from '../src/chain/commitment.js';
@@ -34,20 +32,11 @@ import { deployRegistry, registerModel, submitReceipt } from '../src/chain/regis
 const require = createRequire(import.meta.url);
 const CIRCOMLIB = path.join(path.dirname(require.resolve('circomlib/package.json')), 'circuits');
 
-let node: LocalNode;
+const ctx = useLocalChain();
 let chain: Chain;
 let wallet: Wallet;
+beforeAll(() => void ({ chain, wallet } = ctx));
 
-beforeAll(async () => {
-  node = await startLocalNode();
-  chain = await connectChain({ rpc: node.url });
-  wallet = new Wallet(DEV_KEYS[0], chain.provider);
-});
-
-afterAll(async () => {
-  await node?.stop();
-  await terminateCurve();
-});
 
 const COMMIT_ABI = ['function commit(uint256[] values, uint256 salt) view returns (uint256)'];
 

@@ -4,11 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Interface, Wallet } from 'ethers';
-import { provePipeline, tempDir, terminateCurve } from './helpers/pipeline.js';
-import { DEV_KEYS, startLocalNode } from './helpers/evm.js';
-import type { LocalNode } from './helpers/evm.js';
+import { provePipeline, tempDir } from './helpers/pipeline.js';
+import { useLocalChain } from './helpers/evm.js';
 import { linearModel } from './helpers/synthetic.js';
-import { connectChain } from '../src/chain/evm.js';
 import type { Chain } from '../src/chain/evm.js';
 import { deployModel, verifyInferenceAbi } from '../src/chain/deploy.js';
 import { proofWords } from '../src/chain/model-contract.js';
@@ -17,20 +15,11 @@ import { predictedRuntimeBytes } from '../src/cli/commands/estimate-gas.js';
 
 const predictedExecOf = (n: number): number => GAS.base + n * GAS.perSignal;
 
-let node: LocalNode;
+const ctx = useLocalChain();
 let chain: Chain;
 let wallet: Wallet;
+beforeAll(() => void ({ chain, wallet } = ctx));
 
-beforeAll(async () => {
-  node = await startLocalNode();
-  chain = await connectChain({ rpc: node.url });
-  wallet = new Wallet(DEV_KEYS[0], chain.provider);
-});
-
-afterAll(async () => {
-  await node?.stop();
-  await terminateCurve();
-});
 
 describe('verification gas: measured vs predicted', () => {
   const rows: string[] = [];

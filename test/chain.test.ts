@@ -3,14 +3,13 @@
  * verified by its deployed contract with the same verdict as in Node, tampered ones are refused, and the
  * registry logs who proved what with which model.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { Contract, Interface, Wallet } from 'ethers';
 import { ROOT, caseDir, hasConformance } from './helpers/conformance.js';
 import { OPS } from '../src/ops/index.js';
-import { provePipeline, terminateCurve } from './helpers/pipeline.js';
-import { DEV_KEYS, startLocalNode } from './helpers/evm.js';
-import type { LocalNode } from './helpers/evm.js';
+import { provePipeline } from './helpers/pipeline.js';
+import { DEV_KEYS, useLocalChain } from './helpers/evm.js';
 import { connectChain } from '../src/chain/evm.js';
 import type { Chain } from '../src/chain/evm.js';
 import { deployModel, verifyOnChain } from '../src/chain/deploy.js';
@@ -24,27 +23,20 @@ import { ChainError } from '../src/errors.js';
 
 const MODEL = path.join(ROOT, 'models', 'mnist-mlp', 'model.onnx');
 
-let node: LocalNode;
+const ctx = useLocalChain();
 let chain: Chain;
 let wallet: Wallet;
+beforeAll(() => void ({ chain, wallet } = ctx));
 let dir: string;
 let receipt: Receipt;
 let address: string;
 
 beforeAll(async () => {
-  node = await startLocalNode();
-  chain = await connectChain({ rpc: node.url });
-  wallet = new Wallet(DEV_KEYS[0], chain.provider);
   const p = await provePipeline({ modelPath: MODEL, input: path.join(ROOT, 'models/mnist-mlp/input.json'), inputVisibility: 'private' });
   expect(p.verified.ok).toBe(true);
   dir = p.dir;
   receipt = p.receipt;
   address = (await deployModel({ dir, chain, wallet })).address;
-});
-
-afterAll(async () => {
-  await node?.stop();
-  await terminateCurve();
 });
 
 const clone = (r: Receipt): Receipt => structuredClone(r);

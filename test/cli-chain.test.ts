@@ -54,6 +54,11 @@ describe('zkinfer chain commands', () => {
     expect(e.gas.total).toBeLessThan(300_000);
     const c = json(zk(['compile', MODEL, '--input-visibility', 'private', '-o', dir, '--json']));
     expect(c.verifyGas).toEqual(e.gas);
+    const packed = path.join(work, 'mlp-packed');
+    expect(zk(['compile', MODEL, '--input-visibility', 'private', '--pack-outputs', '-o', packed]).code).toBe(0);
+    const p = json(zk(['estimate-gas', packed, '--json']));
+    expect(p).toMatchObject({ nPublic: 1, deployable: true });
+    expect(p.gas.total).toBeLessThanOrEqual(225_000);
   });
 
   it('deploy, then verify --rpc: valid in Node and on chain; a tampered receipt is invalid in both', () => {

@@ -19,11 +19,13 @@ export const GAS = {
   perSignal: 6_676,
   calldataNonZero: 16,
   calldataZero: 4,
+  /** Head-room in the worst case: execution varies by a few dozen gas with the proof's values. */
+  margin: 500,
 } as const;
 
 export interface GasEstimate {
   nPublic: number;
-  /** Worst case: every calldata byte non-zero (what to use as a gas limit). */
+  /** Worst case: every calldata byte non-zero, plus a small margin (what to budget for). */
   total: number;
   /** Typical: proof words all non-zero, signals as small non-negative numbers (mostly zero bytes). */
   typical: number;
@@ -42,7 +44,7 @@ export function estimateVerifyGas(nPublic: number): GasEstimate {
   const calldata = calldataBytes * GAS.calldataNonZero;
   const perSignal = nPublic * GAS.perSignal;
   const exec = GAS.base + perSignal;
-  const total = GAS.intrinsic + calldata + exec;
+  const total = GAS.intrinsic + calldata + exec + GAS.margin;
   // Typical signals: small values, 4 non-zero bytes of 32 each.
   const typicalCalldata = (4 + 32 * 8) * GAS.calldataNonZero + nPublic * (4 * GAS.calldataNonZero + 28 * GAS.calldataZero);
   return {

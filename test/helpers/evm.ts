@@ -7,8 +7,12 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { Wallet } from 'ethers';
+import { connectChain } from '../../src/chain/evm.js';
+import type { Chain } from '../../src/chain/evm.js';
 import { ROOT } from './conformance.js';
-import { tempDir } from './pipeline.js';
+import { tempDir, terminateCurve } from './pipeline.js';
 
 const require = createRequire(import.meta.url);
 
@@ -80,4 +84,30 @@ export async function startLocalNode(opts: { unlimitedContractSize?: boolean } =
       await exited;
     },
   };
+}
+
+export interface LocalChain {
+  node: LocalNode;
+  chain: Chain;
+  /** Signs with DEV_KEYS[0]. */
+  wallet: Wallet;
+}
+
+/**
+ * Start a node for this test file (beforeAll) and stop it, with snarkjs's curve, afterwards (afterAll).
+ * The returned object is filled in once beforeAll has run.
+ * @example const ctx = useLocalChain(); it('…', async () => { await deployModel({ dir, chain: ctx.chain, wallet: ctx.wallet }); });
+ */
+export function useLocalChain(): LocalChain {
+  const ctx = {} as LocalChain;
+  beforeAll(async () => {
+    ctx.node = await startLocalNode();
+    ctx.chain = await connectChain({ rpc: ctx.node.url });
+    ctx.wallet = new Wallet(DEV_KEYS[0], ctx.chain.provider);
+  });
+  afterAll(async () => {
+    await ctx.node?.stop();
+    await terminateCurve();
+  });
+  return ctx;
 }

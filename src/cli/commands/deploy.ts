@@ -25,7 +25,8 @@ export function registerDeploy(program: Command): void {
     const gas = estimateVerifyGas(built.layout.nPublic);
     say(`contract    ${r.address} on chain ${r.chainId} (${r.runtimeBytes} bytes, deployment ${r.gasUsed} gas, tx ${r.txHash})`);
     say(`model id    0x${r.modelId}`);
-    say(`verify gas  ≈ ${gas.typical} per verifyInference transaction (at most ${gas.total}; ${built.layout.nPublic} public signals)`);
+    if (r.commitment) say(`commitment  ${r.commitment} (ZkinferCommitment: recomputes input commitments of on-chain data)`);
+    say(`verify gas  ≈ ${gas.typical} per verifyInference transaction (at most ${gas.total}; ${built.layout.nPublic} public signal${built.layout.nPublic === 1 ? '' : 's'})`);
     emit({ ...r, verifyGas: gas });
   });
 }

@@ -6,8 +6,11 @@ import { EIP170_LIMIT } from '../../chain/solc.js';
 import { estimateVerifyGas } from '../../chain/gas.js';
 import { emit, say } from '../output.js';
 
-/** Rough runtime size of snarkjs's verifier + the wrapper, for an early EIP-170 warning (measured: 3,430 B + 95 B per signal). */
-export const predictedRuntimeBytes = (nPublic: number): number => 3_430 + 95 * nPublic;
+/**
+ * Rough runtime size of snarkjs's verifier + the wrapper, for an early EIP-170 warning (measured: 3,430 B
+ * + 95 B per public signal, + ~47 B per packed output value for its decoding in decodeOutputs).
+ */
+export const predictedRuntimeBytes = (nPublic: number, packedOutputs = 0): number => 3_430 + 95 * nPublic + 47 * packedOutputs;
 
 export function registerEstimateGas(program: Command): void {
   program
@@ -18,7 +21,7 @@ export function registerEstimateGas(program: Command): void {
       const compiled = readCompiled(dir);
       const layout = publicLayout(compiled);
       const g = estimateVerifyGas(layout.nPublic);
-      const bytes = predictedRuntimeBytes(layout.nPublic);
+      const bytes = predictedRuntimeBytes(layout.nPublic, layout.packing?.lo.length ?? 0);
       say(`signals     ${layout.nPublic}: ${describeLayout(layout)}`);
       say(`gas         ≈ ${g.typical} typical, at most ${g.total} (21,000 intrinsic + ${g.breakdown.calldata} calldata + ${g.breakdown.base} pairing and setup + ${g.breakdown.perSignal} for the signals)`);
       say(`contract    ≈ ${bytes} bytes${bytes > EIP170_LIMIT ? `: over the EIP-170 limit of ${EIP170_LIMIT}, deploy will refuse it (make fewer signals public)` : ''}`);
