@@ -13,7 +13,10 @@ import type { InputDecl } from './quantize/quantize.js';
 import { evaluate } from './quantize/program.js';
 import type { Program } from './quantize/program.js';
 import { generateCircom } from './codegen/circom.js';
-import type { InputVisibility } from './codegen/circom.js';
+import { makeLayout } from './quantize/layout.js';
+import type { InputVisibility, Layout, OutputVisibility, Visibility } from './quantize/layout.js';
+import { programToJson } from './quantize/program.js';
+import { createRequire } from 'node:module';
 import { compileCircuit, circomVersion } from './toolchain/circom.js';
 import { artifactPaths, readJson, writeFileAtomic, writeJson } from './artifacts/layout.js';
 import { canonicalJson, sha256 } from './artifacts/hash.js';
@@ -26,6 +29,8 @@ export const COMPILED_FORMAT = 'zkinfer.compiled/1';
 /** Root of the zkinfer package: circom runs here so that `circuits/` is below its working directory. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CIRCUITS_DIR = path.join(PACKAGE_ROOT, 'circuits');
+/** circomlib's circuits (Poseidon), which must lie below PACKAGE_ROOT for circom2. */
+export const CIRCOMLIB_DIR = path.join(path.dirname(createRequire(import.meta.url).resolve('circomlib/package.json')), 'circuits');
 const OPTIMIZE = 'O1' as const;
 
 export interface CompileParams {
@@ -39,7 +44,10 @@ export interface CompileParams {
   calibration?: string;
   /** Declared float range of every input, overriding calibration and model metadata. */
   inputRange?: [number, number];
+  /** public (packed into few public signals), private, or hashed (a salted Poseidon commitment is public). */
   inputVisibility?: InputVisibility;
+  /** public (packed) or hashed. */
+  outputVisibility?: OutputVisibility;
   onProgress?: (message: string) => void;
 }
 
@@ -56,11 +64,13 @@ export interface CompiledInfo {
   key: string;
   model: { file: string; name: string; fileSha256: string; quantizedSha256: string };
   circuitHash: string;
-  settings: { scale: number; paramBits: number; inputVisibility: InputVisibility; paramVisibility: 'fixed'; outputVisibility: 'public'; optimize: string };
+  settings: { scale: number; paramBits: number; inputVisibility: InputVisibility; paramVisibility: 'fixed'; outputVisibility: OutputVisibility; optimize: string };
+  /** Meaning of every public signal; copied into the verification key by setup. */
+  layout: Layout;
   inputs: (TensorInfo & { lo: string; hi: string; min: number; max: number; rangeSource: string })[];
   outputs: TensorInfo[];
   constraints: { total: number; nonLinear: number; linear: number; wires: number };
-  /** Public signals: outputs (flat, in order), then inputs when public. */
+  /** Number of public signals (see layout). */
   nPublic: number;
   ptauPower: number;
   compiler: { circom: string; optimize: string; seconds: number };
@@ -196,6 +206,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const scale = params.scale ?? 12;
   const paramBits = params.paramBits ?? 16;
   const inputVisibility = params.inputVisibility ?? 'public';
+  const outputVisibility = params.outputVisibility ?? 'public';
   let bytes: Buffer;
   try {
     bytes = readFileSync(params.modelPath);
@@ -205,7 +216,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const calFiles = params.calibration ? listSampleFiles(params.calibration) : [];
   const compiler = await circomVersion();
   const gadgets = await gadgetSources();
-  const settings = { scale, paramBits, inputVisibility, paramVisibility: 'fixed' as const, outputVisibility: 'public' as const, optimize: OPTIMIZE };
+  const settings = { scale, paramBits, inputVisibility, paramVisibility: 'fixed' as const, outputVisibility, optimize: OPTIMIZE };
   const key = sha256(
     bytes,
     canonicalJson({ settings, inputRange: params.inputRange ?? null, zkinfer: ZKINFER_VERSION, compiler }),
@@ -228,15 +239,16 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const decls = declareInputs(graph, params, samples, scale);
   progress(`compile: quantizing ${graph.nodes.length} nodes (scale 2^${scale}, params ${paramBits} bits)`);
   const program = quantizeGraph(graph, { scale, paramBits, inputs: decls });
-  const source = generateCircom(program, { inputVisibility, title: `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` });
+  const visibility: Visibility = { input: inputVisibility, output: outputVisibility, params: 'fixed' };
+  const layout = makeLayout(program, visibility);
+  const source = generateCircom(program, { layout, title: `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` });
   mkdirSync(params.outDir, { recursive: true });
   writeFileAtomic(paths.source, source);
   progress(`compile: running circom ${compiler} (--${OPTIMIZE}) on ${(source.length / 1024).toFixed(0)} KiB of generated source`);
-  const c = await compileCircuit({ sourcePath: paths.source, outDir: params.outDir, includeDirs: [CIRCUITS_DIR], optimize: OPTIMIZE, projectRoot: PACKAGE_ROOT });
+  const c = await compileCircuit({ sourcePath: paths.source, outDir: params.outDir, includeDirs: [CIRCUITS_DIR, CIRCOMLIB_DIR], optimize: OPTIMIZE, projectRoot: PACKAGE_ROOT });
   const total = c.nonLinearConstraints + c.linearConstraints;
-  const nOut = program.outputs.reduce((a, o) => a + o.exprs.length, 0);
   const nIn = program.inputs.reduce((a, o) => a + o.signals.length, 0);
-  const nPublic = nOut + (inputVisibility === 'public' ? nIn : 0);
+  const nPublic = layout.signals.length;
   const fidelity = samples ? measureFidelity(graph, program, samples) : undefined;
   const steps = { inputRangeChecks: nIn, rescales: 0, relus: 0, products: 0 };
   for (const s of program.steps) {
@@ -253,6 +265,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
     inputs: program.inputs.map((inp, i) => ({ name: inp.name, shape: inp.shape, scale: inp.scale, lo: inp.lo.toString(), hi: inp.hi.toString(), min: decls[i]!.min, max: decls[i]!.max, rangeSource: decls[i]!.source })),
     outputs: program.outputs.map((o) => ({ name: o.name, shape: o.shape, scale: o.scale })),
     constraints: { total, nonLinear: c.nonLinearConstraints, linear: c.linearConstraints, wires: c.wires },
+    layout,
     nPublic,
     ptauPower: Math.max(1, Math.ceil(Math.log2(total + nPublic + 1))),
     compiler: { circom: compiler, optimize: OPTIMIZE, seconds: c.seconds },
@@ -261,6 +274,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
     fidelity,
   };
   if (fidelity) writeJson(paths.fidelity, fidelity);
+  writeFileAtomic(paths.program, JSON.stringify(programToJson(program)));
   writeJson(paths.compiled, info);
   return { dir: params.outDir, info, cached: false, program, graph };
 }

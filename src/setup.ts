@@ -10,6 +10,7 @@ import { artifactPaths, readJson, writeJson } from './artifacts/layout.js';
 import type { CompiledInfo } from './compile.js';
 import { devSetup, productionSetup } from './toolchain/devsetup.js';
 import { vkHash } from './receipt.js';
+import type { KeyBinding } from './receipt.js';
 import { ArtifactError } from './errors.js';
 
 export const SETUP_FORMAT = 'zkinfer.setup/1';
@@ -78,6 +79,17 @@ export async function setupKeys(params: SetupParams): Promise<{ info: SetupInfo;
     power = r.power;
     source = 'dev';
   }
+  // Bind the model, the circuit and the meaning of every public signal into the key (and so its hash).
+  const binding: KeyBinding = {
+    format: 'zkinfer.key/1',
+    circuitHash: compiled.circuitHash,
+    model: { fileSha256: compiled.model.fileSha256, quantizedSha256: compiled.model.quantizedSha256 },
+    layout: compiled.layout,
+    inputs: compiled.inputs.map(({ name, shape, scale }) => ({ name, shape, scale })),
+    outputs: compiled.outputs,
+    devSetup: !params.ptauPath,
+  };
+  vk = { ...vk, zkinfer: binding };
   writeJson(paths.vkey, vk);
   const info: SetupInfo = {
     format: SETUP_FORMAT,

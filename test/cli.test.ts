@@ -70,7 +70,7 @@ describe('zkinfer CLI', () => {
     expect(JSON.parse(v.stdout)).toMatchObject({ verified: false, failed: 'outputs' });
     const human = zk(['verify', bad]);
     expect(human.code).toBe(1);
-    expect(human.stderr).toMatch(/FAIL outputs .*'logits'\[3\]/);
+    expect(human.stderr).toMatch(/FAIL outputs .*'logits'\[3\] = .* is not the proved value/);
     expect(human.stderr).toMatch(/NOT VERIFIED: outputs/);
   });
 

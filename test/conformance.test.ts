@@ -24,7 +24,7 @@ describe('onnx-node cases prove, verify and match the reference', () => {
       const [ds] = loadDataSets(dir);
       const r = await provePipeline({ modelPath: path.join(dir, 'model.onnx'), calibration: ds!.dir, input: ds!.dir, scale: SCALE });
       expect(r.verified.ok).toBe(true);
-      r.receipt.outputs.forEach((o, i) => {
+      r.proved.outputs.forEach((o, i) => {
         const ref = ds!.outputs[i]!.data;
         expect(o.data.length).toBe(ref.length);
         o.data.forEach((v, j) => expect(Math.abs(v - ref[j]!)).toBeLessThanOrEqual(tolerance(ref[j]!)));
@@ -40,7 +40,7 @@ describe('models prove, verify and beat EZKL', () => {
       const [ds] = loadDataSets(dir);
       const r = await provePipeline({ modelPath: path.join(dir, 'model.onnx'), calibration: path.join(dir, 'input.json'), input: path.join(dir, 'input.json'), scale: SCALE });
       expect(r.verified.ok).toBe(true);
-      const err = Math.max(...r.receipt.outputs.flatMap((o, i) => o.data.map((v, j) => Math.abs(v - ds!.outputs[i]!.data[j]!))));
+      const err = Math.max(...r.proved.outputs.flatMap((o, i) => o.data.map((v, j) => Math.abs(v - ds!.outputs[i]!.data[j]!))));
       const bar = Math.max(ezklError(name) ?? 0, 1e-3);
       expect(err).toBeLessThanOrEqual(bar);
     });
@@ -51,7 +51,7 @@ describe('models prove, verify and beat EZKL', () => {
     const [ds] = loadDataSets(dir);
     const r = await provePipeline({ modelPath: path.join(dir, 'model.onnx'), calibration: ds!.dir, input: ds!.dir, scale: SCALE });
     expect(r.verified.ok).toBe(true);
-    expect(r.receipt.outputs[0]!.shape).toEqual([60, 1]);
-    r.receipt.outputs[0]!.data.forEach((v, j) => expect(Math.abs(v - ds!.outputs[0]!.data[j]!)).toBeLessThanOrEqual(tolerance(ds!.outputs[0]!.data[j]!)));
+    expect(r.proved.outputs[0]!.shape).toEqual([60, 1]);
+    r.proved.outputs[0]!.data.forEach((v, j) => expect(Math.abs(v - ds!.outputs[0]!.data[j]!)).toBeLessThanOrEqual(tolerance(ds!.outputs[0]!.data[j]!)));
   });
 });

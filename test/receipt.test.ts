@@ -4,7 +4,7 @@ import path from 'node:path';
 import { caseDir } from './helpers/conformance.js';
 import { provePipeline, terminateCurve } from './helpers/pipeline.js';
 import { verifyReceipt } from '../src/verify/verify.js';
-import type { Receipt } from '../src/receipt.js';
+import type { KeyBinding, Receipt } from '../src/receipt.js';
 import { FIELD_P, receiptHash } from '../src/receipt.js';
 import { readCompiled, readSetup } from '../src/setup.js';
 import { artifactPaths, readJson } from '../src/artifacts/layout.js';
@@ -29,30 +29,33 @@ describe('tampered receipts fail verify with the right reason', () => {
     const trusted = { compiled: readCompiled(dir), setup: readSetup(dir, readCompiled(dir)), vk: readJson<Record<string, unknown>>(artifactPaths(dir).vkey, 'vk') };
     const v = await verifyReceipt({ receipt, trusted });
     expect(v.ok).toBe(true);
-    expect(v.checks.map((c) => c.name)).toEqual(['format', 'vk-hash', 'artifacts', 'public-signals', 'outputs', 'inputs', 'proof']);
+    expect(v.checks.map((c) => c.name)).toEqual(['format', 'vk-hash', 'model-binding', 'artifacts', 'public-signals', 'outputs', 'inputs', 'proof']);
   });
 
-  it('every public signal changed (with its decoded value changed to match): the proof fails', async () => {
+  const groups = () => (receipt.verificationKey as { zkinfer: KeyBinding }).zkinfer.layout.signals;
+
+  it('every public signal changed, with the decoded values changed to match: the proof fails', async () => {
+    expect(groups().map((g) => g.kind)).toEqual(['packed', 'packed']); // 4 outputs in one signal, 3 inputs in one
     for (let i = 0; i < receipt.publicSignals.length; i++) {
       const r = clone();
       r.publicSignals[i] = addOne(r.publicSignals[i]!);
-      // keep the decoded values consistent so that only the proof can catch it
-      const nOut = r.outputs[0]!.data.length;
-      const t = i < nOut ? r.outputs[0]! : r.inputs![0]!;
-      const j = i < nOut ? i : i - nOut;
-      t.data[j] = t.data[j]! + 2 ** -t.scale;
+      // +1 on a packed signal is +1 on its first element: keep the decoded value consistent with it
+      const g = groups()[i]!;
+      if (g.kind !== 'packed') throw new Error('unexpected layout');
+      const t = (g.of === 'output' ? r.outputs! : r.inputs!)[g.tensor]!;
+      t.data[g.start] = t.data[g.start]! + 2 ** -t.scale;
       const v = await verifyReceipt({ receipt: r });
       expect(v.ok, `signal ${i}`).toBe(false);
       expect(v.failed!.name).toBe('proof');
     }
   });
 
-  it('every public signal changed alone: the decoded value no longer matches', async () => {
+  it('every public signal changed alone: the decoded values no longer match', async () => {
     for (let i = 0; i < receipt.publicSignals.length; i++) {
       const r = clone();
       r.publicSignals[i] = addOne(r.publicSignals[i]!);
       const v = await verifyReceipt({ receipt: r });
-      expect(v.failed?.name).toBe(i < receipt.outputs[0]!.data.length ? 'outputs' : 'inputs');
+      expect(v.failed?.name).toBe(groups()[i]!.of === 'output' ? 'outputs' : 'inputs');
     }
   });
 
@@ -100,12 +103,16 @@ describe('tampered receipts fail verify with the right reason', () => {
     const r = clone();
     r.model.fileSha256 = 'f'.repeat(64);
     const v = await verifyReceipt({ receipt: r, trusted });
-    expect(v.failed?.name).toBe('artifacts');
-    expect(v.failed?.detail).toMatch(/model file hash differs/);
+    expect(v.failed?.name).toBe('model-binding');
+    expect(v.failed?.detail).toMatch(/model hashes differ from the key/);
+    const other = { ...trusted, compiled: { ...trusted.compiled, model: { ...trusted.compiled.model, fileSha256: 'e'.repeat(64) } } };
+    const w = await verifyReceipt({ receipt, trusted: other });
+    expect(w.failed?.name).toBe('artifacts');
+    expect(w.failed?.detail).toMatch(/model file hash differs/);
   });
 
   it('malformed receipts fail the format check', async () => {
-    for (const bad of [null, [], 'x', { ...clone(), format: 'other/1' }, { ...clone(), publicSignals: [1, 2] }, { ...clone(), outputs: [{ name: 'o', shape: [2], scale: 0, data: [1] }] }]) {
+    for (const bad of [null, [], 'x', { ...clone(), format: 'other/1' }, { ...clone(), publicSignals: [1, 2] }, { ...clone(), outputs: [{ name: 'o', shape: [2], scale: 0, data: [1] }] }, { ...clone(), outputs: [{ name: 'o', shape: [1], scale: 0, data: ['1'] }] }]) {
       expect((await verifyReceipt({ receipt: bad })).failed?.name).toBe('format');
     }
   });
@@ -113,7 +120,7 @@ describe('tampered receipts fail verify with the right reason', () => {
   it('receipt hash ignores only the signature', () => {
     const r = clone();
     expect(receiptHash(r)).toBe(receiptHash({ ...r, signature: { scheme: 'x', signer: 'y', value: 'z' } }));
-    r.outputs[0]!.data[0]! += 1;
+    r.outputs![0]!.data[0]! += 1;
     expect(receiptHash(r)).not.toBe(receiptHash(receipt));
   });
 });

@@ -17,7 +17,8 @@ import type { VerifyResult } from '../verify/verify.js';
 import { exportVerifier } from '../chain/verifier.js';
 import { artifactPaths, readJson } from '../artifacts/layout.js';
 import { sha256 } from '../artifacts/hash.js';
-import type { Receipt } from '../receipt.js';
+import type { Opening, Receipt, ReceiptTensor } from '../receipt.js';
+import { loadSigningKey, signReceipt } from '../prove/sign.js';
 import { ZkinferError, InputError, ReceiptFormatError } from '../errors.js';
 import { emit, isJson, log, say, setJson } from './output.js';
 import { registerCommands } from './commands/index.js';
@@ -66,8 +67,8 @@ function printCompiled(info: CompiledInfo, dir: string, cached: boolean): void {
   say(`artifacts   ${dir}${cached ? ' (cached)' : ''}`);
 }
 
-function printOutputs(r: Receipt): void {
-  for (const o of r.outputs) {
+function printOutputs(outputs: ReceiptTensor[]): void {
+  for (const o of outputs) {
     const vals = o.data.map((v) => Number(v.toFixed(4)));
     say(`output      ${o.name} [${o.shape}] = [${vals.join(', ')}]`);
     if (o.data.length > 1) {
@@ -80,6 +81,7 @@ function printOutputs(r: Receipt): void {
 
 function printVerify(v: VerifyResult): void {
   for (const c of v.checks) say(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(15)} ${c.detail}`);
+  if (v.signer) say(`  signer: ${v.signer}`);
   if (v.devSetup) say('  warning: dev setup (insecure, single-party): fine for testing, not for trust');
   say(v.ok ? 'verified' : `NOT VERIFIED: ${v.failed!.name}: ${v.failed!.detail}`);
 }
@@ -98,9 +100,20 @@ function loadReceipt(file: string): unknown {
   }
 }
 
-function writeReceipt(file: string, r: Receipt, force: boolean): void {
-  if (existsSync(file) && !force) throw new InputError(`${file} already exists`, { hint: 'pass --force to overwrite it, or choose another path with -o' });
+const openingPath = (receiptFile: string): string => receiptFile.replace(/(\.json)?$/, '.opening.json');
+
+function refuseOverwrite(files: string[], force: boolean): void {
+  for (const f of files) if (existsSync(f) && !force) throw new InputError(`${f} already exists`, { hint: 'pass --force to overwrite it, or choose another path with -o' });
+}
+
+/** Write the receipt (and, for hashed visibility, the private opening beside it). */
+function writeReceipt(file: string, r: Receipt, opening: Opening | undefined, force: boolean): void {
+  refuseOverwrite(opening ? [file, openingPath(file)] : [file], force);
   writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+  if (opening) {
+    writeFileSync(openingPath(file), `${JSON.stringify(opening, null, 2)}\n`, { mode: 0o600 });
+    say(`opening     ${openingPath(file)} (salts and hidden values: keep it private; it opens the commitments)`);
+  }
 }
 
 const trustedFrom = (dir: string) => {
@@ -115,11 +128,12 @@ const compileOptions = (c: Command): Command =>
     .option('--scale <bits>', 'fixed-point scale of activations in bits (real = int / 2^bits)', parseIntOpt('--scale', 0, 40), 12)
     .option('--param-bits <bits>', 'precision of constant weights in bits (per-tensor power-of-two scale)', parseIntOpt('--param-bits', 2, 40), 16)
     .option('--input-range <lo,hi>', 'declared range of every input value (overrides calibration and model metadata)', parseRange)
-    .addOption(new Option('--input-visibility <v>', 'whether the input is a public signal of the proof').choices(['public', 'private']).default('public'));
+    .addOption(new Option('--input-visibility <v>', 'public: the input is in the receipt; private: hidden; hashed: hidden, its salted Poseidon commitment is public').choices(['public', 'private', 'hashed']).default('public'))
+    .addOption(new Option('--output-visibility <v>', 'public: the output is in the receipt; hashed: only its salted Poseidon commitment is public').choices(['public', 'hashed']).default('public'));
 
-interface CompileOpts { calibration?: string; scale: number; paramBits: number; inputRange?: [number, number]; inputVisibility: 'public' | 'private' }
+interface CompileOpts { calibration?: string; scale: number; paramBits: number; inputRange?: [number, number]; inputVisibility: 'public' | 'private' | 'hashed'; outputVisibility: 'public' | 'hashed' }
 const compileParams = (model: string, outDir: string, o: CompileOpts) => ({
-  modelPath: model, outDir, calibration: o.calibration, scale: o.scale, paramBits: o.paramBits, inputRange: o.inputRange, inputVisibility: o.inputVisibility, onProgress: log,
+  modelPath: model, outDir, calibration: o.calibration, scale: o.scale, paramBits: o.paramBits, inputRange: o.inputRange, inputVisibility: o.inputVisibility, outputVisibility: o.outputVisibility, onProgress: log,
 });
 
 export function buildCli(): Command {
@@ -169,13 +183,22 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     .argument('<dir>', 'artifact directory (after compile and setup)')
     .requiredOption('--input <file>', 'input: JSON {"input": [[...]]} / {"input_data": [[...]]}, or an ONNX TensorProto .pb')
     .option('-o, --out <file>', 'receipt file', 'receipt.json')
+    .option('--sign-key <key>', 'sign the receipt with an Ethereum key: a file holding the hex key, or env:VAR')
     .option('--force', 'overwrite an existing receipt file')
-    .action(async (dir: string, o: { input: string; out: string; force?: boolean }) => {
+    .action(async (dir: string, o: { input: string; out: string; force?: boolean; signKey?: string }) => {
+      const wallet = o.signKey ? loadSigningKey(o.signKey) : undefined;
       const r = await proveInference({ dir, inputPath: o.input, onProgress: log });
-      writeReceipt(o.out, r.receipt, Boolean(o.force));
-      printOutputs(r.receipt);
-      say(`receipt     ${o.out} (witness ${r.seconds.witness.toFixed(2)} s, prove ${r.seconds.prove.toFixed(2)} s)`);
-      emit({ receipt: o.out, outputs: r.receipt.outputs, seconds: r.seconds });
+      const signer = wallet ? await signReceipt(r.receipt, wallet) : undefined;
+      const compiled = readCompiled(dir);
+      const t = performance.now();
+      const v = await verifyReceipt({ receipt: r.receipt, opening: r.opening });
+      const verifySeconds = (performance.now() - t) / 1000;
+      writeReceipt(o.out, r.receipt, r.opening, Boolean(o.force));
+      printOutputs(r.outputs);
+      say(`receipt     ${o.out} (witness ${r.seconds.witness.toFixed(2)} s, prove ${r.seconds.prove.toFixed(2)} s)${signer ? `, signed by ${signer}` : ''}`);
+      say(v.ok ? 'verified' : `NOT VERIFIED: ${v.failed!.name}: ${v.failed!.detail}`);
+      emit({ receipt: o.out, outputs: r.outputs, commitments: r.receipt.commitments, verified: v.ok, constraints: compiled.constraints.total, signer, seconds: { ...r.seconds, verify: verifySeconds } });
+      if (!v.ok) process.exitCode = EXIT.invalid;
     });
 
   program
@@ -183,11 +206,14 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     .description('verify a receipt: proof, public signals, decoded values, key hash (exit 0 valid, 1 invalid)')
     .argument('<receipt>', 'receipt JSON file')
     .option('--dir <dir>', "check against these artifacts (their verification key and model hashes) instead of the receipt's embedded key")
-    .action(async (file: string, o: { dir?: string }) => {
+    .option('--opening <file>', 'also check the opening of hashed inputs/outputs (salts and values)')
+    .option('--expect-signer <address>', 'require a valid signature by this Ethereum address')
+    .action(async (file: string, o: { dir?: string; opening?: string; expectSigner?: string }) => {
       const receipt = loadReceipt(file);
-      const v = await verifyReceipt({ receipt, trusted: o.dir ? trustedFrom(o.dir) : undefined });
+      const opening = o.opening ? (loadReceipt(o.opening) as Opening) : undefined;
+      const v = await verifyReceipt({ receipt, trusted: o.dir ? trustedFrom(o.dir) : undefined, opening, expectSigner: o.expectSigner });
       printVerify(v);
-      emit({ verified: v.ok, failed: v.failed?.name, reason: v.failed?.detail, checks: v.checks, devSetup: v.devSetup, vkSource: v.vkSource });
+      emit({ verified: v.ok, failed: v.failed?.name, reason: v.failed?.detail, checks: v.checks, devSetup: v.devSetup, vkSource: v.vkSource, signer: v.signer });
       process.exitCode = v.ok ? EXIT.ok : EXIT.invalid;
     });
 
@@ -212,10 +238,12 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
       .option('--dir <dir>', 'artifact directory (default .zkinfer/<model>-<hash>)')
       .option('--ptau <file>', 'prepared powers-of-tau file (default: dev setup)')
       .option('-o, --out <file>', 'receipt file', 'receipt.json')
+      .option('--sign-key <key>', 'sign the receipt with an Ethereum key: a file holding the hex key, or env:VAR')
       .option('--force', 'overwrite an existing receipt file'),
-  ).action(async (model: string, o: CompileOpts & { input: string; dir?: string; ptau?: string; out: string; force?: boolean }) => {
+  ).action(async (model: string, o: CompileOpts & { input: string; dir?: string; ptau?: string; out: string; force?: boolean; signKey?: string }) => {
     const dir = o.dir ?? defaultDir(model);
-    if (existsSync(o.out) && !o.force) throw new InputError(`${o.out} already exists`, { hint: 'pass --force to overwrite it, or choose another path with -o' });
+    refuseOverwrite([o.out], Boolean(o.force));
+    const wallet = o.signKey ? loadSigningKey(o.signKey) : undefined;
     const seconds: Record<string, number> = {};
     let t = performance.now();
     const lap = (k: string) => {
@@ -231,15 +259,16 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     const p = await proveInference({ dir, inputPath: o.input, onProgress: log });
     seconds.witness = p.seconds.witness;
     seconds.prove = p.seconds.prove;
+    const signer = wallet ? await signReceipt(p.receipt, wallet) : undefined;
     t = performance.now();
-    writeReceipt(o.out, p.receipt, Boolean(o.force));
-    const v = await verifyReceipt({ receipt: p.receipt, trusted: trustedFrom(dir) });
+    writeReceipt(o.out, p.receipt, p.opening, Boolean(o.force));
+    const v = await verifyReceipt({ receipt: p.receipt, trusted: trustedFrom(dir), opening: p.opening });
     lap('verify');
-    printOutputs(p.receipt);
+    printOutputs(p.outputs);
     say(`timings     ${Object.entries(seconds).map(([k, x]) => `${k} ${x.toFixed(2)} s`).join(', ')}`);
     say(`receipt     ${o.out}${s.info.dev ? ' (dev setup: insecure, for testing)' : ''}`);
     say(v.ok ? 'verified' : `NOT VERIFIED: ${v.failed!.name}: ${v.failed!.detail}`);
-    emit({ dir, receipt: o.out, model: c.info.model, constraints: c.info.constraints.total, outputs: p.receipt.outputs, verified: v.ok, devSetup: s.info.dev, cached: { compile: c.cached, setup: s.cached }, seconds });
+    emit({ dir, receipt: o.out, model: c.info.model, constraints: c.info.constraints.total, outputs: p.outputs, commitments: p.receipt.commitments, signer, verified: v.ok, devSetup: s.info.dev, cached: { compile: c.cached, setup: s.cached }, seconds });
     process.exitCode = v.ok ? EXIT.ok : EXIT.invalid;
   });
   registerCommands(program);

@@ -164,3 +164,43 @@ export function evaluate(p: Program, inputs: bigint[][]): { signals: bigint[]; o
   }
   return { signals: v, outputs: p.outputs.map((o) => o.exprs.map((e) => linEval(e, v))) };
 }
+
+/** JSON form of a program (bigints as decimal strings), stored beside the circuit as program.json. */
+type LinJson = [number, string][] | { t: [number, string][]; c: string };
+const linToJson = (e: Lin): LinJson => {
+  const t = [...e.terms].map(([id, v]) => [id, v.toString()] as [number, string]);
+  return e.c === 0n ? t : { t, c: e.c.toString() };
+};
+const linFromJson = (j: LinJson): Lin => {
+  const [t, c] = Array.isArray(j) ? [j, '0'] : [j.t, j.c];
+  return { terms: new Map(t.map(([id, v]) => [id, BigInt(v)])), c: BigInt(c) };
+};
+
+export function programToJson(p: Program): unknown {
+  return {
+    nSignals: p.nSignals,
+    lo: p.lo.map(String),
+    hi: p.hi.map(String),
+    steps: p.steps.map((s) =>
+      s.kind === 'input' ? s : s.kind === 'mul' ? { ...s, a: linToJson(s.a), b: linToJson(s.b) } : { ...s, in: linToJson(s.in) },
+    ),
+    inputs: p.inputs.map((i) => ({ ...i, lo: String(i.lo), hi: String(i.hi) })),
+    outputs: p.outputs.map((o) => ({ ...o, exprs: o.exprs.map(linToJson) })),
+  };
+}
+
+export function programFromJson(j: unknown): Program {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const x = j as any;
+  return {
+    nSignals: x.nSignals,
+    lo: x.lo.map(BigInt),
+    hi: x.hi.map(BigInt),
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    steps: x.steps.map((s: any) => (s.kind === 'input' ? s : s.kind === 'mul' ? { ...s, a: linFromJson(s.a), b: linFromJson(s.b) } : { ...s, in: linFromJson(s.in) })),
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    inputs: x.inputs.map((i: any) => ({ ...i, lo: BigInt(i.lo), hi: BigInt(i.hi) })),
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    outputs: x.outputs.map((o: any) => ({ ...o, exprs: o.exprs.map(linFromJson) })),
+  };
+}
