@@ -44,6 +44,8 @@ export interface CompileParams {
   calibration?: string;
   /** Declared float range of every input, overriding calibration and model metadata. */
   inputRange?: [number, number];
+  /** Exact input declarations (name, scale, range), e.g. from a receipt's key: reproduces a circuit. */
+  inputDecls?: InputDecl[];
   /** public (packed into few public signals), private, or hashed (a salted Poseidon commitment is public). */
   inputVisibility?: InputVisibility;
   /** public (packed) or hashed. */
@@ -123,6 +125,8 @@ function declareInputs(graph: Graph, params: CompileParams, samples: number[][][
   return graph.inputs.map((vi, i) => {
     const metaScale = graph.metadata['zkinfer.input_scale'];
     const s = metaScale !== undefined ? Number(metaScale) : scale;
+    const exact = params.inputDecls?.find((d) => d.name === vi.name);
+    if (exact) return { ...exact, source: 'declared' };
     if (params.inputRange) return { name: vi.name, scale: s, min: params.inputRange[0], max: params.inputRange[1], source: '--input-range' };
     if (samples) {
       let min = Infinity;
@@ -197,6 +201,43 @@ async function gadgetSources(): Promise<string> {
     .join('\n');
 }
 
+/** Model bytes → quantized program → circom source and the hashes that identify them (no compiler run). */
+async function buildSource(params: CompileParams, bytes: Uint8Array, calFiles: string[]) {
+  const scale = params.scale ?? 12;
+  const paramBits = params.paramBits ?? 16;
+  const graph = parseOnnx(bytes, params.modelPath);
+  checkSupported(graph, params.modelPath);
+  if (calFiles.length) resolveSymbolicDims(graph, calFiles);
+  for (const d of params.inputDecls ?? []) {
+    const vi = graph.inputs.find((v) => v.name === d.name);
+    if (vi && d.shape) vi.shape = d.shape;
+  }
+  const samples = params.calibration ? readSamples(params.calibration, graph) : undefined;
+  const decls = declareInputs(graph, params, samples, scale);
+  params.onProgress?.(`compile: quantizing ${graph.nodes.length} nodes (scale 2^${scale}, params ${paramBits} bits)`);
+  const program = quantizeGraph(graph, { scale, paramBits, inputs: decls });
+  const visibility: Visibility = { input: params.inputVisibility ?? 'public', output: params.outputVisibility ?? 'public', params: 'fixed' };
+  const layout = makeLayout(program, visibility);
+  const source = generateCircom(program, { layout, title: `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` });
+  const circuitHash = sha256(source, await gadgetSources(), await circomVersion(), OPTIMIZE);
+  return { graph, program, decls, samples, layout, source, circuitHash };
+}
+
+/**
+ * The identity of the circuit a model compiles to with these settings: what `verify --model` and
+ * `inspect` recompute. Same model + same settings + same tool versions ⇒ same hashes, on any machine.
+ */
+export async function circuitIdentity(params: Omit<CompileParams, 'outDir'>): Promise<{ fileSha256: string; quantizedSha256: string; circuitHash: string }> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(params.modelPath);
+  } catch (e) {
+    throw new ModelParseError(`${params.modelPath}: cannot read model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const b = await buildSource({ ...params, outDir: '' }, bytes, params.calibration ? listSampleFiles(params.calibration) : []);
+  return { fileSha256: sha256(bytes), quantizedSha256: sha256(b.source), circuitHash: b.circuitHash };
+}
+
 /**
  * Compile a model into an artifact directory.
  * @example const { info } = await compileModel({ modelPath: 'model.onnx', outDir: 'build/model' });
@@ -219,7 +260,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const settings = { scale, paramBits, inputVisibility, paramVisibility: 'fixed' as const, outputVisibility, optimize: OPTIMIZE };
   const key = sha256(
     bytes,
-    canonicalJson({ settings, inputRange: params.inputRange ?? null, zkinfer: ZKINFER_VERSION, compiler }),
+    canonicalJson({ settings, inputRange: params.inputRange ?? null, inputDecls: params.inputDecls ?? null, zkinfer: ZKINFER_VERSION, compiler }),
     gadgets,
     ...calFiles.flatMap((f) => [f, readFileSync(f)]),
   );
@@ -232,16 +273,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
     }
   }
 
-  const graph = parseOnnx(bytes, params.modelPath);
-  checkSupported(graph, params.modelPath);
-  if (calFiles.length) resolveSymbolicDims(graph, calFiles);
-  const samples = params.calibration ? readSamples(params.calibration, graph) : undefined;
-  const decls = declareInputs(graph, params, samples, scale);
-  progress(`compile: quantizing ${graph.nodes.length} nodes (scale 2^${scale}, params ${paramBits} bits)`);
-  const program = quantizeGraph(graph, { scale, paramBits, inputs: decls });
-  const visibility: Visibility = { input: inputVisibility, output: outputVisibility, params: 'fixed' };
-  const layout = makeLayout(program, visibility);
-  const source = generateCircom(program, { layout, title: `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` });
+  const { graph, program, decls, samples, layout, source, circuitHash } = await buildSource(params, bytes, calFiles);
   mkdirSync(params.outDir, { recursive: true });
   writeFileAtomic(paths.source, source);
   progress(`compile: running circom ${compiler} (--${OPTIMIZE}) on ${(source.length / 1024).toFixed(0)} KiB of generated source`);
@@ -260,7 +292,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
     zkinferVersion: ZKINFER_VERSION,
     key,
     model: { file: path.basename(params.modelPath), name: graph.name, fileSha256: sha256(bytes), quantizedSha256: sha256(source) },
-    circuitHash: sha256(source, gadgets, compiler, OPTIMIZE),
+    circuitHash,
     settings,
     inputs: program.inputs.map((inp, i) => ({ name: inp.name, shape: inp.shape, scale: inp.scale, lo: inp.lo.toString(), hi: inp.hi.toString(), min: decls[i]!.min, max: decls[i]!.max, rangeSource: decls[i]!.source })),
     outputs: program.outputs.map((o) => ({ name: o.name, shape: o.shape, scale: o.scale })),

@@ -53,6 +53,8 @@ export interface KeyBinding {
   inputs: { name: string; shape: number[]; scale: number }[];
   outputs: { name: string; shape: number[]; scale: number }[];
   devSetup: boolean;
+  /** The compile settings that reproduce the circuit from the model file (`verify --model`). */
+  settings: { scale: number; paramBits: number; inputs: { name: string; shape: number[]; scale: number; min: number; max: number }[] };
 }
 
 /** The opening of a receipt's commitments: kept by the prover, never published with the receipt. */

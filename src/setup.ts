@@ -88,6 +88,11 @@ export async function setupKeys(params: SetupParams): Promise<{ info: SetupInfo;
     inputs: compiled.inputs.map(({ name, shape, scale }) => ({ name, shape, scale })),
     outputs: compiled.outputs,
     devSetup: !params.ptauPath,
+    settings: {
+      scale: compiled.settings.scale,
+      paramBits: compiled.settings.paramBits,
+      inputs: compiled.inputs.map(({ name, shape, scale, min, max }) => ({ name, shape, scale, min, max })),
+    },
   };
   vk = { ...vk, zkinfer: binding };
   writeJson(paths.vkey, vk);

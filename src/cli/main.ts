@@ -13,6 +13,7 @@ import type { CompiledInfo } from '../compile.js';
 import { setupKeys, readCompiled, readSetup } from '../setup.js';
 import { proveInference } from '../prove/prove.js';
 import { verifyReceipt } from '../verify/verify.js';
+import { checkModelFile } from '../verify/model.js';
 import type { VerifyResult } from '../verify/verify.js';
 import { exportVerifier } from '../chain/verifier.js';
 import { artifactPaths, readJson } from '../artifacts/layout.js';
@@ -208,10 +209,17 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     .option('--dir <dir>', "check against these artifacts (their verification key and model hashes) instead of the receipt's embedded key")
     .option('--opening <file>', 'also check the opening of hashed inputs/outputs (salts and values)')
     .option('--expect-signer <address>', 'require a valid signature by this Ethereum address')
-    .action(async (file: string, o: { dir?: string; opening?: string; expectSigner?: string }) => {
+    .option('--model <file>', "rebuild the circuit from this model file and require that it is the receipt's circuit")
+    .action(async (file: string, o: { dir?: string; opening?: string; expectSigner?: string; model?: string }) => {
       const receipt = loadReceipt(file);
       const opening = o.opening ? (loadReceipt(o.opening) as Opening) : undefined;
       const v = await verifyReceipt({ receipt, trusted: o.dir ? trustedFrom(o.dir) : undefined, opening, expectSigner: o.expectSigner });
+      if (o.model && v.checks[0]?.ok) {
+        log(`verify: rebuilding the circuit from ${o.model}`);
+        const c = await checkModelFile(receipt as Receipt, o.model);
+        v.checks.push(c);
+        if (!c.ok && v.ok) Object.assign(v, { ok: false, failed: c });
+      }
       printVerify(v);
       emit({ verified: v.ok, failed: v.failed?.name, reason: v.failed?.detail, checks: v.checks, devSetup: v.devSetup, vkSource: v.vkSource, signer: v.signer });
       process.exitCode = v.ok ? EXIT.ok : EXIT.invalid;

@@ -18,6 +18,8 @@ export interface InputDecl {
   /** Declared float range, inclusive. */
   min: number;
   max: number;
+  /** Resolved shape (symbolic dimensions fixed), when reproducing a circuit. */
+  shape?: number[];
 }
 
 export interface QuantizeSettings {

@@ -13,7 +13,7 @@ import { expectedSignals } from './signals.js';
 import { packValues, unpackValues } from '../quantize/layout.js';
 import { sizeOf } from '../ir/graph.js';
 
-export type CheckName = 'format' | 'vk-hash' | 'model-binding' | 'artifacts' | 'public-signals' | 'outputs' | 'inputs' | 'commitments' | 'opening' | 'signature' | 'proof';
+export type CheckName = 'model-file' | 'format' | 'vk-hash' | 'model-binding' | 'artifacts' | 'public-signals' | 'outputs' | 'inputs' | 'commitments' | 'opening' | 'signature' | 'proof';
 
 export interface Check {
   name: CheckName;

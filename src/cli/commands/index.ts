@@ -3,7 +3,8 @@
  * Use ../output.ts for printing and throw ZkinferError subclasses for user errors.
  */
 import type { Command } from 'commander';
+import { registerInspect } from './inspect.js';
 
 export function registerCommands(program: Command): void {
-  void program;
+  registerInspect(program);
 }
