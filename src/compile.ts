@@ -14,7 +14,9 @@ import { evaluate } from './quantize/program.js';
 import type { Program } from './quantize/program.js';
 import { generateCircom } from './codegen/circom.js';
 import { makeLayout } from './quantize/layout.js';
-import type { InputVisibility, Layout, OutputVisibility, Visibility } from './quantize/layout.js';
+import type { InputVisibility, Layout, OutputVisibility, ParamVisibility, Visibility } from './quantize/layout.js';
+import { packAll } from './quantize/layout.js';
+import { poseidonChain, randomSalt } from './commit/poseidon.js';
 import { programToJson } from './quantize/program.js';
 import { createRequire } from 'node:module';
 import { compileCircuit, circomVersion } from './toolchain/circom.js';
@@ -33,6 +35,14 @@ export const CIRCUITS_DIR = path.join(PACKAGE_ROOT, 'circuits');
 export const CIRCOMLIB_DIR = path.join(path.dirname(createRequire(import.meta.url).resolve('circomlib/package.json')), 'circuits');
 const OPTIMIZE = 'O1' as const;
 
+/** Deepest directory containing all paths: circom2 (WASI) only sees files below its working directory. */
+export function commonAncestor(paths: string[]): string {
+  const parts = paths.map((p) => path.resolve(p).split(path.sep));
+  const out: string[] = [];
+  for (let i = 0; parts.every((x) => i < x.length && x[i] === parts[0]![i]); i++) out.push(parts[0]![i]!);
+  return out.join(path.sep) || path.sep;
+}
+
 export interface CompileParams {
   modelPath: string;
   outDir: string;
@@ -50,6 +60,8 @@ export interface CompileParams {
   inputVisibility?: InputVisibility;
   /** public (packed) or hashed. */
   outputVisibility?: OutputVisibility;
+  /** fixed (constants of the circuit, default), private (range-checked private signals) or hashed (private + a Poseidon commitment is public). */
+  paramVisibility?: ParamVisibility;
   onProgress?: (message: string) => void;
 }
 
@@ -66,7 +78,11 @@ export interface CompiledInfo {
   key: string;
   model: { file: string; name: string; fileSha256: string; quantizedSha256: string };
   circuitHash: string;
-  settings: { scale: number; paramBits: number; inputVisibility: InputVisibility; paramVisibility: 'fixed'; outputVisibility: OutputVisibility; optimize: string };
+  settings: { scale: number; paramBits: number; inputVisibility: InputVisibility; paramVisibility: ParamVisibility; outputVisibility: OutputVisibility; optimize: string };
+  /** With hashed params: the Poseidon commitment of the weights (salted; salt in params.opening.json). */
+  paramsCommitment?: string;
+  /** Number of parameters carried as private signals (param visibility private/hashed). */
+  paramSignals: number;
   /** Meaning of every public signal; copied into the verification key by setup. */
   layout: Layout;
   inputs: (TensorInfo & { lo: string; hi: string; min: number; max: number; rangeSource: string })[];
@@ -215,10 +231,13 @@ async function buildSource(params: CompileParams, bytes: Uint8Array, calFiles: s
   const samples = params.calibration ? readSamples(params.calibration, graph) : undefined;
   const decls = declareInputs(graph, params, samples, scale);
   params.onProgress?.(`compile: quantizing ${graph.nodes.length} nodes (scale 2^${scale}, params ${paramBits} bits)`);
-  const program = quantizeGraph(graph, { scale, paramBits, inputs: decls });
-  const visibility: Visibility = { input: params.inputVisibility ?? 'public', output: params.outputVisibility ?? 'public', params: 'fixed' };
+  const paramVisibility = params.paramVisibility ?? 'fixed';
+  const program = quantizeGraph(graph, { scale, paramBits, inputs: decls, paramVisibility });
+  const visibility: Visibility = { input: params.inputVisibility ?? 'public', output: params.outputVisibility ?? 'public', params: paramVisibility };
   const layout = makeLayout(program, visibility);
-  const source = generateCircom(program, { layout, title: `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` });
+  // With fixed params the weights are in the source; otherwise the source is the architecture alone.
+  const title = paramVisibility === 'fixed' ? `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` : `architecture of ${graph.name} (parameters are private signals)`;
+  const source = generateCircom(program, { layout, title });
   const circuitHash = sha256(source, await gadgetSources(), await circomVersion(), OPTIMIZE);
   return { graph, program, decls, samples, layout, source, circuitHash };
 }
@@ -257,7 +276,8 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const calFiles = params.calibration ? listSampleFiles(params.calibration) : [];
   const compiler = await circomVersion();
   const gadgets = await gadgetSources();
-  const settings = { scale, paramBits, inputVisibility, paramVisibility: 'fixed' as const, outputVisibility, optimize: OPTIMIZE };
+  const paramVisibility = params.paramVisibility ?? 'fixed';
+  const settings = { scale, paramBits, inputVisibility, paramVisibility, outputVisibility, optimize: OPTIMIZE };
   const key = sha256(
     bytes,
     canonicalJson({ settings, inputRange: params.inputRange ?? null, inputDecls: params.inputDecls ?? null, zkinfer: ZKINFER_VERSION, compiler }),
@@ -277,7 +297,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   mkdirSync(params.outDir, { recursive: true });
   writeFileAtomic(paths.source, source);
   progress(`compile: running circom ${compiler} (--${OPTIMIZE}) on ${(source.length / 1024).toFixed(0)} KiB of generated source`);
-  const c = await compileCircuit({ sourcePath: paths.source, outDir: params.outDir, includeDirs: [CIRCUITS_DIR, CIRCOMLIB_DIR], optimize: OPTIMIZE, projectRoot: PACKAGE_ROOT });
+  const c = await compileCircuit({ sourcePath: paths.source, outDir: params.outDir, includeDirs: [CIRCUITS_DIR, CIRCOMLIB_DIR], optimize: OPTIMIZE, projectRoot: commonAncestor([PACKAGE_ROOT, CIRCOMLIB_DIR]) });
   const total = c.nonLinearConstraints + c.linearConstraints;
   const nIn = program.inputs.reduce((a, o) => a + o.signals.length, 0);
   const nPublic = layout.signals.length;
@@ -286,6 +306,12 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   for (const s of program.steps) {
     if (s.kind === 'mul') steps.products++;
     else if (s.kind === 'rescale') s.relu ? steps.relus++ : steps.rescales++;
+  }
+  let paramsCommitment: string | undefined;
+  if (paramVisibility === 'hashed') {
+    const salt = randomSalt();
+    paramsCommitment = (await poseidonChain(salt, packAll(program.params.map((p) => p.values), layout.params))).toString();
+    writeFileAtomic(paths.paramsOpening, `${JSON.stringify({ format: 'zkinfer.params-opening/1', salt: salt.toString(), commitment: paramsCommitment }, null, 2)}\n`);
   }
   const info: CompiledInfo = {
     format: COMPILED_FORMAT,
@@ -298,6 +324,8 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
     outputs: program.outputs.map((o) => ({ name: o.name, shape: o.shape, scale: o.scale })),
     constraints: { total, nonLinear: c.nonLinearConstraints, linear: c.linearConstraints, wires: c.wires },
     layout,
+    ...(paramsCommitment ? { paramsCommitment } : {}),
+    paramSignals: program.params.reduce((a, p) => a + p.values.length, 0),
     nPublic,
     ptauPower: Math.max(1, Math.ceil(Math.log2(total + nPublic + 1))),
     compiler: { circom: compiler, optimize: OPTIMIZE, seconds: c.seconds },
@@ -310,6 +338,10 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   writeJson(paths.compiled, info);
   return { dir: params.outDir, info, cached: false, program, graph };
 }
+
+/** The salt of the parameter commitment (hashed params), written by compile. */
+export const readParamsOpening = (dir: string): { salt: string; commitment: string } =>
+  readJson<{ salt: string; commitment: string }>(artifactPaths(dir).paramsOpening, 'parameter commitment opening', `run 'zkinfer compile' again into ${dir}`);
 
 export const inputSpecs = (info: CompiledInfo): InputTensorSpec[] =>
   info.inputs.map((i) => ({ name: i.name, shape: i.shape, scale: i.scale, lo: BigInt(i.lo), hi: BigInt(i.hi) }));

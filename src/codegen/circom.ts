@@ -5,7 +5,7 @@
 import type { Lin } from '../quantize/lin.js';
 import { linAddScaled, linConst } from '../quantize/lin.js';
 import type { Program } from '../quantize/program.js';
-import type { Layout, TensorPacking } from '../quantize/layout.js';
+import type { Committed, Layout, TensorPacking } from '../quantize/layout.js';
 import { CHAIN_WIDTH } from '../quantize/layout.js';
 
 export interface CodegenOptions {
@@ -18,7 +18,8 @@ export interface CodegenOptions {
 /** Names of the circom signals for program inputs/outputs, in public-signal order helpers. */
 export const inputSignalName = (i: number): string => `in${i}`;
 export const PUBLIC_SIGNAL = 'pub';
-export const saltName = (of: 'input' | 'output'): string => (of === 'input' ? 'salt_in' : 'salt_out');
+export const saltName = (of: Committed): string => (of === 'input' ? 'salt_in' : of === 'output' ? 'salt_out' : 'salt_params');
+export const paramSignalName = (i: number): string => `param${i}`;
 
 /** Σ_j 2^(bits·j)·(e_j − lo): one packed field element as a linear combination (zero constraints). */
 function packLin(exprs: Lin[], p: TensorPacking, start: number, count: number): Lin {
@@ -38,6 +39,7 @@ const CHUNK = 64;
 export function generateCircom(p: Program, opts: CodegenOptions): string {
   const ref = new Array<string>(p.nSignals);
   p.inputs.forEach((inp, t) => inp.signals.forEach((id, j) => (ref[id] = `${inputSignalName(t)}[${j}]`)));
+  p.params.forEach((prm, t) => prm.signals.forEach((id, j) => (ref[id] = `${paramSignalName(t)}[${j}]`)));
   let nInternal = 0;
   for (let id = 0; id < p.nSignals; id++) if (ref[id] === undefined) ref[id] = `s[${nInternal++}]`;
 
@@ -79,7 +81,8 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
   out.push('');
   out.push('template Model() {');
   p.inputs.forEach((inp, t) => out.push(`    signal input ${inputSignalName(t)}[${inp.signals.length}]; // ${inp.name} [${inp.shape}] scale 2^${inp.scale}`));
-  for (const of of ['input', 'output'] as const) if (L.signals.some((g) => g.kind === 'commitment' && g.of === of)) out.push(`    signal input ${saltName(of)}; // commitment salt`);
+  p.params.forEach((prm, t) => out.push(`    signal input ${paramSignalName(t)}[${prm.signals.length}]; // parameter ${prm.name} [${prm.shape}] scale 2^${prm.scale} (private)`));
+  for (const of of ['input', 'output', 'params'] as const) if (L.signals.some((g) => g.kind === 'commitment' && g.of === of)) out.push(`    signal input ${saltName(of)}; // commitment salt`);
   out.push(`    signal output ${PUBLIC_SIGNAL}[${L.signals.length}]; // public signals: ${L.signals.map((g) => (g.kind === 'packed' ? `${g.of}${g.tensor}[${g.start}..${g.start + g.count})` : `${g.of} commitment`)).join(', ')}`);
   if (nInternal > 0) out.push(`    signal s[${nInternal}];`);
   out.push('    var lc;');
@@ -92,6 +95,14 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
         out.push(`    // range check of input ${t}: ${step.signed ? `-2^${step.bits} <= x < 2^${step.bits}` : `0 <= x < 2^${step.bits}`}`);
         out.push(`    component rc${rc}[${step.signals.length}];`);
         out.push(`    for (var i = 0; i < ${step.signals.length}; i++) { rc${rc}[i] = ${g}; rc${rc}[i].in <== ${t}[i]; }`);
+        rc++;
+        break;
+      }
+      case 'param': {
+        const t = paramSignalName(step.param);
+        out.push(`    // range check of parameter ${t}: -2^${step.bits} <= w < 2^${step.bits}`);
+        out.push(`    component rc${rc}[${step.signals.length}];`);
+        out.push(`    for (var i = 0; i < ${step.signals.length}; i++) { rc${rc}[i] = SignedRangeCheck(${step.bits}); rc${rc}[i].in <== ${t}[i]; }`);
         rc++;
         break;
       }
@@ -108,9 +119,10 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
     }
   }
   // Public signals: packed outputs/inputs, or salted Poseidon chains over the packed elements.
-  const tensorExprs = (of: 'input' | 'output', t: number): Lin[] =>
-    of === 'output' ? p.outputs[t]!.exprs : p.inputs[t]!.signals.map((id) => ({ terms: new Map([[id, 1n]]), c: 0n }));
-  const packsOf = (of: 'input' | 'output'): TensorPacking[] => (of === 'input' ? L.inputs : L.outputs);
+  const signalExprs = (ids: number[]): Lin[] => ids.map((id) => ({ terms: new Map([[id, 1n]]), c: 0n }));
+  const tensorExprs = (of: Committed, t: number): Lin[] =>
+    of === 'output' ? p.outputs[t]!.exprs : of === 'input' ? signalExprs(p.inputs[t]!.signals) : signalExprs(p.params[t]!.signals);
+  const packsOf = (of: Committed): TensorPacking[] => (of === 'input' ? L.inputs : of === 'output' ? L.outputs : L.params);
   L.signals.forEach((g, i) => {
     if (g.kind === 'packed') {
       const e = lin(packLin(tensorExprs(g.of, g.tensor), packsOf(g.of)[g.tensor]!, g.start, g.count), out);

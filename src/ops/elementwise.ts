@@ -6,6 +6,7 @@ import { addBias } from './matmul.js';
 
 export const Add: OpDef = {
   onnx: ['Add'],
+  paramInputs: [0, 1],
   float(node, [a0, b0]) {
     const a = requireInput(a0, 0, node);
     const b = requireInput(b0, 1, node);

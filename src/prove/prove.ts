@@ -13,7 +13,8 @@ import { readInputFile, quantizeInput } from './input.js';
 import { calculateWtns } from '../toolchain/witness.js';
 import { RECEIPT_FORMAT, decodeReal, vkHash } from '../receipt.js';
 import type { KeyBinding, Opening, Receipt, ReceiptTensor } from '../receipt.js';
-import { inputSignalName, saltName } from '../codegen/circom.js';
+import { inputSignalName, paramSignalName, saltName } from '../codegen/circom.js';
+import { readParamsOpening } from '../compile.js';
 import { evaluate, programFromJson } from '../quantize/program.js';
 import { expectedSignals } from '../verify/signals.js';
 import { randomSalt } from '../commit/poseidon.js';
@@ -64,11 +65,16 @@ export async function proveInference(params: ProveParams): Promise<ProveResult> 
   const salts = {
     input: layout.visibility.input === 'hashed' ? randomSalt() : undefined,
     output: layout.visibility.output === 'hashed' ? randomSalt() : undefined,
+    // the parameter commitment is the model's: its salt is fixed at compile time
+    params: layout.visibility.params === 'hashed' ? BigInt(readParamsOpening(params.dir).salt) : undefined,
   };
+  const paramValues = program.params.map((p) => p.values);
   const circuitInput: Record<string, bigint | bigint[]> = {};
   ints.forEach((xs, i) => (circuitInput[inputSignalName(i)] = xs));
   if (salts.input !== undefined) circuitInput[saltName('input')] = salts.input;
   if (salts.output !== undefined) circuitInput[saltName('output')] = salts.output;
+  if (salts.params !== undefined) circuitInput[saltName('params')] = salts.params;
+  paramValues.forEach((xs, i) => (circuitInput[paramSignalName(i)] = xs));
 
   progress('prove: computing witness');
   const t0 = performance.now();
@@ -78,7 +84,7 @@ export async function proveInference(params: ProveParams): Promise<ProveResult> 
   const { proof, publicSignals } = await snarkjs.groth16.prove(paths.zkey, wtns);
   const t2 = performance.now();
 
-  const expected = await expectedSignals(layout, ints, outInts, salts);
+  const expected = await expectedSignals(layout, ints, outInts, salts, paramValues);
   expected.forEach((v, i) => {
     if (publicSignals[i] !== v.toString()) throw new Error(`internal: public signal ${i} is ${publicSignals[i]}, the reference evaluator predicts ${v}`);
   });

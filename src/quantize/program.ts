@@ -13,6 +13,8 @@ export const MAX_BITS = 240;
 export type Step =
   /** Graph input element range check: unsigned 0 ≤ x < 2^bits, or signed −2^bits ≤ x < 2^bits. */
   | { kind: 'input'; input: number; signals: number[]; signed: boolean; bits: number }
+  /** Model parameter as private signals (param visibility private/hashed), range-checked: −2^bits ≤ w < 2^bits. */
+  | { kind: 'param'; param: number; signals: number[]; bits: number }
   /** out = a · b (one multiplicative constraint). */
   | { kind: 'mul'; out: number; a: Lin; b: Lin; node: string }
   /** out = floor(in / 2^k), optionally max(0, ·); −2^m ≤ in < 2^m is proven by the bounds. */
@@ -28,6 +30,17 @@ export interface InputSpec {
   signals: number[];
 }
 
+/** A parameter tensor carried as private signals; its values are the prover's (and the commitment's). */
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  scale: number;
+  lo: bigint;
+  hi: bigint;
+  signals: number[];
+  values: bigint[];
+}
+
 export interface OutputSpec {
   name: string;
   shape: number[];
@@ -41,6 +54,8 @@ export interface Program {
   hi: bigint[];
   steps: Step[];
   inputs: InputSpec[];
+  /** Parameter tensors carried as signals (empty with fixed params). */
+  params: ParamSpec[];
   outputs: OutputSpec[];
 }
 
@@ -63,6 +78,7 @@ export class ProgramBuilder {
   readonly hi: bigint[] = [];
   readonly steps: Step[] = [];
   readonly inputs: InputSpec[] = [];
+  readonly params: ParamSpec[] = [];
   readonly outputs: OutputSpec[] = [];
 
   private newSignal(lo: bigint, hi: bigint, node: string): number {
@@ -86,6 +102,18 @@ export class ProgramBuilder {
     const signals = Array.from({ length: size }, () => this.newSignal(elo, ehi, `input '${name}'`));
     this.inputs.push({ name, shape, scale, lo: elo, hi: ehi, signals });
     this.steps.push({ kind: 'input', input: this.inputs.length - 1, signals, signed, bits });
+    return signals;
+  }
+
+  /** A parameter tensor as range-checked private signals (the check makes the bounds, and packing, sound). */
+  addParam(name: string, shape: number[], scale: number, values: bigint[]): number[] {
+    let m = 1;
+    for (const v of values) m = Math.max(m, signedWidth(v, v));
+    const lo = -(1n << BigInt(m));
+    const hi = (1n << BigInt(m)) - 1n;
+    const signals = values.map(() => this.newSignal(lo, hi, `parameter '${name}'`));
+    this.params.push({ name, shape, scale, lo, hi, signals, values });
+    this.steps.push({ kind: 'param', param: this.params.length - 1, signals, bits: m });
     return signals;
   }
 
@@ -126,7 +154,7 @@ export class ProgramBuilder {
   }
 
   build(): Program {
-    return { nSignals: this.lo.length, lo: this.lo, hi: this.hi, steps: this.steps, inputs: this.inputs, outputs: this.outputs };
+    return { nSignals: this.lo.length, lo: this.lo, hi: this.hi, steps: this.steps, inputs: this.inputs, params: this.params, outputs: this.outputs };
   }
 }
 
@@ -152,6 +180,9 @@ export function evaluate(p: Program, inputs: bigint[][]): { signals: bigint[]; o
         step.signals.forEach((id, j) => (v[id] = xs[j]!));
         break;
       }
+      case 'param':
+        step.signals.forEach((id, j) => (v[id] = p.params[step.param]!.values[j]!));
+        break;
       case 'mul':
         v[step.out] = linEval(step.a, v) * linEval(step.b, v);
         break;
@@ -182,9 +213,10 @@ export function programToJson(p: Program): unknown {
     lo: p.lo.map(String),
     hi: p.hi.map(String),
     steps: p.steps.map((s) =>
-      s.kind === 'input' ? s : s.kind === 'mul' ? { ...s, a: linToJson(s.a), b: linToJson(s.b) } : { ...s, in: linToJson(s.in) },
+      s.kind === 'input' || s.kind === 'param' ? s : s.kind === 'mul' ? { ...s, a: linToJson(s.a), b: linToJson(s.b) } : { ...s, in: linToJson(s.in) },
     ),
     inputs: p.inputs.map((i) => ({ ...i, lo: String(i.lo), hi: String(i.hi) })),
+    params: p.params.map((i) => ({ ...i, lo: String(i.lo), hi: String(i.hi), values: i.values.map(String) })),
     outputs: p.outputs.map((o) => ({ ...o, exprs: o.exprs.map(linToJson) })),
   };
 }
@@ -197,9 +229,11 @@ export function programFromJson(j: unknown): Program {
     lo: x.lo.map(BigInt),
     hi: x.hi.map(BigInt),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    steps: x.steps.map((s: any) => (s.kind === 'input' ? s : s.kind === 'mul' ? { ...s, a: linFromJson(s.a), b: linFromJson(s.b) } : { ...s, in: linFromJson(s.in) })),
+    steps: x.steps.map((s: any) => (s.kind === 'input' || s.kind === 'param' ? s : s.kind === 'mul' ? { ...s, a: linFromJson(s.a), b: linFromJson(s.b) } : { ...s, in: linFromJson(s.in) })),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     inputs: x.inputs.map((i: any) => ({ ...i, lo: BigInt(i.lo), hi: BigInt(i.hi) })),
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    params: (x.params ?? []).map((i: any) => ({ ...i, lo: BigInt(i.lo), hi: BigInt(i.hi), values: i.values.map(BigInt) })),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     outputs: x.outputs.map((o: any) => ({ ...o, exprs: o.exprs.map(linFromJson) })),
   };

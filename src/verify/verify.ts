@@ -132,6 +132,7 @@ export async function verifyReceipt(params: VerifyParams): Promise<VerifyResult>
     if (compiled.model.fileSha256 !== r.model.fileSha256) problems.push('model file hash differs');
     if (compiled.model.quantizedSha256 !== r.model.quantizedSha256) problems.push('quantized model hash differs');
     if (setup.vkHash !== r.vkHash) problems.push('verification key differs from setup.json');
+    if (compiled.paramsCommitment !== undefined && compiled.paramsCommitment !== r.commitments?.params) problems.push("the parameter commitment is not these artifacts' weights");
     if (!add('artifacts', problems.length === 0, problems.join('; ') || 'receipt belongs to these artifacts (model, circuit, keys)')) return done(vkSource, devSetup);
   }
 
@@ -190,7 +191,8 @@ export async function verifyReceipt(params: VerifyParams): Promise<VerifyResult>
   if (params.opening) {
     const problems: string[] = [];
     for (const [g, i] of commitGroups) {
-      const part = params.opening[g.of as 'input' | 'output'];
+      if (g.of === 'params') continue; // the model owner's opening (params.opening.json), not the prover's
+      const part = params.opening[g.of];
       if (!part) {
         problems.push(`the opening has no ${g.of}`);
         continue;
