@@ -64,6 +64,7 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
   p.outputs.forEach((o, t) => out.push(`    signal output ${outputSignalName(t)}[${o.exprs.length}]; // ${o.name} [${o.shape}] scale 2^${o.scale}`));
   if (nInternal > 0) out.push(`    signal s[${nInternal}];`);
   out.push('    var lc;');
+  if (p.steps.some((st) => st.kind === 'max')) out.push('    var lc2;');
   let rc = 0;
   for (const step of p.steps) {
     switch (step.kind) {
@@ -84,6 +85,13 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
         const g = step.relu ? `RescaleRelu(${step.m}, ${step.k})` : `Rescale(${step.m}, ${step.k})`;
         const e = lin(step.in, out);
         out.push(`    ${ref[step.out]} <== ${g}(${e});`);
+        break;
+      }
+      case 'max': {
+        const a = lin(step.a, out);
+        if (a === 'lc') out.push('    lc2 = lc;');
+        const b = lin(step.b, out);
+        out.push(`    ${ref[step.out]} <== Max2(${step.m})(${a === 'lc' ? 'lc2' : a}, ${b});`);
         break;
       }
     }

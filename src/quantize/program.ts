@@ -4,7 +4,7 @@
  * equal the witness exactly.
  */
 import type { Lin } from './lin.js';
-import { linBounds, linEval, linSignal } from './lin.js';
+import { linAddScaled, linBounds, linConst, linEval, linSignal } from './lin.js';
 import { OverflowError } from '../errors.js';
 
 /** Largest |value| any signal or linear combination may reach: far below p ≈ 2^253.6. */
@@ -16,7 +16,9 @@ export type Step =
   /** out = a · b (one multiplicative constraint). */
   | { kind: 'mul'; out: number; a: Lin; b: Lin; node: string }
   /** out = floor(in / 2^k), optionally max(0, ·); −2^m ≤ in < 2^m is proven by the bounds. */
-  | { kind: 'rescale'; out: number; in: Lin; m: number; k: number; relu: boolean; node: string };
+  | { kind: 'rescale'; out: number; in: Lin; m: number; k: number; relu: boolean; node: string }
+  /** out = max(a, b) (Max2: one decomposition of a − b); −2^m ≤ a − b < 2^m is proven by the bounds. */
+  | { kind: 'max'; out: number; a: Lin; b: Lin; m: number; node: string };
 
 export interface InputSpec {
   name: string;
@@ -117,6 +119,33 @@ export class ProgramBuilder {
     return linSignal(out);
   }
 
+  /** max(a, b) through one decomposition of a − b, as wide as the bound of a − b (not the field). */
+  max(a: Lin, b: Lin, node: string): Lin {
+    const [dl, dh] = this.bounds(linAddScaled(linAddScaled(linConst(0n), a, 1n), b, -1n));
+    if (dh <= 0n) return b; // a ≤ b always: no constraint needed
+    if (dl >= 0n) return a;
+    checkBits(dl, dh, node);
+    const m = signedWidth(dl, dh, 1);
+    const [al, ah] = this.bounds(a);
+    const [bl, bh] = this.bounds(b);
+    const out = this.newSignal(al > bl ? al : bl, ah > bh ? ah : bh, node);
+    this.steps.push({ kind: 'max', out, a, b, m, node });
+    return linSignal(out);
+  }
+
+  /** max(a_1, …, a_n) as a balanced tree of n − 1 max steps. */
+  maxOf(xs: Lin[], node: string): Lin {
+    if (xs.length === 0) throw new Error(`maxOf: empty window in node '${node}'`);
+    let level = xs;
+    while (level.length > 1) {
+      const next: Lin[] = [];
+      for (let i = 0; i + 1 < level.length; i += 2) next.push(this.max(level[i]!, level[i + 1]!, node));
+      if (level.length % 2) next.push(level[level.length - 1]!);
+      level = next;
+    }
+    return level[0]!;
+  }
+
   addOutput(name: string, shape: number[], scale: number, exprs: Lin[], node: string): void {
     for (const e of exprs) {
       const [lo, hi] = this.bounds(e);
@@ -158,6 +187,12 @@ export function evaluate(p: Program, inputs: bigint[][]): { signals: bigint[]; o
       case 'rescale': {
         const q = floorDiv(linEval(step.in, v), 1n << BigInt(step.k));
         v[step.out] = step.relu && q < 0n ? 0n : q;
+        break;
+      }
+      case 'max': {
+        const a = linEval(step.a, v);
+        const b = linEval(step.b, v);
+        v[step.out] = a > b ? a : b;
         break;
       }
     }
