@@ -59,6 +59,29 @@ function mulSignals(ctx: LowerCtx, a: QTensor, b: QTensor): QTensor {
   return { shape, scale: x.scale + y.scale, exprs: Array.from(ma, (ia, i) => ctx.b.mul(x.exprs[ia]!, y.exprs[mb[i]!]!, ctx.node.name)) };
 }
 
+/**
+ * Elementwise a / b of two signals at the activation scale, rounded half up: floor((2·a·2^e + b) / (2·b))
+ * through DivFloor (one pinned quotient per element). The divisor's sign must follow from its bounds.
+ */
+function divSignals(ctx: LowerCtx, a: QTensor, b: QTensor): QTensor {
+  const shape = broadcastShapes(a.shape, b.shape, ctx.node);
+  const x = ctx.requant(a, false);
+  const y = ctx.requant(b, false);
+  const ma = broadcastMap(shape, a.shape);
+  const mb = broadcastMap(shape, b.shape);
+  const e = ctx.scale + y.scale - x.scale;
+  const exprs = Array.from(ma, (ia, i) => {
+    let num = linAddScaled(linConst(0n), x.exprs[ia]!, e >= 0 ? 1n << BigInt(e) : 1n);
+    let den = linAddScaled(linConst(0n), y.exprs[mb[i]!]!, e < 0 ? 1n << BigInt(-e) : 1n);
+    if (ctx.b.bounds(den)[1] <= 0n) {
+      num = linAddScaled(linConst(0n), num, -1n);
+      den = linAddScaled(linConst(0n), den, -1n);
+    }
+    return ctx.b.div(linAddScaled(linAddScaled(linConst(0n), num, 2n), den, 1n), linAddScaled(linConst(0n), den, 2n), ctx.node.name);
+  });
+  return { shape, scale: ctx.scale, exprs };
+}
+
 const twoInputs = (node: GraphNode, ins: (Value | undefined)[]): [Value, Value] => [requireInput(ins[0], 0, node), requireInput(ins[1], 1, node)];
 
 export const Add: OpDef = {
@@ -76,10 +99,9 @@ export const Mul: OpDef = {
   lower(ctx, ins) {
     const [a, b] = twoInputs(ctx.node, ins);
     if (ctx.node.op === 'Div') {
-      if (b.kind !== 'const') {
-        throw new UnsupportedOpError(`node '${ctx.node.name}' (Div): division by a value that depends on the input is not supported`, { hint: 'divide by a constant' });
-      }
-      return [mulConst(ctx, a.t as QTensor, { shape: b.t.shape, data: b.t.data.map((v) => 1 / v) })];
+      if (b.kind === 'const') return [mulConst(ctx, a.t as QTensor, { shape: b.t.shape, data: b.t.data.map((v) => 1 / v) })];
+      if (a.kind !== 'q') throw new UnsupportedOpError(`node '${ctx.node.name}' (Div): a constant divided by a signal is not supported`);
+      return [divSignals(ctx, a.t, b.t)];
     }
     if (a.kind === 'q' && b.kind === 'q') return [mulSignals(ctx, a.t, b.t)];
     const [q, c] = a.kind === 'q' ? [a.t, b.t as Tensor] : [b.t as QTensor, a.t];

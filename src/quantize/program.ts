@@ -5,7 +5,7 @@
  */
 import type { Lin } from './lin.js';
 import { linAddScaled, linBounds, linConst, linEval, linSignal } from './lin.js';
-import { OverflowError } from '../errors.js';
+import { InputError, OverflowError, UnsupportedOpError } from '../errors.js';
 
 /** Largest |value| any signal or linear combination may reach: far below p ≈ 2^253.6. */
 export const MAX_BITS = 240;
@@ -18,7 +18,9 @@ export type Step =
   /** out = floor(in / 2^k), optionally max(0, ·); −2^m ≤ in < 2^m is proven by the bounds. */
   | { kind: 'rescale'; out: number; in: Lin; m: number; k: number; relu: boolean; node: string }
   /** out = max(a, b) (Max2: one decomposition of a − b); −2^m ≤ a − b < 2^m is proven by the bounds. */
-  | { kind: 'max'; out: number; a: Lin; b: Lin; m: number; node: string };
+  | { kind: 'max'; out: number; a: Lin; b: Lin; m: number; node: string }
+  /** out = floor(num / den), den ≥ 1 (DivFloor: pinned quotient and remainder); widths from the bounds. */
+  | { kind: 'div'; out: number; num: Lin; den: Lin; nq: number; nr: number; node: string };
 
 export interface InputSpec {
   name: string;
@@ -133,6 +135,25 @@ export class ProgramBuilder {
     return linSignal(out);
   }
 
+  /**
+   * floor(num / den) for a divisor proven non-negative by its bounds (a zero divisor has no witness).
+   * Costs (nq + 1) + 2·nr + 1 constraints, nq / nr the widths of the quotient / divisor bounds.
+   */
+  div(num: Lin, den: Lin, node: string): Lin {
+    const [nl, nh] = this.bounds(num);
+    const [dl, dh] = this.bounds(den);
+    if (dl < 0n) throw new UnsupportedOpError(`node '${node}': the divisor may be negative or positive (bounds ${dl}..${dh})`, { hint: 'divide by a constant, or by a value of known sign' });
+    checkBits(nl, nh, node);
+    const qlo = nl < 0n ? nl : 0n;
+    const qhi = nh > 0n ? nh : 0n;
+    const nq = signedWidth(qlo, qhi);
+    const nr = Math.max(1, bitLength(dh));
+    if (nq + nr > 248) throw new OverflowError(`node '${node}': division of a ${nq}-bit quotient by a ${nr}-bit divisor exceeds the field-safe width`);
+    const out = this.newSignal(qlo, qhi, node);
+    this.steps.push({ kind: 'div', out, num, den, nq, nr, node });
+    return linSignal(out);
+  }
+
   /** max(a_1, …, a_n) as a balanced tree of n − 1 max steps. */
   maxOf(xs: Lin[], node: string): Lin {
     if (xs.length === 0) throw new Error(`maxOf: empty window in node '${node}'`);
@@ -187,6 +208,12 @@ export function evaluate(p: Program, inputs: bigint[][]): { signals: bigint[]; o
       case 'rescale': {
         const q = floorDiv(linEval(step.in, v), 1n << BigInt(step.k));
         v[step.out] = step.relu && q < 0n ? 0n : q;
+        break;
+      }
+      case 'div': {
+        const d = linEval(step.den, v);
+        if (d <= 0n) throw new InputError(`node '${step.node}': division by ${d} (the divisor must be positive; no proof exists)`);
+        v[step.out] = floorDiv(linEval(step.num, v), d);
         break;
       }
       case 'max': {
