@@ -114,12 +114,13 @@ const compileOptions = (c: Command): Command =>
     .option('--calibration <path>', 'sample input file, or a directory of them (.json / input_*.pb): sets the input range and reports the quantization error')
     .option('--scale <bits>', 'fixed-point scale of activations in bits (real = int / 2^bits)', parseIntOpt('--scale', 0, 40), 12)
     .option('--param-bits <bits>', 'precision of constant weights in bits (per-tensor power-of-two scale)', parseIntOpt('--param-bits', 2, 40), 16)
+    .option('--input-scale <bits>', 'fixed-point scale of the inputs in bits (default: --scale; 0 for integer pixels)', parseIntOpt('--input-scale', 0, 40))
     .option('--input-range <lo,hi>', 'declared range of every input value (overrides calibration and model metadata)', parseRange)
     .addOption(new Option('--input-visibility <v>', 'whether the input is a public signal of the proof').choices(['public', 'private']).default('public'));
 
-interface CompileOpts { calibration?: string; scale: number; paramBits: number; inputRange?: [number, number]; inputVisibility: 'public' | 'private' }
+interface CompileOpts { calibration?: string; scale: number; paramBits: number; inputScale?: number; inputRange?: [number, number]; inputVisibility: 'public' | 'private' }
 const compileParams = (model: string, outDir: string, o: CompileOpts) => ({
-  modelPath: model, outDir, calibration: o.calibration, scale: o.scale, paramBits: o.paramBits, inputRange: o.inputRange, inputVisibility: o.inputVisibility, onProgress: log,
+  modelPath: model, outDir, calibration: o.calibration, scale: o.scale, paramBits: o.paramBits, inputScale: o.inputScale, inputRange: o.inputRange, inputVisibility: o.inputVisibility, onProgress: log,
 });
 
 export function buildCli(): Command {
