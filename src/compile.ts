@@ -48,6 +48,8 @@ export interface CompileParams {
   outDir: string;
   /** Activation scale in bits (default 12). */
   scale?: number;
+  /** Fixed-point scale of the inputs in bits (default: the activation scale). */
+  inputScale?: number;
   /** Precision of constant parameters in bits (default 16). */
   paramBits?: number;
   /** A sample input file, or a directory of them (.json / .pb, searched recursively). */
@@ -140,7 +142,7 @@ export function readSamples(p: string, graph: Graph): number[][][] {
 function declareInputs(graph: Graph, params: CompileParams, samples: number[][][] | undefined, scale: number): InputDecl[] & { source: string }[] {
   return graph.inputs.map((vi, i) => {
     const metaScale = graph.metadata['zkinfer.input_scale'];
-    const s = metaScale !== undefined ? Number(metaScale) : scale;
+    const s = params.inputScale ?? (metaScale !== undefined ? Number(metaScale) : scale);
     const exact = params.inputDecls?.find((d) => d.name === vi.name);
     if (exact) return { ...exact, source: 'declared' };
     if (params.inputRange) return { name: vi.name, scale: s, min: params.inputRange[0], max: params.inputRange[1], source: '--input-range' };
@@ -280,7 +282,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const settings = { scale, paramBits, inputVisibility, paramVisibility, outputVisibility, optimize: OPTIMIZE };
   const key = sha256(
     bytes,
-    canonicalJson({ settings, inputRange: params.inputRange ?? null, inputDecls: params.inputDecls ?? null, zkinfer: ZKINFER_VERSION, compiler }),
+    canonicalJson({ settings, inputRange: params.inputRange ?? null, inputDecls: params.inputDecls ?? null, inputScale: params.inputScale ?? null, zkinfer: ZKINFER_VERSION, compiler }),
     gadgets,
     ...calFiles.flatMap((f) => [f, readFileSync(f)]),
   );

@@ -128,14 +128,15 @@ const compileOptions = (c: Command): Command =>
     .option('--calibration <path>', 'sample input file, or a directory of them (.json / input_*.pb): sets the input range and reports the quantization error')
     .option('--scale <bits>', 'fixed-point scale of activations in bits (real = int / 2^bits)', parseIntOpt('--scale', 0, 40), 12)
     .option('--param-bits <bits>', 'precision of constant weights in bits (per-tensor power-of-two scale)', parseIntOpt('--param-bits', 2, 40), 16)
+    .option('--input-scale <bits>', 'fixed-point scale of the inputs in bits (default: --scale; 0 for integer pixels)', parseIntOpt('--input-scale', 0, 40))
     .option('--input-range <lo,hi>', 'declared range of every input value (overrides calibration and model metadata)', parseRange)
     .addOption(new Option('--input-visibility <v>', 'public: the input is in the receipt; private: hidden; hashed: hidden, its salted Poseidon commitment is public').choices(['public', 'private', 'hashed']).default('public'))
     .addOption(new Option('--output-visibility <v>', 'public: the output is in the receipt; hashed: only its salted Poseidon commitment is public').choices(['public', 'hashed']).default('public'))
     .addOption(new Option('--param-visibility <v>', 'fixed: weights are circuit constants (cheapest); private: range-checked private signals; hashed: private, and their Poseidon commitment is public (one verifier per architecture)').choices(['fixed', 'private', 'hashed']).default('fixed'));
 
-interface CompileOpts { calibration?: string; scale: number; paramBits: number; inputRange?: [number, number]; inputVisibility: 'public' | 'private' | 'hashed'; outputVisibility: 'public' | 'hashed'; paramVisibility: 'fixed' | 'private' | 'hashed' }
+interface CompileOpts { calibration?: string; scale: number; paramBits: number; inputScale?: number; inputRange?: [number, number]; inputVisibility: 'public' | 'private' | 'hashed'; outputVisibility: 'public' | 'hashed'; paramVisibility: 'fixed' | 'private' | 'hashed' }
 const compileParams = (model: string, outDir: string, o: CompileOpts) => ({
-  modelPath: model, outDir, calibration: o.calibration, scale: o.scale, paramBits: o.paramBits, inputRange: o.inputRange, inputVisibility: o.inputVisibility, outputVisibility: o.outputVisibility, paramVisibility: o.paramVisibility, onProgress: log,
+  modelPath: model, outDir, calibration: o.calibration, scale: o.scale, paramBits: o.paramBits, inputScale: o.inputScale, inputRange: o.inputRange, inputVisibility: o.inputVisibility, outputVisibility: o.outputVisibility, paramVisibility: o.paramVisibility, onProgress: log,
 });
 
 export function buildCli(): Command {

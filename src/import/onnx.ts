@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Graph, GraphNode, Tensor, AttrValue, ValueInfo } from '../ir/graph.js';
-import { sizeOf } from '../ir/graph.js';
+import { sizeOf, topoSort } from '../ir/graph.js';
 import { ModelParseError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
@@ -186,5 +186,6 @@ export function parseOnnx(bytes: Uint8Array, fileName: string): Graph {
   const outputs = (g.output ?? []).map(valueInfo);
   const metadata: Record<string, string> = {};
   for (const p of m.metadataProps ?? []) metadata[p.key] = p.value;
-  return { name: g.name || fileName, inputs, outputs, constants, nodes, opset, metadata };
+  const sorted = topoSort(nodes, [...constants.keys(), ...inputs.map((v: ValueInfo) => v.name)]);
+  return { name: g.name || fileName, inputs, outputs, constants, nodes: sorted, opset, metadata };
 }

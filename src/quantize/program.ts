@@ -4,8 +4,8 @@
  * equal the witness exactly.
  */
 import type { Lin } from './lin.js';
-import { linBounds, linEval, linSignal } from './lin.js';
-import { OverflowError } from '../errors.js';
+import { linAddScaled, linBounds, linConst, linEval, linSignal } from './lin.js';
+import { InputError, OverflowError, UnsupportedOpError } from '../errors.js';
 
 /** Largest |value| any signal or linear combination may reach: far below p ≈ 2^253.6. */
 export const MAX_BITS = 240;
@@ -18,7 +18,11 @@ export type Step =
   /** out = a · b (one multiplicative constraint). */
   | { kind: 'mul'; out: number; a: Lin; b: Lin; node: string }
   /** out = floor(in / 2^k), optionally max(0, ·); −2^m ≤ in < 2^m is proven by the bounds. */
-  | { kind: 'rescale'; out: number; in: Lin; m: number; k: number; relu: boolean; node: string };
+  | { kind: 'rescale'; out: number; in: Lin; m: number; k: number; relu: boolean; node: string }
+  /** out = max(a, b) (Max2: one decomposition of a − b); −2^m ≤ a − b < 2^m is proven by the bounds. */
+  | { kind: 'max'; out: number; a: Lin; b: Lin; m: number; node: string }
+  /** out = floor(num / den), den ≥ 1 (DivFloor: pinned quotient and remainder); widths from the bounds. */
+  | { kind: 'div'; out: number; num: Lin; den: Lin; nq: number; nr: number; node: string };
 
 export interface InputSpec {
   name: string;
@@ -145,6 +149,52 @@ export class ProgramBuilder {
     return linSignal(out);
   }
 
+  /** max(a, b) through one decomposition of a − b, as wide as the bound of a − b (not the field). */
+  max(a: Lin, b: Lin, node: string): Lin {
+    const [dl, dh] = this.bounds(linAddScaled(linAddScaled(linConst(0n), a, 1n), b, -1n));
+    if (dh <= 0n) return b; // a ≤ b always: no constraint needed
+    if (dl >= 0n) return a;
+    checkBits(dl, dh, node);
+    const m = signedWidth(dl, dh, 1);
+    const [al, ah] = this.bounds(a);
+    const [bl, bh] = this.bounds(b);
+    const out = this.newSignal(al > bl ? al : bl, ah > bh ? ah : bh, node);
+    this.steps.push({ kind: 'max', out, a, b, m, node });
+    return linSignal(out);
+  }
+
+  /**
+   * floor(num / den) for a divisor proven non-negative by its bounds (a zero divisor has no witness).
+   * Costs (nq + 1) + 2·nr + 1 constraints, nq / nr the widths of the quotient / divisor bounds.
+   */
+  div(num: Lin, den: Lin, node: string): Lin {
+    const [nl, nh] = this.bounds(num);
+    const [dl, dh] = this.bounds(den);
+    if (dl < 0n) throw new UnsupportedOpError(`node '${node}': the divisor may be negative or positive (bounds ${dl}..${dh})`, { hint: 'divide by a constant, or by a value of known sign' });
+    checkBits(nl, nh, node);
+    const qlo = nl < 0n ? nl : 0n;
+    const qhi = nh > 0n ? nh : 0n;
+    const nq = signedWidth(qlo, qhi);
+    const nr = Math.max(1, bitLength(dh));
+    if (nq + nr > 248) throw new OverflowError(`node '${node}': division of a ${nq}-bit quotient by a ${nr}-bit divisor exceeds the field-safe width`);
+    const out = this.newSignal(qlo, qhi, node);
+    this.steps.push({ kind: 'div', out, num, den, nq, nr, node });
+    return linSignal(out);
+  }
+
+  /** max(a_1, …, a_n) as a balanced tree of n − 1 max steps. */
+  maxOf(xs: Lin[], node: string): Lin {
+    if (xs.length === 0) throw new Error(`maxOf: empty window in node '${node}'`);
+    let level = xs;
+    while (level.length > 1) {
+      const next: Lin[] = [];
+      for (let i = 0; i + 1 < level.length; i += 2) next.push(this.max(level[i]!, level[i + 1]!, node));
+      if (level.length % 2) next.push(level[level.length - 1]!);
+      level = next;
+    }
+    return level[0]!;
+  }
+
   addOutput(name: string, shape: number[], scale: number, exprs: Lin[], node: string): void {
     for (const e of exprs) {
       const [lo, hi] = this.bounds(e);
@@ -191,6 +241,18 @@ export function evaluate(p: Program, inputs: bigint[][]): { signals: bigint[]; o
         v[step.out] = step.relu && q < 0n ? 0n : q;
         break;
       }
+      case 'div': {
+        const d = linEval(step.den, v);
+        if (d <= 0n) throw new InputError(`node '${step.node}': division by ${d} (the divisor must be positive; no proof exists)`);
+        v[step.out] = floorDiv(linEval(step.num, v), d);
+        break;
+      }
+      case 'max': {
+        const a = linEval(step.a, v);
+        const b = linEval(step.b, v);
+        v[step.out] = a > b ? a : b;
+        break;
+      }
     }
   }
   return { signals: v, outputs: p.outputs.map((o) => o.exprs.map((e) => linEval(e, v))) };
@@ -207,14 +269,15 @@ const linFromJson = (j: LinJson): Lin => {
   return { terms: new Map(t.map(([id, v]) => [id, BigInt(v)])), c: BigInt(c) };
 };
 
+/** Step fields holding linear combinations. */
+const LIN_FIELDS = new Set(['a', 'b', 'in', 'num', 'den']);
+
 export function programToJson(p: Program): unknown {
   return {
     nSignals: p.nSignals,
     lo: p.lo.map(String),
     hi: p.hi.map(String),
-    steps: p.steps.map((s) =>
-      s.kind === 'input' || s.kind === 'param' ? s : s.kind === 'mul' ? { ...s, a: linToJson(s.a), b: linToJson(s.b) } : { ...s, in: linToJson(s.in) },
-    ),
+    steps: p.steps.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, LIN_FIELDS.has(k) ? linToJson(v as Lin) : v]))),
     inputs: p.inputs.map((i) => ({ ...i, lo: String(i.lo), hi: String(i.hi) })),
     params: p.params.map((i) => ({ ...i, lo: String(i.lo), hi: String(i.hi), values: i.values.map(String) })),
     outputs: p.outputs.map((o) => ({ ...o, exprs: o.exprs.map(linToJson) })),
@@ -229,7 +292,7 @@ export function programFromJson(j: unknown): Program {
     lo: x.lo.map(BigInt),
     hi: x.hi.map(BigInt),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    steps: x.steps.map((s: any) => (s.kind === 'input' || s.kind === 'param' ? s : s.kind === 'mul' ? { ...s, a: linFromJson(s.a), b: linFromJson(s.b) } : { ...s, in: linFromJson(s.in) })),
+    steps: x.steps.map((s: Record<string, unknown>) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, LIN_FIELDS.has(k) ? linFromJson(v as LinJson) : v]))),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     inputs: x.inputs.map((i: any) => ({ ...i, lo: BigInt(i.lo), hi: BigInt(i.hi) })),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any

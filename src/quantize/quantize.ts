@@ -8,6 +8,7 @@ import { OPS, supportedOps } from '../ops/index.js';
 import type { LowerCtx, QTensor, Value } from '../ops/types.js';
 import { linAddScaled, linConst, linSignal } from './lin.js';
 import { ProgramBuilder } from './program.js';
+import { optimizeGraph } from './passes.js';
 import type { Program } from './program.js';
 import { ShapeError, UnsupportedOpError } from '../errors.js';
 
@@ -77,8 +78,9 @@ export function runFloat(graph: Graph, inputs: Tensor[]): Tensor[] {
  * Quantize and lower a graph into an integer program with proven bounds.
  * @example const program = quantizeGraph(graph, { scale: 12, paramBits: 12, inputs: [{ name: 'x', scale: 12, min: -1, max: 1 }] });
  */
-export function quantizeGraph(graph: Graph, settings: QuantizeSettings): Program {
-  checkSupported(graph, graph.name);
+export function quantizeGraph(original: Graph, settings: QuantizeSettings): Program {
+  checkSupported(original, original.name);
+  const graph = optimizeGraph(original);
   const b = new ProgramBuilder();
   const env = new Map<string, Value>();
   for (const vi of graph.inputs) {
