@@ -265,7 +265,6 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   return { dir: params.outDir, info, cached: false, program, graph };
 }
 
-export const inputSpecs = (info: CompiledInfo): InputTensorSpec[] =>
-  info.inputs.map((i) => ({ name: i.name, shape: i.shape, scale: i.scale, lo: BigInt(i.lo), hi: BigInt(i.hi) }));
+export { inputSpecs } from './prove/quantize-input.js';
 
 export const outputSize = (info: CompiledInfo): number => info.outputs.reduce((a, o) => a + sizeOf(o.shape), 0);

@@ -29,8 +29,11 @@ export interface VerifyResult {
 
 export interface VerifyParams {
   receipt: unknown;
-  /** Trusted artifacts (compiled.json, setup.json, verification key) of the model; else the receipt's own vk is used. */
-  trusted?: { compiled: CompiledInfo; setup: SetupInfo; vk: Record<string, unknown> };
+  /**
+   * Trusted artifacts of the model: its verification key, and (when at hand) compiled.json and setup.json;
+   * else the receipt's own vk is used. With a key alone, the receipt must carry that key.
+   */
+  trusted?: { compiled?: CompiledInfo; setup?: SetupInfo; vk: Record<string, unknown> };
 }
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -85,15 +88,15 @@ export async function verifyReceipt(params: VerifyParams): Promise<VerifyResult>
   checks.push({ name: 'vk-hash', ok: vkOk, detail: vkOk ? `verification key ${h.slice(0, 16)}… matches the receipt` : `the receipt's vkHash ${r.vkHash.slice(0, 16)}… is not the hash of the ${vkSource === 'artifacts' ? "artifacts' verification key" : 'embedded verification key'} (${h.slice(0, 16)}…)` });
   if (!vkOk) return done(vkSource, devSetup);
 
-  if (params.trusted) {
+  if (params.trusted?.compiled || params.trusted?.setup) {
     const { compiled, setup } = params.trusted;
     const problems: string[] = [];
-    if (compiled.circuitHash !== r.circuitHash) problems.push('circuit hash differs');
-    if (compiled.model.fileSha256 !== r.model.fileSha256) problems.push('model file hash differs');
-    if (compiled.model.quantizedSha256 !== r.model.quantizedSha256) problems.push('quantized model hash differs');
-    if (setup.vkHash !== r.vkHash) problems.push('verification key differs from setup.json');
-    if (setup.dev !== devSetup) problems.push(`setup is ${setup.dev ? '' : 'not '}a dev setup, the receipt says otherwise`);
-    checks.push({ name: 'artifacts', ok: problems.length === 0, detail: problems.length ? problems.join('; ') : 'receipt belongs to these artifacts (model, circuit, keys)' });
+    if (compiled && compiled.circuitHash !== r.circuitHash) problems.push('circuit hash differs');
+    if (compiled && compiled.model.fileSha256 !== r.model.fileSha256) problems.push('model file hash differs');
+    if (compiled && compiled.model.quantizedSha256 !== r.model.quantizedSha256) problems.push('quantized model hash differs');
+    if (setup && setup.vkHash !== r.vkHash) problems.push('verification key differs from setup.json');
+    if (setup && setup.dev !== devSetup) problems.push(`setup is ${setup.dev ? '' : 'not '}a dev setup, the receipt says otherwise`);
+    checks.push({ name: 'artifacts', ok: problems.length === 0, detail: problems.length ? problems.join('; ') : `receipt belongs to these artifacts (${compiled ? 'model, circuit, ' : ''}keys)` });
     if (problems.length) return done(vkSource, devSetup);
   }
 
