@@ -92,7 +92,7 @@ describe('zkinfer CLI', () => {
   it('--help explains every command', () => {
     const top = zk(['--help']);
     expect(top.code).toBe(0);
-    for (const c of ['compile', 'setup', 'prove', 'verify', 'export-verifier', 'run']) {
+    for (const c of ['compile', 'setup', 'prove', 'verify', 'export-verifier', 'run', 'web']) {
       expect(top.stdout).toContain(c);
       const h = zk([c, '--help']);
       expect(h.code).toBe(0);

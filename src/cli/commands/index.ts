@@ -3,7 +3,8 @@
  * Use ../output.ts for printing and throw ZkinferError subclasses for user errors.
  */
 import type { Command } from 'commander';
+import { registerWeb } from './web.js';
 
 export function registerCommands(program: Command): void {
-  void program;
+  registerWeb(program);
 }
