@@ -10,6 +10,8 @@ import type { Page } from 'playwright-core';
 import { ROOT } from './helpers/conformance.js';
 import { provePipeline, terminateCurve, tempDir } from './helpers/pipeline.js';
 import { buildPage, launchChromium, startWebServer } from './helpers/browser.js';
+import { deploySolidity, startAnvil } from './helpers/chain.js';
+import { exportVerifier } from '../src/chain/verifier.js';
 import { verifyReceipt } from '../src/verify/verify.js';
 import { readCompiled, readSetup } from '../src/setup.js';
 import { artifactPaths, readJson } from '../src/artifacts/layout.js';
@@ -41,6 +43,12 @@ beforeAll(async () => {
   expect(r.verified.ok).toBe(true);
   receipt = r.receipt;
   write('receipt.json', receipt);
+  const tampered = structuredClone(receipt);
+  tampered.outputs[0]!.data[3]! += 1; // a decoded logit changed
+  write('tampered.json', tampered);
+  const forged = structuredClone(receipt);
+  [forged.proof.pi_a, forged.proof.pi_c] = [forged.proof.pi_c, forged.proof.pi_a]; // a proof that fails the pairing
+  write('forged.json', forged);
   server = await startWebServer(dir);
   browser = await launchChromium();
   page = await browser.context.newPage();
@@ -77,9 +85,6 @@ describe('zkinfer web in Chromium', () => {
   });
 
   it('a tampered receipt shows invalid and names the failed check', async () => {
-    const r = structuredClone(receipt);
-    r.outputs[0]!.data[3]! += 1;
-    write('tampered.json', r);
     await page.goto(`${server.url}?receipt=/files/tampered.json`);
     const v = await verdictOf(page);
     expect(v.verdict).toBe('invalid');
@@ -89,10 +94,8 @@ describe('zkinfer web in Chromium', () => {
   });
 
   it('receipts opened from the file picker and by drag and drop use their embedded key; a forged proof fails the pairing', async () => {
-    const forged = structuredClone(receipt);
-    [forged.proof.pi_a, forged.proof.pi_c] = [forged.proof.pi_c, forged.proof.pi_a];
     await page.goto(server.url);
-    await page.locator('#file').setInputFiles(write('forged.json', forged));
+    await page.locator('#file').setInputFiles(path.join(dir, 'forged.json'));
     let v = await verdictOf(page);
     expect(v.verdict).toBe('invalid');
     expect(v.text).toMatch(/check 'proof' failed: the Groth16 pairing check failed/);
@@ -160,6 +163,33 @@ describe('zkinfer web in Chromium', () => {
     expect(proved.inputs![0]!.data.some((x) => x > 0)).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'web-proved.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
+  });
+
+  it('the on-chain check asks a deployed verifier (anvil) and shows its answer beside the local one', async () => {
+    const anvil = await startAnvil();
+    try {
+      const sol = path.join(dir, 'Verifier.sol');
+      await exportVerifier({ dir, outPath: sol });
+      const address = await deploySolidity(anvil.rpcUrl, sol, 'Groth16Verifier');
+      const askChain = async () => {
+        await page.locator('#chain summary').click();
+        await page.locator('#rpc').fill(anvil.rpcUrl);
+        await page.locator('#address').fill(address);
+        await page.locator('#chain-form button').click();
+        const out = page.locator('#chain-result[data-onchain]');
+        await out.waitFor({ timeout: 60_000 });
+        return { answer: await out.getAttribute('data-onchain'), text: await out.innerText() };
+      };
+      await page.goto(`${server.url}?receipt=/files/receipt.json`);
+      expect((await verdictOf(page)).verdict).toBe('valid');
+      expect(await askChain()).toEqual({ answer: 'valid', text: 'on chain: valid · in this page: valid' });
+
+      await page.goto(`${server.url}?receipt=/files/forged.json`);
+      expect((await verdictOf(page)).verdict).toBe('invalid');
+      expect(await askChain()).toEqual({ answer: 'invalid', text: 'on chain: invalid · in this page: invalid' });
+    } finally {
+      await anvil.stop();
+    }
   });
 
   it('serves the page at / and DIR at /files/ on 127.0.0.1, nothing outside them', async () => {

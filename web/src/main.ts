@@ -94,7 +94,9 @@ byId('url-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const url = byId<HTMLInputElement>('url').value.trim();
   if (!url) return;
-  history.replaceState(null, '', `?receipt=${encodeURIComponent(url)}`);
+  const q = new URLSearchParams(location.search);
+  q.set('receipt', url);
+  history.replaceState(null, '', `?${q}`);
   void openUrl(url);
 });
 const receiptParam = params.get('receipt');
