@@ -53,7 +53,8 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await browser.context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+  // Absent optional files (compiled.json beside a receipt, …) are 404s that Chromium logs: not errors of the page.
+  page.on('console', (m) => m.type() === 'error' && !/Failed to load resource.*404/.test(m.text()) && pageErrors.push(m.text()));
   mkdirSync(SHOTS, { recursive: true });
 });
 
@@ -91,6 +92,26 @@ describe('zkinfer web in Chromium', () => {
     expect(v.text).toMatch(/check 'outputs' failed: output 'logits'\[3\]/);
     expect(await page.locator('#checks li.fail').getAttribute('data-check')).toBe('outputs');
     await page.screenshot({ path: path.join(SHOTS, 'web-invalid.png'), fullPage: true });
+  });
+
+  it('a verification key published beside the receipt must be the receipt\'s own', async () => {
+    // Another key beside the receipt (alone: no compiled.json or setup.json there).
+    const other = path.join(dir, 'elsewhere');
+    mkdirSync(other);
+    const vk = structuredClone(receipt.verificationKey) as { IC: string[][] };
+    vk.IC[0] = vk.IC[1]!;
+    writeFileSync(path.join(other, 'verification_key.json'), JSON.stringify(vk));
+    writeFileSync(path.join(other, 'receipt.json'), JSON.stringify(receipt));
+    await page.goto(`${server.url}?receipt=/files/elsewhere/receipt.json`);
+    const v = await verdictOf(page);
+    expect(v.verdict).toBe('invalid');
+    expect(v.text).toMatch(/check 'vk-hash' failed: the receipt's vkHash .* is not the hash of the artifacts' verification key/);
+    expect(await page.locator('#source').innerText()).toMatch(/published beside it \(verification_key\.json\)\./);
+    // The same key beside it: valid, checked against that key alone.
+    writeFileSync(path.join(other, 'verification_key.json'), JSON.stringify(receipt.verificationKey));
+    await page.reload();
+    expect((await verdictOf(page)).verdict).toBe('valid');
+    expect(await page.locator('#checks li').evaluateAll((li) => li.map((e) => e.getAttribute('data-check')))).toEqual(['format', 'vk-hash', 'public-signals', 'outputs', 'inputs', 'proof']);
   });
 
   it('receipts opened from the file picker and by drag and drop use their embedded key; a forged proof fails the pairing', async () => {
