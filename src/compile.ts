@@ -345,7 +345,6 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
 export const readParamsOpening = (dir: string): { salt: string; commitment: string } =>
   readJson<{ salt: string; commitment: string }>(artifactPaths(dir).paramsOpening, 'parameter commitment opening', `run 'zkinfer compile' again into ${dir}`);
 
-export const inputSpecs = (info: CompiledInfo): InputTensorSpec[] =>
-  info.inputs.map((i) => ({ name: i.name, shape: i.shape, scale: i.scale, lo: BigInt(i.lo), hi: BigInt(i.hi) }));
+export { inputSpecs } from './prove/quantize-input.js';
 
 export const outputSize = (info: CompiledInfo): number => info.outputs.reduce((a, o) => a + sizeOf(o.shape), 0);

@@ -148,7 +148,7 @@ describe('zkinfer CLI', () => {
   it('--help explains every command', () => {
     const top = zk(['--help']);
     expect(top.code).toBe(0);
-    for (const c of ['compile', 'setup', 'prove', 'verify', 'export-verifier', 'run', 'inspect']) {
+    for (const c of ['compile', 'setup', 'prove', 'verify', 'export-verifier', 'run', 'inspect', 'web']) {
       expect(top.stdout).toContain(c);
       const h = zk([c, '--help']);
       expect(h.code).toBe(0);

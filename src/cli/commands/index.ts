@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import { registerInspect } from './inspect.js';
+import { registerWeb } from './web.js';
 
 export function registerCommands(program: Command): void {
   registerInspect(program);
+  registerWeb(program);
 }
