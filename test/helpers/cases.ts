@@ -151,7 +151,7 @@ export function allCases(): Case[] {
   for (const c of onnxCases(path.join('models', 'mnist-layers-connxr'))) out.push({ ...c, scale: 4, paramBits: 8, inputScale: 0 });
   // 1l_sigmoid: EZKL's error is 2.98e-8 (one float32 ulp); at scale 2^28 zkinfer's is 2.6e-8
   for (const c of onnxCases(path.join('models', 'ezkl'))) out.push({ ...c, inputJson: path.join(c.dir, 'input.json'), ...(c.id.endsWith('1l_sigmoid') ? { scale: 28 } : {}) });
-  out.push({ id: 'models/tfjs-abalone', dir: caseDir('models', 'tfjs-abalone'), model: caseDir('models', 'tfjs-abalone', 'model.json'), ops: ['Dense', 'Sigmoid'], skip: 'TF.js importer not implemented yet', scale: CASE_SCALE, paramBits: 16 });
+  out.push({ id: 'models/tfjs-abalone', dir: caseDir('models', 'tfjs-abalone'), model: caseDir('models', 'tfjs-abalone', 'model.json'), ops: ['Dense', 'Sigmoid'], skip: 'TF.js reference format (reference_tfjs_*.json): proved in test/tfjs.test.ts', scale: CASE_SCALE, paramBits: 16 });
   return out;
 }
 
