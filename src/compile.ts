@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseOnnx } from './import/onnx.js';
+import { parseModel } from './import/model.js';
 import type { Graph, Tensor } from './ir/graph.js';
 import { sizeOf } from './ir/graph.js';
 import { checkSupported, quantizeGraph, runFloat } from './quantize/quantize.js';
@@ -223,7 +223,7 @@ async function gadgetSources(): Promise<string> {
 async function buildSource(params: CompileParams, bytes: Uint8Array, calFiles: string[]) {
   const scale = params.scale ?? 12;
   const paramBits = params.paramBits ?? 16;
-  const graph = parseOnnx(bytes, params.modelPath);
+  const graph = parseModel(bytes, params.modelPath);
   checkSupported(graph, params.modelPath);
   if (calFiles.length) resolveSymbolicDims(graph, calFiles);
   for (const d of params.inputDecls ?? []) {

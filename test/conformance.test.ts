@@ -38,6 +38,11 @@ const OP_CASES = [
   'onnx-node/test_clip_outbounds',
   'onnx-node/test_prelu_broadcast',
   'onnx-node/test_reduce_mean_keepdims_random',
+  'onnx-node/test_sigmoid_example',
+  'onnx-node/test_tanh_example',
+  'onnx-node/test_softmax_large_number',
+  'onnx-node/test_sqrt_example',
+  'onnx-node/test_argmax_no_keepdims_example',
 ];
 
 describe('new ops prove, verify and match the reference (parameters given as inputs are fixed as constants)', () => {
@@ -92,7 +97,7 @@ describe('onnx-node cases prove, verify and match the reference', () => {
 });
 
 describe('models prove, verify and beat EZKL', () => {
-  for (const name of ['1l_mlp', '1l_relu', '1l_linear', '1l_flatten', '1l_reshape', '1l_identity', '1l_conv', '1l_downsample', '1l_max_pool', '1l_average', '1l_batch_norm', '1l_concat', '1l_pad', '1l_slice', '1l_leakyrelu', '1l_prelu', '1l_div', '1l_eltwise_div', '1l_var', '1l_mean']) {
+  for (const name of ['1l_mlp', '1l_relu', '1l_linear', '1l_flatten', '1l_reshape', '1l_identity', '1l_conv', '1l_downsample', '1l_max_pool', '1l_average', '1l_batch_norm', '1l_concat', '1l_pad', '1l_slice', '1l_leakyrelu', '1l_prelu', '1l_div', '1l_eltwise_div', '1l_var', '1l_mean', '1l_tanh', '1l_softmax', '1l_sqrt']) {
     it(`ezkl ${name}`, async () => {
       const dir = caseDir('models', 'ezkl', name);
       const [ds] = loadDataSets(dir);
@@ -116,6 +121,16 @@ describe('models prove, verify and beat EZKL', () => {
       expect(err).toBeLessThanOrEqual(ezklError(name)! + 1e-11);
     });
   }
+
+  // EZKL's sigmoid error is one float32 ulp (2.98e-8): the exp gadget at scale 2^28 is exact enough to match it
+  it(`ezkl 1l_sigmoid at --scale 28 is within EZKL's error (${ezklError('1l_sigmoid')})`, async () => {
+    const dir = caseDir('models', 'ezkl', '1l_sigmoid');
+    const [ds] = loadDataSets(dir);
+    const r = await provePipeline({ modelPath: path.join(dir, 'model.onnx'), calibration: path.join(dir, 'input.json'), input: path.join(dir, 'input.json'), scale: 28 });
+    expect(r.verified.ok).toBe(true);
+    const err = Math.max(...r.proved.outputs.flatMap((o, i) => o.data.map((v, j) => Math.abs(v - ds!.outputs[i]!.data[j]!))));
+    expect(err).toBeLessThanOrEqual(ezklError('1l_sigmoid')!);
+  });
 
   it('sine (TFLite-Micro hello world, batch 60)', async () => {
     const dir = caseDir('models', 'sine-tflm-helloworld-onnx2c');

@@ -42,6 +42,14 @@ const CASES: [string, string, string | undefined][] = [
     'onnx-node/test_div_bcast',
     'onnx-node/test_transpose_all_permutations_3',
     'onnx-node/test_constant_pad',
+    // exp / division / square root / comparisons: steps bits, select, sqrt
+    'onnx-node/test_sigmoid_example',
+    'onnx-node/test_tanh_example',
+    'onnx-node/test_softmax_example',
+    'onnx-node/test_softmax_large_number',
+    'onnx-node/test_sqrt_example',
+    'onnx-node/test_argmax_keepdims_example',
+    'onnx-node/test_argmax_no_keepdims_example_select_last_index',
   ].map((id): [string, string, string] => {
     const c = withFixedParams({ id, dir: caseDir(id), model: caseDir(id, 'model.onnx'), ops: [], scale: 12, paramBits: 16 });
     return [id, c.model, path.join(c.dir, 'test_data_set_0')];

@@ -9,8 +9,11 @@ import { Conv } from './conv.js';
 import { Pool } from './pool.js';
 import { BatchNormalization } from './batchnorm.js';
 import { Reduce } from './reduce.js';
+import { Sigmoid, Softmax, Tanh } from './exp.js';
+import { Sqrt } from './sqrt.js';
+import { ArgMax } from './argmax.js';
 
-const ALL: OpDef[] = [Gemm, MatMul, Add, Mul, Relu, Clip, HardSigmoid, LeakyRelu, PRelu, Reshape, Remaps, Concat, Conv, Pool, BatchNormalization, Reduce];
+const ALL: OpDef[] = [Gemm, MatMul, Add, Mul, Relu, Clip, HardSigmoid, LeakyRelu, PRelu, Reshape, Remaps, Concat, Conv, Pool, BatchNormalization, Reduce, Sigmoid, Tanh, Softmax, Sqrt, ArgMax];
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(ALL.flatMap((d) => d.onnx.map((n) => [n, d] as const)));
 

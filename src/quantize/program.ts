@@ -22,7 +22,13 @@ export type Step =
   /** out = max(a, b) (Max2: one decomposition of a − b); −2^m ≤ a − b < 2^m is proven by the bounds. */
   | { kind: 'max'; out: number; a: Lin; b: Lin; m: number; node: string }
   /** out = floor(num / den), den ≥ 1 (DivFloor: pinned quotient and remainder); widths from the bounds. */
-  | { kind: 'div'; out: number; num: Lin; den: Lin; nq: number; nr: number; node: string };
+  | { kind: 'div'; out: number; num: Lin; den: Lin; nq: number; nr: number; node: string }
+  /** outs[i] = bit i of in, 0 ≤ in < 2^outs.length enforced (Bits: one ShiftedBits decomposition). */
+  | { kind: 'bits'; outs: number[]; in: Lin; node: string }
+  /** out = s ? a : b = b + s·(a − b), for a bit signal s (one constraint); bounds are the hull of a and b. */
+  | { kind: 'select'; out: number; s: Lin; a: Lin; b: Lin; node: string }
+  /** out = floor(sqrt(in)), 0 ≤ in < 2^n enforced (SqrtFloor: pinned root r, r² ≤ in < (r + 1)²). */
+  | { kind: 'sqrt'; out: number; in: Lin; n: number; node: string };
 
 export interface InputSpec {
   name: string;
@@ -167,18 +173,54 @@ export class ProgramBuilder {
    * floor(num / den) for a divisor proven non-negative by its bounds (a zero divisor has no witness).
    * Costs (nq + 1) + 2·nr + 1 constraints, nq / nr the widths of the quotient / divisor bounds.
    */
-  div(num: Lin, den: Lin, node: string): Lin {
+  div(num: Lin, den: Lin, node: string, quotient?: [bigint, bigint]): Lin {
     const [nl, nh] = this.bounds(num);
     const [dl, dh] = this.bounds(den);
     if (dl < 0n) throw new UnsupportedOpError(`node '${node}': the divisor may be negative or positive (bounds ${dl}..${dh})`, { hint: 'divide by a constant, or by a value of known sign' });
     checkBits(nl, nh, node);
-    const qlo = nl < 0n ? nl : 0n;
-    const qhi = nh > 0n ? nh : 0n;
+    // The quotient's range: from the numerator (den ≥ 1), or narrower when the caller knows the ratio's
+    // range (e.g. a sigmoid is in [0, 1]); DivFloor range-checks q to it, so it is enforced either way.
+    const qlo = quotient ? quotient[0] : nl < 0n ? nl : 0n;
+    const qhi = quotient ? quotient[1] : nh > 0n ? nh : 0n;
     const nq = signedWidth(qlo, qhi);
     const nr = Math.max(1, bitLength(dh));
     if (nq + nr > 248) throw new OverflowError(`node '${node}': division of a ${nq}-bit quotient by a ${nr}-bit divisor exceeds the field-safe width`);
     const out = this.newSignal(qlo, qhi, node);
     this.steps.push({ kind: 'div', out, num, den, nq, nr, node });
+    return linSignal(out);
+  }
+
+  /**
+   * The n bits of a (0 ≤ a < 2^n is enforced by the decomposition): n + 1 constraints. Unless `enforced`,
+   * the proven bound of a must lie in the range (so an honest witness always exists); with `enforced` the
+   * caller guarantees it by construction (e.g. x − max(x) ≤ 0) and the circuit checks it.
+   */
+  bits(a: Lin, n: number, node: string, enforced = false): Lin[] {
+    const [lo, hi] = this.bounds(a);
+    if (n < 1 || n > 252) throw new OverflowError(`node '${node}': a ${n}-bit decomposition is outside 1..252`);
+    if (!enforced && (lo < 0n || hi >= 1n << BigInt(n))) throw new OverflowError(`node '${node}': value bounds ${lo}..${hi} do not fit a ${n}-bit decomposition`);
+    const outs = Array.from({ length: n }, () => this.newSignal(0n, 1n, node));
+    this.steps.push({ kind: 'bits', outs, in: a, node });
+    return outs.map(linSignal);
+  }
+
+  /** s ? a : b for a bit s (a signal proven in {0, 1}, e.g. from `bits`): one constraint. */
+  select(s: Lin, a: Lin, b: Lin, node: string): Lin {
+    const [al, ah] = this.bounds(a);
+    const [bl, bh] = this.bounds(b);
+    const out = this.newSignal(al < bl ? al : bl, ah > bh ? ah : bh, node);
+    this.steps.push({ kind: 'select', out, s, a, b, node });
+    return linSignal(out);
+  }
+
+  /** floor(sqrt(a)) for a proven non-negative: about 2.5·n constraints, n the width of a's bound. */
+  sqrt(a: Lin, node: string): Lin {
+    const [lo, hi] = this.bounds(a);
+    if (lo < 0n) throw new UnsupportedOpError(`node '${node}': square root of a value that may be negative (bounds ${lo}..${hi})`);
+    checkBits(lo, hi, node);
+    const n = Math.max(1, bitLength(hi));
+    const out = this.newSignal(isqrt(lo), isqrt(hi), node);
+    this.steps.push({ kind: 'sqrt', out, in: a, n, node });
     return linSignal(out);
   }
 
@@ -205,6 +247,17 @@ export class ProgramBuilder {
 
   build(): Program {
     return { nSignals: this.lo.length, lo: this.lo, hi: this.hi, steps: this.steps, inputs: this.inputs, params: this.params, outputs: this.outputs };
+  }
+}
+
+/** floor(sqrt(x)) for x ≥ 0. */
+export function isqrt(x: bigint): bigint {
+  if (x < 2n) return x;
+  let r = 1n << BigInt(Math.ceil(bitLength(x) / 2)); // ≥ sqrt(x): Newton decreases monotonically to floor
+  for (;;) {
+    const n = (r + x / r) >> 1n;
+    if (n >= r) return r;
+    r = n;
   }
 }
 
@@ -247,6 +300,21 @@ export function evaluate(p: Program, inputs: bigint[][]): { signals: bigint[]; o
         v[step.out] = floorDiv(linEval(step.num, v), d);
         break;
       }
+      case 'bits': {
+        const x = linEval(step.in, v);
+        if (x < 0n || x >= 1n << BigInt(step.outs.length)) throw new InputError(`node '${step.node}': ${x} is outside the ${step.outs.length}-bit range the circuit enforces (no proof exists)`);
+        step.outs.forEach((id, i) => (v[id] = (x >> BigInt(i)) & 1n));
+        break;
+      }
+      case 'select':
+        v[step.out] = linEval(step.s, v) !== 0n ? linEval(step.a, v) : linEval(step.b, v);
+        break;
+      case 'sqrt': {
+        const x = linEval(step.in, v);
+        if (x < 0n || x >= 1n << BigInt(step.n)) throw new InputError(`node '${step.node}': ${x} is outside the ${step.n}-bit range of the square root (no proof exists)`);
+        v[step.out] = isqrt(x);
+        break;
+      }
       case 'max': {
         const a = linEval(step.a, v);
         const b = linEval(step.b, v);
@@ -270,7 +338,7 @@ const linFromJson = (j: LinJson): Lin => {
 };
 
 /** Step fields holding linear combinations. */
-const LIN_FIELDS = new Set(['a', 'b', 'in', 'num', 'den']);
+const LIN_FIELDS = new Set(['a', 'b', 'in', 'num', 'den', 's']);
 
 export function programToJson(p: Program): unknown {
   return {
