@@ -6,7 +6,7 @@
  * 3 internal error (a bug: please report it).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileModel } from '../compile.js';
 import type { CompiledInfo } from '../compile.js';
@@ -18,10 +18,11 @@ import type { VerifyResult } from '../verify/verify.js';
 import { exportVerifier } from '../chain/verifier.js';
 import { artifactPaths, readJson } from '../artifacts/layout.js';
 import { sha256 } from '../artifacts/hash.js';
-import type { Opening, Receipt, ReceiptTensor } from '../receipt.js';
+import type { Opening, Receipt } from '../receipt.js';
 import { loadSigningKey, signReceipt } from '../prove/sign.js';
 import { ZkinferError, InputError, ReceiptFormatError } from '../errors.js';
 import { emit, isJson, log, say, setJson } from './output.js';
+import { printOutputs, refuseOverwrite, writeReceipt } from './receipts.js';
 import { registerCommands } from './commands/index.js';
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
@@ -68,18 +69,6 @@ function printCompiled(info: CompiledInfo, dir: string, cached: boolean): void {
   say(`artifacts   ${dir}${cached ? ' (cached)' : ''}`);
 }
 
-function printOutputs(outputs: ReceiptTensor[]): void {
-  for (const o of outputs) {
-    const vals = o.data.map((v) => Number(v.toFixed(4)));
-    say(`output      ${o.name} [${o.shape}] = [${vals.join(', ')}]`);
-    if (o.data.length > 1) {
-      let best = 0;
-      o.data.forEach((v, i) => v > o.data[best]! && (best = i));
-      say(`            argmax ${best}`);
-    }
-  }
-}
-
 function printVerify(v: VerifyResult): void {
   for (const c of v.checks) say(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(15)} ${c.detail}`);
   if (v.signer) say(`  signer: ${v.signer}`);
@@ -98,22 +87,6 @@ function loadReceipt(file: string): unknown {
     return JSON.parse(text);
   } catch (e) {
     throw new ReceiptFormatError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
-const openingPath = (receiptFile: string): string => receiptFile.replace(/(\.json)?$/, '.opening.json');
-
-function refuseOverwrite(files: string[], force: boolean): void {
-  for (const f of files) if (existsSync(f) && !force) throw new InputError(`${f} already exists`, { hint: 'pass --force to overwrite it, or choose another path with -o' });
-}
-
-/** Write the receipt (and, for hashed visibility, the private opening beside it). */
-function writeReceipt(file: string, r: Receipt, opening: Opening | undefined, force: boolean): void {
-  refuseOverwrite(opening ? [file, openingPath(file)] : [file], force);
-  writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
-  if (opening) {
-    writeFileSync(openingPath(file), `${JSON.stringify(opening, null, 2)}\n`, { mode: 0o600 });
-    say(`opening     ${openingPath(file)} (salts and hidden values: keep it private; it opens the commitments)`);
   }
 }
 

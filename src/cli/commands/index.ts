@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import { registerInspect } from './inspect.js';
+import { registerProveMany } from './prove-many.js';
 
 export function registerCommands(program: Command): void {
   registerInspect(program);
+  registerProveMany(program);
 }
