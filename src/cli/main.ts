@@ -5,7 +5,7 @@
  * Exit codes: 0 success · 1 receipt invalid (verify) · 2 bad usage or bad input (model, input, artifacts) ·
  * 3 internal error (a bug: please report it).
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileModel } from '../compile.js';
@@ -20,9 +20,11 @@ import { artifactPaths, readJson } from '../artifacts/layout.js';
 import { sha256 } from '../artifacts/hash.js';
 import type { Opening, Receipt } from '../receipt.js';
 import { loadSigningKey, signReceipt } from '../prove/sign.js';
-import { ZkinferError, InputError, ReceiptFormatError } from '../errors.js';
+import { ZkinferError, ReceiptFormatError } from '../errors.js';
 import { emit, isJson, log, say, setJson } from './output.js';
 import { printOutputs, refuseOverwrite, writeReceipt } from './receipts.js';
+import { compileOptions, compileParams } from './options.js';
+import type { CompileOpts } from './options.js';
 import { registerCommands } from './commands/index.js';
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
@@ -30,20 +32,6 @@ export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
 async function terminateCurve(): Promise<void> {
   const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
   await g.curve_bn128?.terminate();
-}
-
-function parseRange(s: string): [number, number] {
-  const m = s.split(',').map(Number);
-  if (m.length !== 2 || !m.every(Number.isFinite) || m[0]! > m[1]!) throw new InputError(`--input-range '${s}': expected LO,HI with LO <= HI, e.g. -1,1`);
-  return [m[0]!, m[1]!];
-}
-
-function parseIntOpt(name: string, min: number, max: number) {
-  return (s: string): number => {
-    const v = Number(s);
-    if (!Number.isInteger(v) || v < min || v > max) throw new InputError(`${name} '${s}': expected an integer from ${min} to ${max}`);
-    return v;
-  };
 }
 
 const defaultDir = (model: string): string => {
@@ -95,20 +83,6 @@ const trustedFrom = (dir: string) => {
   const setup = readSetup(dir, compiled);
   return { compiled, setup, vk: readJson<Record<string, unknown>>(artifactPaths(dir).vkey, 'verification key') };
 };
-
-const compileOptions = (c: Command): Command =>
-  c
-    .option('--calibration <path>', 'sample input file, or a directory of them (.json / input_*.pb): sets the input range and reports the quantization error')
-    .option('--scale <bits>', 'fixed-point scale of activations in bits (real = int / 2^bits)', parseIntOpt('--scale', 0, 40), 12)
-    .option('--param-bits <bits>', 'precision of constant weights in bits (per-tensor power-of-two scale)', parseIntOpt('--param-bits', 2, 40), 16)
-    .option('--input-range <lo,hi>', 'declared range of every input value (overrides calibration and model metadata)', parseRange)
-    .addOption(new Option('--input-visibility <v>', 'public: the input is in the receipt; private: hidden; hashed: hidden, its salted Poseidon commitment is public').choices(['public', 'private', 'hashed']).default('public'))
-    .addOption(new Option('--output-visibility <v>', 'public: the output is in the receipt; hashed: only its salted Poseidon commitment is public').choices(['public', 'hashed']).default('public'));
-
-interface CompileOpts { calibration?: string; scale: number; paramBits: number; inputRange?: [number, number]; inputVisibility: 'public' | 'private' | 'hashed'; outputVisibility: 'public' | 'hashed' }
-const compileParams = (model: string, outDir: string, o: CompileOpts) => ({
-  modelPath: model, outDir, calibration: o.calibration, scale: o.scale, paramBits: o.paramBits, inputRange: o.inputRange, inputVisibility: o.inputVisibility, outputVisibility: o.outputVisibility, onProgress: log,
-});
 
 export function buildCli(): Command {
   const program = new Command('zkinfer')

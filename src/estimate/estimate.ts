@@ -25,6 +25,8 @@ export interface Estimate {
   model: { file: string; name: string };
   constraints: ConstraintEstimate;
   features: CircuitFeatures;
+  /** Elements of all outputs (the on-chain gas target is stated for ≤ 10). */
+  outputElements: number;
   sizes: {
     /** Groth16 proving key (.zkey), exact up to the contributions section. */
     provingKeyBytes: number;
@@ -81,6 +83,7 @@ export function estimateModel(params: EstimateParams): Estimate {
     model: { file: path.basename(params.modelPath), name: graph.name },
     constraints,
     features,
+    outputElements: program.outputs.reduce((a, o) => a + o.exprs.length, 0),
     sizes: { provingKeyBytes: zkeyBytes(constraints), ptauBytes: devPtauFileSize(constraints.ptauPower) },
     verifyGas: predictVerifyGas(constraints.nPublic),
     predicted,

@@ -107,11 +107,13 @@ interface Loaded {
   wasm: string;
 }
 
-async function proveOne(a: Loaded, inputPath: string, progress: (message: string) => void): Promise<ProveResult> {
-  const { compiled, specs, setup, vk, program } = a;
+/**
+ * An input file as the circuit's input signals: quantized and range-checked integers, plus fresh salts
+ * for hashed visibility.
+ */
+export function circuitInputFor(compiled: CompiledInfo, inputPath: string, specs = inputSpecs(compiled)) {
   const values = readInputFile(inputPath, specs);
   const ints = values.map((v, i) => quantizeInput(v, specs[i]!, inputPath));
-  const outInts = evaluate(program, ints).outputs;
   const { layout } = compiled;
   const salts = {
     input: layout.visibility.input === 'hashed' ? randomSalt() : undefined,
@@ -121,6 +123,14 @@ async function proveOne(a: Loaded, inputPath: string, progress: (message: string
   ints.forEach((xs, i) => (circuitInput[inputSignalName(i)] = xs));
   if (salts.input !== undefined) circuitInput[saltName('input')] = salts.input;
   if (salts.output !== undefined) circuitInput[saltName('output')] = salts.output;
+  return { ints, salts, circuitInput };
+}
+
+async function proveOne(a: Loaded, inputPath: string, progress: (message: string) => void): Promise<ProveResult> {
+  const { compiled, specs, setup, vk, program } = a;
+  const { ints, salts, circuitInput } = circuitInputFor(compiled, inputPath, specs);
+  const outInts = evaluate(program, ints).outputs;
+  const { layout } = compiled;
 
   progress('prove: computing witness');
   const t0 = performance.now();
