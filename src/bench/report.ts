@@ -58,9 +58,10 @@ export function evaluateTargets(r: BenchReport): TargetResult[] {
         : { target: `${m.name} constraints`, measured: '–', limit: `≤ ${int(t.constraints)}`, result: 'not measured', note: missing(m) });
     }
     if (t.proveSeconds !== undefined) {
+      const p = ok(m) ? m.measured.split.witness + m.measured.split.prove : NaN;
       out.push(ok(m)
-        ? { target: `${m.name} prove (median Groth16)`, measured: `${sec(m.measured.steps.prove.seconds)} s`, limit: `≤ ${t.proveSeconds} s`, result: m.measured.steps.prove.seconds <= t.proveSeconds ? 'pass' : 'FAIL', note: `witness ${sec(m.measured.split.witness)} s besides` }
-        : { target: `${m.name} prove (median Groth16)`, measured: '–', limit: `≤ ${t.proveSeconds} s`, result: 'not measured', note: missing(m) });
+        ? { target: `${m.name} prove (witness + Groth16, medians)`, measured: `${sec(p)} s`, limit: `≤ ${t.proveSeconds} s`, result: p <= t.proveSeconds ? 'pass' : 'FAIL', note: `witness ${sec(m.measured.split.witness)} s + Groth16 ${sec(m.measured.split.prove)} s` }
+        : { target: `${m.name} prove (witness + Groth16, medians)`, measured: '–', limit: `≤ ${t.proveSeconds} s`, result: 'not measured', note: missing(m) });
     }
     if (t.setupSeconds !== undefined) {
       const s = ok(m) ? m.measured.ptau.seconds + m.measured.steps.setup.seconds : NaN;

@@ -9,6 +9,8 @@ export interface BenchModel extends Omit<CompileParams, 'outDir' | 'onProgress'>
   group: 'bench' | 'conformance' | 'scaling';
   /** Input files: the first is proved in the timed runs, all of them in the repeated-proving run. */
   inputs: string[];
+  /** Fixed-point scale of the inputs (bits), passed to compile: honoured once compile supports it (ops work). */
+  inputScale?: number;
   target?: {
     /** Most constraints allowed, and what circomlib-ml needs for the same architecture. */
     constraints?: number;

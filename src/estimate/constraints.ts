@@ -73,10 +73,22 @@ export function max2Gadget(m: number): GadgetCost {
 }
 
 /**
- * A program step. Step kinds added by later op work (`max`, for pooling) are listed here as soon as their
- * gadget exists in circuits/; an unknown kind is an error, never a silent zero.
+ * DivFloor(nq, nr) (circuits/div.circom, from the ops work), without feeding num and den: r < 2^nr and
+ * den − 1 − r < 2^nr (the latter fed a linear combination), −2^nq ≤ q < 2^nq, num = q·den + r.
  */
-export type CostedStep = Step | { kind: 'max'; out: number; a: Lin; b: Lin; m: number; node: string };
+export function divFloorGadget(nq: number, nr: number): GadgetCost {
+  const parts = [shiftedBits(nr), shiftedBits(nr), shiftedBits(nq + 1, 1n << BigInt(nq)), { nonLinear: 1, linear: 1, wires: 3, nnzAB: 2 }];
+  return parts.reduce(add, ZERO);
+}
+
+/**
+ * A program step. Step kinds added by later op work (`max` for pooling, `div` for division by a signal)
+ * are listed here as soon as their gadget exists; an unknown kind is an error, never a silent zero.
+ */
+export type CostedStep =
+  | Step
+  | { kind: 'max'; out: number; a: Lin; b: Lin; m: number; node: string }
+  | { kind: 'div'; out: number; num: Lin; den: Lin; nq: number; nr: number; node: string };
 
 /** The linear combinations a step writes into the source. */
 export function stepLins(step: CostedStep): Lin[] {
@@ -85,6 +97,8 @@ export function stepLins(step: CostedStep): Lin[] {
       return [];
     case 'rescale':
       return [step.in];
+    case 'div':
+      return [step.num, step.den];
     default:
       return [step.a, step.b];
   }
@@ -103,6 +117,8 @@ export function stepCost(step: CostedStep): GadgetCost {
       return add(feed(step.in), rescaleGadget(step.m, step.k, step.relu));
     case 'max':
       return add(add(feed(step.a), feed(step.b)), max2Gadget(step.m));
+    case 'div':
+      return add(add(feed(step.num), feed(step.den)), divFloorGadget(step.nq, step.nr));
     default:
       throw new Error(`estimate: no constraint cost for program step kind '${(step as { kind: string }).kind}' (add it to src/estimate/constraints.ts)`);
   }
