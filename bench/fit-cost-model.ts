@@ -61,6 +61,12 @@ const model: CostModel = {
   machine: { cpus: first.machine.cpus, cpuModel: first.machine.cpuModel, memoryGB: first.machine.memoryGB, node: first.machine.node, loadavg1: [first.load.min, first.load.median, first.load.max] },
   source: { results: resultsFile, models: measured.map((m) => m.name) },
   steps,
+  points: measured.map((m) => ({
+    model: m.name,
+    features: m.estimate!.features,
+    seconds: Object.fromEntries(BENCH_STEPS.map((s) => [s, m.measured!.steps[s].seconds])) as Record<BenchStep, number>,
+    peakRssMB: Object.fromEntries(BENCH_STEPS.map((s) => [s, m.measured!.steps[s].peakRssMB])) as Record<BenchStep, number>,
+  })),
 };
 writeFileSync(COST_MODEL_URL, `${JSON.stringify(model, null, 2)}\n`);
 for (const s of BENCH_STEPS) {

@@ -35,7 +35,7 @@ describe('bench', () => {
     expect(skipped).toMatchObject({ status: 'skipped', reason: 'unsupported op NotAnOp' });
 
     const files = writeBenchResults(report, path.join(work, 'results'));
-    expect(files.map((f) => path.basename(f)).sort()).toEqual(['bench.json', 'bench.md', 'constraints-by-op-relu.svg', 'memory-vs-constraints.svg', 'prove-vs-constraints.svg']);
+    expect(files.map((f) => path.basename(f)).sort()).toEqual(['bench.json', 'bench.md', 'compile-memory-vs-terms.svg', 'constraints-by-op-relu.svg', 'memory-vs-constraints.svg', 'prove-vs-constraints.svg']);
     const md = readFileSync(path.join(work, 'results', 'bench.md'), 'utf8');
     expect(md).toMatch(/\| relu constraints \| 101 \| ≤ 1,000 \| pass \|/);
     expect(md).toContain('**odd**: skipped: unsupported op NotAnOp');

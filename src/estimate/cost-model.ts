@@ -37,6 +37,8 @@ export interface CostModel {
   /** Which bench results file and models it was fitted on. */
   source: { results: string; models: string[] };
   steps: Record<BenchStep, { seconds: LinearFit; peakRssMB: LinearFit }>;
+  /** The measurements fitted (medians), so the fit can be inspected and redone. */
+  points: { model: string; features: CircuitFeatures; seconds: Record<BenchStep, number>; peakRssMB: Record<BenchStep, number> }[];
 }
 
 export const predict = (f: LinearFit, x: CircuitFeatures): number =>

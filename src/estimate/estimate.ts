@@ -37,7 +37,12 @@ export interface Estimate {
   /** Predicted seconds and peak resident memory (MiB) per step; absent without a cost model. */
   predicted?: Record<BenchStep, { seconds: number; peakRssMB: number }>;
   costModel?: { fittedAt: string; machine: CostModel['machine'] };
+  /** Costs that will hurt before they are paid (e.g. the compiler running out of memory). */
+  warnings: string[];
 }
+
+/** circom2 is 32-bit WebAssembly: its memory ends at 4 GiB (a 453k-term MLP crashed it, bench/models.ts). */
+export const CIRCOM_WASM_MEMORY_MB = 4096;
 
 /** Terms written into the circom source: every linear combination the compiler and witness wasm walk. */
 export function sourceTerms(p: Program): number {
@@ -79,6 +84,10 @@ export function estimateModel(params: EstimateParams): Estimate {
   const predicted = model
     ? (Object.fromEntries(BENCH_STEPS.map((s) => [s, { seconds: predict(model.steps[s].seconds, features), peakRssMB: predict(model.steps[s].peakRssMB, features) }])) as Estimate['predicted'])
     : undefined;
+  const warnings: string[] = [];
+  if (predicted && predicted.compile.peakRssMB > 0.85 * CIRCOM_WASM_MEMORY_MB) {
+    warnings.push(`compiling needs about ${(predicted.compile.peakRssMB / 1024).toFixed(1)} GiB (${features.terms} terms in the circom source): circom2 runs as WebAssembly with at most 4 GiB and will likely crash`);
+  }
   return {
     model: { file: path.basename(params.modelPath), name: graph.name },
     constraints,
@@ -88,5 +97,6 @@ export function estimateModel(params: EstimateParams): Estimate {
     verifyGas: predictVerifyGas(constraints.nPublic),
     predicted,
     costModel: model ? { fittedAt: model.fittedAt, machine: model.machine } : undefined,
+    warnings,
   };
 }

@@ -23,6 +23,7 @@ export function printEstimate(e: Estimate): void {
     say(`predicted   on ${e.costModel!.machine.cpus} × ${e.costModel!.machine.cpuModel} (cost model fitted ${e.costModel!.fittedAt.slice(0, 10)}):`);
     for (const s of BENCH_STEPS) say(`            ${s.padEnd(8)} ${e.predicted[s].seconds.toFixed(2).padStart(8)} s   peak ${e.predicted[s].peakRssMB.toFixed(0).padStart(5)} MiB`);
   } else say('predicted   no cost model for this machine (run bench/fit-cost-model.ts): times and memory not predicted');
+  for (const w of e.warnings) say(`warning     ${w}`);
 }
 
 export function registerEstimate(program: Command): void {
