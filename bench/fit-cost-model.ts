@@ -1,7 +1,8 @@
 /**
  * Fits the per-machine cost model that `zkinfer estimate` predicts time and memory with: runs the benchmark
  * on the default set plus extra sizes (bench/models.ts), then fits each step's median seconds and peak memory
- * as a non-negative linear function of circuit features (src/estimate/cost-model.ts), and writes
+ * (divided by the slowdown at the load average of its runs: the machine is shared) and peak memory as a
+ * non-negative linear function of circuit features (src/estimate/cost-model.ts), and writes
  * src/estimate/cost-model.json. Or refits from earlier results:
  *
  *   node --import tsx bench/fit-cost-model.ts [--runs 3] [--from bench/results/fit/bench.json ...]
@@ -13,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { runBench } from '../src/bench/run.js';
 import type { BenchReport } from '../src/bench/run.js';
 import { writeBenchResults } from '../src/bench/report.js';
-import { BENCH_STEPS, COST_MODEL_URL, fitLinear } from '../src/estimate/cost-model.js';
+import { BENCH_STEPS, COST_MODEL_URL, fitLinear, slowdown } from '../src/estimate/cost-model.js';
 import type { BenchStep, CostModel, Feature } from '../src/estimate/cost-model.js';
 import { benchModels, fitModels, ROOT } from './models.js';
 
@@ -46,12 +47,14 @@ if (values.from?.length) {
   resultsFile = path.relative(ROOT, path.join(out, 'bench.json'));
 }
 
-const measured = reports.flatMap((r) => r.models.filter((m) => m.status === 'ok' && m.measured && m.estimate));
+const measured = reports.flatMap((r) => r.models.filter((m) => m.status === 'ok' && m.measured && m.estimate).map((m) => ({ ...m, cpus: r.machine.cpus })));
+/** A step's median seconds as on an idle machine (measured seconds / slowdown at the load of its runs). */
+const idleSeconds = (m: (typeof measured)[number], s: BenchStep): number => m.measured!.steps[s].seconds / slowdown(m.measured!.steps[s].load1 ?? 0, m.cpus);
 if (measured.length < 3) throw new Error(`only ${measured.length} models measured: too few to fit`);
 const steps = Object.fromEntries(
   BENCH_STEPS.map((s) => {
     const pts = (y: (m: (typeof measured)[number]) => number) => measured.map((m) => ({ x: m.estimate!.features, y: y(m) }));
-    return [s, { seconds: fitLinear(pts((m) => m.measured!.steps[s].seconds), FEATURES_OF[s]), peakRssMB: fitLinear(pts((m) => m.measured!.steps[s].peakRssMB), FEATURES_OF[s]) }];
+    return [s, { seconds: fitLinear(pts((m) => idleSeconds(m, s)), FEATURES_OF[s]), peakRssMB: fitLinear(pts((m) => m.measured!.steps[s].peakRssMB), FEATURES_OF[s]) }];
   }),
 ) as CostModel['steps'];
 const first = reports[0]!;
@@ -64,7 +67,8 @@ const model: CostModel = {
   points: measured.map((m) => ({
     model: m.name,
     features: m.estimate!.features,
-    seconds: Object.fromEntries(BENCH_STEPS.map((s) => [s, m.measured!.steps[s].seconds])) as Record<BenchStep, number>,
+    seconds: Object.fromEntries(BENCH_STEPS.map((s) => [s, idleSeconds(m, s)])) as Record<BenchStep, number>,
+    load1: Object.fromEntries(BENCH_STEPS.map((s) => [s, m.measured!.steps[s].load1])) as Record<BenchStep, number>,
     peakRssMB: Object.fromEntries(BENCH_STEPS.map((s) => [s, m.measured!.steps[s].peakRssMB])) as Record<BenchStep, number>,
   })),
 };

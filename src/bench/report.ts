@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BENCH_STEPS } from '../estimate/cost-model.js';
+import { BENCH_STEPS, slowdown } from '../estimate/cost-model.js';
 import type { BenchReport, ModelResult } from './run.js';
 import { logLogChart, stackedBars } from './svg.js';
 
@@ -114,7 +114,8 @@ export function comparisons(r: BenchReport): Comparison[] {
     add('ptau bytes', e.sizes.ptauBytes, m.measured.ptau.bytes);
     for (const s of BENCH_STEPS) {
       if (!e.predicted) continue;
-      add(`${s} s`, e.predicted[s].seconds, m.measured.steps[s].seconds);
+      // predicted at the load its runs saw (the machine is shared), from the idle-machine prediction
+      add(`${s} s`, e.predicted[s].secondsIdle * slowdown(m.measured.steps[s].load1, r.machine.cpus), m.measured.steps[s].seconds);
       add(`${s} peak MiB`, e.predicted[s].peakRssMB, m.measured.steps[s].peakRssMB);
     }
   }
@@ -141,14 +142,14 @@ export function renderMarkdown(r: BenchReport, charts: string[]): string {
       const s = x.steps;
       return [m.name, `${int(x.constraints.total)} (${int(x.constraints.nonLinear)} + ${int(x.constraints.linear)})`, `2^${x.ptauPower}`, sec(s.compile.seconds), sec(s.setup.seconds), sec(s.witness.seconds), sec(s.prove.seconds), sec(s.verify.seconds), mib(x.zkeyBytes), mib(x.ptau.bytes), `${x.proofBytes.raw} (JSON ${x.proofBytes.json})`, int(m.estimate!.verifyGas.gas), x.maxAbsError.toExponential(2)];
     })), '');
-  o.push(table(['model', ...BENCH_STEPS.map((s) => `${s} peak MiB`), 'dev ptau s'], models.map((m) => [m.name, ...BENCH_STEPS.map((s) => m.measured.steps[s].peakRssMB.toFixed(0)), sec(m.measured.ptau.seconds)])), '');
+  o.push(table(['model', ...BENCH_STEPS.map((s) => `${s} peak MiB`), 'dev ptau s', 'load at prove runs'], models.map((m) => [m.name, ...BENCH_STEPS.map((s) => m.measured.steps[s].peakRssMB.toFixed(0)), sec(m.measured.ptau.seconds), m.measured.steps.prove.load1.toFixed(1)])), '');
   const other = r.models.filter((m) => !ok(m));
   if (other.length) o.push(...other.map((m) => `- **${m.name}**: ${m.status}: ${m.reason}`), '');
 
   o.push('## Targets', '');
   o.push(table(['target', 'measured', 'limit', 'result', 'note'], evaluateTargets(r).map((t) => [t.target, t.measured, t.limit, t.result === 'pass' ? 'pass' : `**${t.result}**`, t.note ?? ''])), '');
 
-  o.push('## Predicted vs measured', '', '`zkinfer estimate` runs the quantizer only; times and memory come from the cost model fitted on this machine (src/estimate/cost-model.json, bench/fit-cost-model.ts).', '');
+  o.push('## Predicted vs measured', '', '`zkinfer estimate` runs the quantizer only; times and memory come from the cost model fitted on this machine (src/estimate/cost-model.json, bench/fit-cost-model.ts). Seconds are predicted for an idle machine and multiplied by max(1, load / cores) at the load average the runs started at.', '');
   o.push(table(['model', 'quantity', 'predicted', 'measured', 'error'], comparisons(r).map((c) => [c.model, c.quantity, c.quantity.endsWith(' s') ? sec(c.predicted) : c.quantity.includes('MiB') ? c.predicted.toFixed(0) : int(c.predicted), c.quantity.endsWith(' s') ? sec(c.measured) : c.quantity.includes('MiB') ? c.measured.toFixed(0) : int(c.measured), Math.abs(c.error) <= ESTIMATE_TOLERANCE ? pct(c.error) : `**${pct(c.error)}**`])), '');
 
   o.push('## Where prove time goes', '');

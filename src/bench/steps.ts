@@ -77,6 +77,8 @@ export function stats(runs: StepRun[]): StepStats {
     secondsAll: runs.map((r) => r.seconds),
     peakRssMB: median(runs.map((r) => r.peakRssMB)),
     peakRssMBAll: runs.map((r) => r.peakRssMB),
+    load1: median(runs.map((r) => r.load1)),
+    load1All: runs.map((r) => r.load1),
   };
 }
 

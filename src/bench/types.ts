@@ -54,4 +54,7 @@ export interface StepStats {
   /** Peak RSS (MiB) of the step's process plus its largest child process (the circom compiler). */
   peakRssMB: number;
   peakRssMBAll: number[];
+  /** Median 1-minute load average at the run starts (the machine is shared: see cost-model.ts slowdown). */
+  load1: number;
+  load1All: number[];
 }

@@ -22,6 +22,13 @@ export const FEATURES: Feature[] = ['constraints', 'wires', 'domain', 'terms', '
 export const BENCH_STEPS = ['compile', 'setup', 'witness', 'prove', 'verify'] as const;
 export type BenchStep = (typeof BENCH_STEPS)[number];
 
+/**
+ * How much slower a step runs on a shared machine: with a 1-minute load average L on C cores (our own
+ * threads included), every runnable thread gets about C / L of a core once L > C. Seconds are fitted as
+ * seconds / slowdown (an idle machine) and predicted as idle seconds × slowdown(current load).
+ */
+export const slowdown = (load1: number, cpus: number): number => Math.max(1, load1 / Math.max(1, cpus));
+
 export interface LinearFit {
   intercept: number;
   coef: Partial<Record<Feature, number>>;
@@ -36,9 +43,10 @@ export interface CostModel {
   machine: { cpus: number; cpuModel: string; memoryGB: number; node: string; loadavg1: number[] };
   /** Which bench results file and models it was fitted on. */
   source: { results: string; models: string[] };
+  /** Seconds are for an idle machine (see slowdown). */
   steps: Record<BenchStep, { seconds: LinearFit; peakRssMB: LinearFit }>;
-  /** The measurements fitted (medians), so the fit can be inspected and redone. */
-  points: { model: string; features: CircuitFeatures; seconds: Record<BenchStep, number>; peakRssMB: Record<BenchStep, number> }[];
+  /** The measurements fitted (medians; seconds already divided by the slowdown at their load), to inspect or redo the fit. */
+  points: { model: string; features: CircuitFeatures; seconds: Record<BenchStep, number>; peakRssMB: Record<BenchStep, number>; load1: Record<BenchStep, number> }[];
 }
 
 export const predict = (f: LinearFit, x: CircuitFeatures): number =>

@@ -4,13 +4,14 @@
  * (./constraints.ts); key and ptau sizes follow from the snarkjs file formats; gas from src/chain/gas.ts;
  * seconds and peak memory from the cost model fitted on this machine (./cost-model.ts).
  */
+import os from 'node:os';
 import path from 'node:path';
 import { listSampleFiles, quantizeModel, readModelFile } from '../compile.js';
 import type { CompileParams } from '../compile.js';
 import type { Program } from '../quantize/program.js';
 import { countConstraints, stepLins } from './constraints.js';
 import type { ConstraintEstimate } from './constraints.js';
-import { BENCH_STEPS, loadCostModel, predict } from './cost-model.js';
+import { BENCH_STEPS, loadCostModel, predict, slowdown } from './cost-model.js';
 import type { BenchStep, CircuitFeatures, CostModel } from './cost-model.js';
 import { predictVerifyGas } from '../chain/gas.js';
 import type { VerifyGasEstimate } from '../chain/gas.js';
@@ -19,6 +20,8 @@ import { devPtauFileSize } from '../toolchain/devsetup.js';
 export interface EstimateParams extends Omit<CompileParams, 'outDir'> {
   /** A cost model file; default the one committed beside this module (fitted on the project's bench machine). */
   costModelPath?: string;
+  /** 1-minute load average to predict seconds at (default: this machine's now). */
+  load1?: number;
 }
 
 export interface Estimate {
@@ -34,8 +37,13 @@ export interface Estimate {
     ptauBytes: number;
   };
   verifyGas: VerifyGasEstimate;
-  /** Predicted seconds and peak resident memory (MiB) per step; absent without a cost model. */
-  predicted?: Record<BenchStep, { seconds: number; peakRssMB: number }>;
+  /**
+   * Predicted seconds (at the load below, and on an idle machine) and peak resident memory (MiB) per step;
+   * absent without a cost model.
+   */
+  predicted?: Record<BenchStep, { seconds: number; secondsIdle: number; peakRssMB: number }>;
+  /** The load the seconds are predicted at: slowdown = max(1, load1 / cpus). */
+  load?: { load1: number; cpus: number; slowdown: number };
   costModel?: { fittedAt: string; machine: CostModel['machine'] };
   /** Costs that will hurt before they are paid (e.g. the compiler running out of memory). */
   warnings: string[];
@@ -81,8 +89,16 @@ export function estimateModel(params: EstimateParams): Estimate {
     nPublic: constraints.nPublic,
   };
   const model = loadCostModel(params.costModelPath);
+  const cpus = os.availableParallelism();
+  const load1 = params.load1 ?? os.loadavg()[0]!;
+  const k = slowdown(load1, cpus);
   const predicted = model
-    ? (Object.fromEntries(BENCH_STEPS.map((s) => [s, { seconds: predict(model.steps[s].seconds, features), peakRssMB: predict(model.steps[s].peakRssMB, features) }])) as Estimate['predicted'])
+    ? (Object.fromEntries(
+        BENCH_STEPS.map((s) => {
+          const idle = predict(model.steps[s].seconds, features);
+          return [s, { seconds: idle * k, secondsIdle: idle, peakRssMB: predict(model.steps[s].peakRssMB, features) }];
+        }),
+      ) as Estimate['predicted'])
     : undefined;
   const warnings: string[] = [];
   if (predicted && predicted.compile.peakRssMB > 0.85 * CIRCOM_WASM_MEMORY_MB) {
@@ -96,6 +112,7 @@ export function estimateModel(params: EstimateParams): Estimate {
     sizes: { provingKeyBytes: zkeyBytes(constraints), ptauBytes: devPtauFileSize(constraints.ptauPower) },
     verifyGas: predictVerifyGas(constraints.nPublic),
     predicted,
+    load: model ? { load1, cpus, slowdown: k } : undefined,
     costModel: model ? { fittedAt: model.fittedAt, machine: model.machine } : undefined,
     warnings,
   };
