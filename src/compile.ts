@@ -113,7 +113,7 @@ export interface CompileResult {
   graph?: Graph;
 }
 
-function listSampleFiles(p: string): string[] {
+export function listSampleFiles(p: string): string[] {
   if (!existsSync(p)) throw new InputError(`${p}: calibration path not found`);
   if (statSync(p).isFile()) return [p];
   const out: string[] = [];
@@ -123,6 +123,14 @@ function listSampleFiles(p: string): string[] {
     else if (/^input.*\.pb$/.test(e.name) || e.name.endsWith('.json')) out.push(f);
   }
   return out;
+}
+
+export function readModelFile(modelPath: string): Buffer {
+  try {
+    return readFileSync(modelPath);
+  } catch (e) {
+    throw new ModelParseError(`${modelPath}: cannot read model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 /** Read calibration samples: one flat float array per graph input, per sample. */
@@ -139,7 +147,7 @@ export function readSamples(p: string, graph: Graph): number[][][] {
   return files.map((f) => readInputFile(f, specs));
 }
 
-function declareInputs(graph: Graph, params: CompileParams, samples: number[][][] | undefined, scale: number): InputDecl[] & { source: string }[] {
+function declareInputs(graph: Graph, params: Omit<CompileParams, 'outDir'>, samples: number[][][] | undefined, scale: number): InputDecl[] & { source: string }[] {
   return graph.inputs.map((vi, i) => {
     const metaScale = graph.metadata['zkinfer.input_scale'];
     const s = params.inputScale ?? (metaScale !== undefined ? Number(metaScale) : scale);
@@ -219,8 +227,11 @@ async function gadgetSources(): Promise<string> {
     .join('\n');
 }
 
-/** Model bytes → quantized program → circom source and the hashes that identify them (no compiler run). */
-async function buildSource(params: CompileParams, bytes: Uint8Array, calFiles: string[]) {
+/**
+ * Model bytes → float graph → quantized program and public-signal layout: everything compile decides
+ * before circom runs (also what `estimate` counts constraints from).
+ */
+export function quantizeModel(params: Omit<CompileParams, 'outDir'>, bytes: Uint8Array, calFiles: string[]) {
   const scale = params.scale ?? 12;
   const paramBits = params.paramBits ?? 16;
   const graph = parseModel(bytes, params.modelPath);
@@ -237,8 +248,14 @@ async function buildSource(params: CompileParams, bytes: Uint8Array, calFiles: s
   const program = quantizeGraph(graph, { scale, paramBits, inputs: decls, paramVisibility });
   const visibility: Visibility = { input: params.inputVisibility ?? 'public', output: params.outputVisibility ?? 'public', params: paramVisibility };
   const layout = makeLayout(program, visibility);
+  return { graph, program, decls, samples, layout };
+}
+
+/** Model bytes → quantized program → circom source and the hashes that identify them (no compiler run). */
+async function buildSource(params: CompileParams, bytes: Uint8Array, calFiles: string[]) {
+  const { graph, program, decls, samples, layout } = quantizeModel(params, bytes, calFiles);
   // With fixed params the weights are in the source; otherwise the source is the architecture alone.
-  const title = paramVisibility === 'fixed' ? `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` : `architecture of ${graph.name} (parameters are private signals)`;
+  const title = (params.paramVisibility ?? 'fixed') === 'fixed' ? `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` : `architecture of ${graph.name} (parameters are private signals)`;
   const source = generateCircom(program, { layout, title });
   const circuitHash = sha256(source, await gadgetSources(), await circomVersion(), OPTIMIZE);
   return { graph, program, decls, samples, layout, source, circuitHash };
@@ -249,12 +266,7 @@ async function buildSource(params: CompileParams, bytes: Uint8Array, calFiles: s
  * `inspect` recompute. Same model + same settings + same tool versions ⇒ same hashes, on any machine.
  */
 export async function circuitIdentity(params: Omit<CompileParams, 'outDir'>): Promise<{ fileSha256: string; quantizedSha256: string; circuitHash: string }> {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(params.modelPath);
-  } catch (e) {
-    throw new ModelParseError(`${params.modelPath}: cannot read model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const bytes = readModelFile(params.modelPath);
   const b = await buildSource({ ...params, outDir: '' }, bytes, params.calibration ? listSampleFiles(params.calibration) : []);
   return { fileSha256: sha256(bytes), quantizedSha256: sha256(b.source), circuitHash: b.circuitHash };
 }
@@ -269,12 +281,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const paramBits = params.paramBits ?? 16;
   const inputVisibility = params.inputVisibility ?? 'public';
   const outputVisibility = params.outputVisibility ?? 'public';
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(params.modelPath);
-  } catch (e) {
-    throw new ModelParseError(`${params.modelPath}: cannot read model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const bytes = readModelFile(params.modelPath);
   const calFiles = params.calibration ? listSampleFiles(params.calibration) : [];
   const compiler = await circomVersion();
   const gadgets = await gadgetSources();

@@ -56,6 +56,22 @@ describe('zkinfer CLI', () => {
     }
   });
 
+  it('prove-many proves several digits in one process, one verified receipt each', () => {
+    const out = path.join(work, 'many');
+    const inputs = [0, 3].flatMap((d) => ['--input', path.join(ROOT, `models/mnist-mlp/inputs/digit-${d}.json`)]);
+    const r = zk(['prove-many', dir, ...inputs, '--out-dir', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { proofs: { receipt: string; verified: boolean }[]; proofsPerMinute: number };
+    expect(j.proofs.map((p) => path.basename(p.receipt))).toEqual(['digit-0.receipt.json', 'digit-3.receipt.json']);
+    expect(j.proofs.every((p) => p.verified)).toBe(true);
+    expect(j.proofsPerMinute).toBeGreaterThan(0);
+    [0, 3].forEach((d, i) => {
+      const logits = (JSON.parse(readFileSync(j.proofs[i]!.receipt, 'utf8')) as { outputs: { data: number[] }[] }).outputs[0]!.data;
+      expect(logits.indexOf(Math.max(...logits))).toBe(d);
+    });
+    expect(zk(['verify', j.proofs[1]!.receipt, '--dir', dir]).code).toBe(0);
+  });
+
   it('verify: exit 0 for a valid receipt, 1 naming the failed check for a tampered one', () => {
     const file = path.join(work, 'receipt.json');
     const ok = zk(['verify', file, '--json']);

@@ -5,8 +5,8 @@
  * Exit codes: 0 success · 1 receipt invalid (verify) · 2 bad usage or bad input (model, input, artifacts) ·
  * 3 internal error (a bug: please report it).
  */
-import { Command, CommanderError, Option } from 'commander';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileModel } from '../compile.js';
 import type { CompiledInfo } from '../compile.js';
@@ -18,10 +18,13 @@ import type { VerifyResult } from '../verify/verify.js';
 import { exportVerifier } from '../chain/verifier.js';
 import { artifactPaths, readJson } from '../artifacts/layout.js';
 import { sha256 } from '../artifacts/hash.js';
-import type { Opening, Receipt, ReceiptTensor } from '../receipt.js';
+import type { Opening, Receipt } from '../receipt.js';
 import { loadSigningKey, signReceipt } from '../prove/sign.js';
-import { ZkinferError, InputError, ReceiptFormatError } from '../errors.js';
+import { ZkinferError, ReceiptFormatError } from '../errors.js';
 import { emit, isJson, log, say, setJson } from './output.js';
+import { printOutputs, refuseOverwrite, writeReceipt } from './receipts.js';
+import { compileOptions, compileParams } from './options.js';
+import type { CompileOpts } from './options.js';
 import { registerCommands } from './commands/index.js';
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
@@ -29,20 +32,6 @@ export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
 async function terminateCurve(): Promise<void> {
   const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
   await g.curve_bn128?.terminate();
-}
-
-function parseRange(s: string): [number, number] {
-  const m = s.split(',').map(Number);
-  if (m.length !== 2 || !m.every(Number.isFinite) || m[0]! > m[1]!) throw new InputError(`--input-range '${s}': expected LO,HI with LO <= HI, e.g. -1,1`);
-  return [m[0]!, m[1]!];
-}
-
-function parseIntOpt(name: string, min: number, max: number) {
-  return (s: string): number => {
-    const v = Number(s);
-    if (!Number.isInteger(v) || v < min || v > max) throw new InputError(`${name} '${s}': expected an integer from ${min} to ${max}`);
-    return v;
-  };
 }
 
 const defaultDir = (model: string): string => {
@@ -68,18 +57,6 @@ function printCompiled(info: CompiledInfo, dir: string, cached: boolean): void {
   say(`artifacts   ${dir}${cached ? ' (cached)' : ''}`);
 }
 
-function printOutputs(outputs: ReceiptTensor[]): void {
-  for (const o of outputs) {
-    const vals = o.data.map((v) => Number(v.toFixed(4)));
-    say(`output      ${o.name} [${o.shape}] = [${vals.join(', ')}]`);
-    if (o.data.length > 1) {
-      let best = 0;
-      o.data.forEach((v, i) => v > o.data[best]! && (best = i));
-      say(`            argmax ${best}`);
-    }
-  }
-}
-
 function printVerify(v: VerifyResult): void {
   for (const c of v.checks) say(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(15)} ${c.detail}`);
   if (v.signer) say(`  signer: ${v.signer}`);
@@ -101,43 +78,11 @@ function loadReceipt(file: string): unknown {
   }
 }
 
-const openingPath = (receiptFile: string): string => receiptFile.replace(/(\.json)?$/, '.opening.json');
-
-function refuseOverwrite(files: string[], force: boolean): void {
-  for (const f of files) if (existsSync(f) && !force) throw new InputError(`${f} already exists`, { hint: 'pass --force to overwrite it, or choose another path with -o' });
-}
-
-/** Write the receipt (and, for hashed visibility, the private opening beside it). */
-function writeReceipt(file: string, r: Receipt, opening: Opening | undefined, force: boolean): void {
-  refuseOverwrite(opening ? [file, openingPath(file)] : [file], force);
-  writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
-  if (opening) {
-    writeFileSync(openingPath(file), `${JSON.stringify(opening, null, 2)}\n`, { mode: 0o600 });
-    say(`opening     ${openingPath(file)} (salts and hidden values: keep it private; it opens the commitments)`);
-  }
-}
-
 const trustedFrom = (dir: string) => {
   const compiled = readCompiled(dir);
   const setup = readSetup(dir, compiled);
   return { compiled, setup, vk: readJson<Record<string, unknown>>(artifactPaths(dir).vkey, 'verification key') };
 };
-
-const compileOptions = (c: Command): Command =>
-  c
-    .option('--calibration <path>', 'sample input file, or a directory of them (.json / input_*.pb): sets the input range and reports the quantization error')
-    .option('--scale <bits>', 'fixed-point scale of activations in bits (real = int / 2^bits)', parseIntOpt('--scale', 0, 40), 12)
-    .option('--param-bits <bits>', 'precision of constant weights in bits (per-tensor power-of-two scale)', parseIntOpt('--param-bits', 2, 40), 16)
-    .option('--input-scale <bits>', 'fixed-point scale of the inputs in bits (default: --scale; 0 for integer pixels)', parseIntOpt('--input-scale', 0, 40))
-    .option('--input-range <lo,hi>', 'declared range of every input value (overrides calibration and model metadata)', parseRange)
-    .addOption(new Option('--input-visibility <v>', 'public: the input is in the receipt; private: hidden; hashed: hidden, its salted Poseidon commitment is public').choices(['public', 'private', 'hashed']).default('public'))
-    .addOption(new Option('--output-visibility <v>', 'public: the output is in the receipt; hashed: only its salted Poseidon commitment is public').choices(['public', 'hashed']).default('public'))
-    .addOption(new Option('--param-visibility <v>', 'fixed: weights are circuit constants (cheapest); private: range-checked private signals; hashed: private, and their Poseidon commitment is public (one verifier per architecture)').choices(['fixed', 'private', 'hashed']).default('fixed'));
-
-interface CompileOpts { calibration?: string; scale: number; paramBits: number; inputScale?: number; inputRange?: [number, number]; inputVisibility: 'public' | 'private' | 'hashed'; outputVisibility: 'public' | 'hashed'; paramVisibility: 'fixed' | 'private' | 'hashed' }
-const compileParams = (model: string, outDir: string, o: CompileOpts) => ({
-  modelPath: model, outDir, calibration: o.calibration, scale: o.scale, paramBits: o.paramBits, inputScale: o.inputScale, inputRange: o.inputRange, inputVisibility: o.inputVisibility, outputVisibility: o.outputVisibility, paramVisibility: o.paramVisibility, onProgress: log,
-});
 
 export function buildCli(): Command {
   const program = new Command('zkinfer')

@@ -9,12 +9,14 @@ import { artifactPaths, readJson } from '../artifacts/layout.js';
 import { inputSpecs, readParamsOpening } from '../compile.js';
 import type { CompiledInfo } from '../compile.js';
 import { readCompiled, readSetup } from '../setup.js';
+import type { SetupInfo } from '../setup.js';
 import { readInputFile, quantizeInput } from './input.js';
-import { calculateWtns } from '../toolchain/witness.js';
+import { calculateWtns, defaultWitnessCalculators } from '../toolchain/witness.js';
 import type { Opening, Receipt, ReceiptTensor } from '../receipt.js';
 import { programFromJson } from '../quantize/program.js';
 import type { Program } from '../quantize/program.js';
 import { assembleReceipt, prepareWitness } from './receipt-build.js';
+import type { PreparedWitness } from './receipt-build.js';
 import { ArtifactError } from '../errors.js';
 
 export { DEV_SETUP_NOTE, toTensors } from './receipt-build.js';
@@ -34,6 +36,23 @@ export interface ProveResult {
   seconds: { witness: number; prove: number };
 }
 
+/** The artifacts of one circuit, loaded and checked once, ready to prove any number of inputs. */
+export interface Prover {
+  dir: string;
+  compiled: CompiledInfo;
+  /** Prove one input file (quantize → reference evaluation → witness → Groth16) and build its receipt. */
+  prove(inputPath: string, onProgress?: (message: string) => void): Promise<ProveResult>;
+}
+
+export interface LoadProverParams {
+  dir: string;
+  /**
+   * Read the proving key into memory and instantiate the witness generator now, so that every proof
+   * reuses them (for proving many inputs in one process). Default false: read per proof.
+   */
+  preload?: boolean;
+}
+
 export function readProgram(dir: string): Program {
   const file = artifactPaths(dir).program;
   try {
@@ -43,30 +62,53 @@ export function readProgram(dir: string): Program {
   }
 }
 
+/** An input file as the circuit's input signals (quantized, range-checked, salts and private parameters included). */
+export function circuitInputFor(dir: string, inputPath: string, compiled = readCompiled(dir), program = readProgram(dir)): PreparedWitness {
+  const specs = inputSpecs(compiled);
+  const ints = readInputFile(inputPath, specs).map((v, i) => quantizeInput(v, specs[i]!, inputPath));
+  const paramsSalt = compiled.layout.visibility.params === 'hashed' ? BigInt(readParamsOpening(dir).salt) : undefined;
+  return prepareWitness(compiled, program, ints, paramsSalt);
+}
+
+/**
+ * Load and check a circuit's artifacts (compiled.json, keys, verification-key hash, integer program).
+ * @example const prover = await loadProver({ dir: 'build/model', preload: true }); await prover.prove('a.json');
+ */
+export async function loadProver(params: LoadProverParams): Promise<Prover> {
+  const paths = artifactPaths(params.dir);
+  const compiled: CompiledInfo = readCompiled(params.dir);
+  const setup: SetupInfo = readSetup(params.dir, compiled);
+  const vk = readJson<Record<string, unknown>>(paths.vkey, 'verification key');
+  const program = readProgram(params.dir);
+  let zkey: string | { type: 'mem'; data: Uint8Array } = paths.zkey;
+  if (params.preload) {
+    try {
+      zkey = { type: 'mem', data: new Uint8Array(readFileSync(paths.zkey)) };
+    } catch (e) {
+      throw new ArtifactError(`${paths.zkey}: cannot read the proving key (${(e as Error).message})`, { hint: `run 'zkinfer setup ${params.dir}' again` });
+    }
+    await defaultWitnessCalculators.get(paths.wasm);
+  }
+  const prove = async (inputPath: string, onProgress?: (message: string) => void): Promise<ProveResult> => {
+    const progress = onProgress ?? (() => {});
+    const prepared = circuitInputFor(params.dir, inputPath, compiled, program);
+    progress('prove: computing witness');
+    const t0 = performance.now();
+    const wtns = await calculateWtns({ wasmPath: paths.wasm, input: prepared.circuitInput });
+    const t1 = performance.now();
+    progress(`prove: Groth16 proof over ${compiled.constraints.total} constraints`);
+    const { proof, publicSignals } = await snarkjs.groth16.prove(zkey, wtns);
+    const t2 = performance.now();
+    const r = await assembleReceipt({ compiled, setup, vk, prepared, proof, publicSignals, vkLabel: paths.vkey });
+    return { ...r, seconds: { witness: (t1 - t0) / 1000, prove: (t2 - t1) / 1000 } };
+  };
+  return { dir: params.dir, compiled, prove };
+}
+
 /**
  * Prove one inference and package it as a receipt.
  * @example const { receipt } = await proveInference({ dir: 'build/model', inputPath: 'input.json' });
  */
 export async function proveInference(params: ProveParams): Promise<ProveResult> {
-  const progress = params.onProgress ?? (() => {});
-  const paths = artifactPaths(params.dir);
-  const compiled: CompiledInfo = readCompiled(params.dir);
-  const specs = inputSpecs(compiled);
-  const values = readInputFile(params.inputPath, specs);
-  const ints = values.map((v, i) => quantizeInput(v, specs[i]!, params.inputPath));
-  const setup = readSetup(params.dir, compiled);
-  const vk = readJson<Record<string, unknown>>(paths.vkey, 'verification key');
-  const program = readProgram(params.dir);
-  const paramsSalt = compiled.layout.visibility.params === 'hashed' ? BigInt(readParamsOpening(params.dir).salt) : undefined;
-  const prepared = prepareWitness(compiled, program, ints, paramsSalt);
-
-  progress('prove: computing witness');
-  const t0 = performance.now();
-  const wtns = await calculateWtns({ wasmPath: paths.wasm, input: prepared.circuitInput });
-  const t1 = performance.now();
-  progress(`prove: Groth16 proof over ${compiled.constraints.total} constraints`);
-  const { proof, publicSignals } = await snarkjs.groth16.prove(paths.zkey, wtns);
-  const t2 = performance.now();
-  const r = await assembleReceipt({ compiled, setup, vk, prepared, proof, publicSignals, vkLabel: paths.vkey });
-  return { ...r, seconds: { witness: (t1 - t0) / 1000, prove: (t2 - t1) / 1000 } };
+  return (await loadProver({ dir: params.dir })).prove(params.inputPath, params.onProgress);
 }

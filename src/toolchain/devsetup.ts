@@ -1147,6 +1147,9 @@ export async function writeDevPtau(params: WriteDevPtauParameters): Promise<Writ
   return { path: params.path, power, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** Bytes of a prepared (phase-2) dev ptau of this power, as writeDevPtau writes it. */
+export const devPtauFileSize = (power: number): number => devPtauSize(power, PTAU_CONTRIBUTIONS_SIZE);
+
 /** File name of a cached dev ptau. */
 export function devPtauFileName(power: number): string {
   return `zkinfer-dev-bn128-p${power}.ptau`;
