@@ -41,13 +41,7 @@ export interface InputSpec {
 }
 
 /** A parameter tensor carried as private signals; its values are the prover's (and the commitment's). */
-export interface ParamSpec {
-  name: string;
-  shape: number[];
-  scale: number;
-  lo: bigint;
-  hi: bigint;
-  signals: number[];
+export interface ParamSpec extends InputSpec {
   values: bigint[];
 }
 
