@@ -1,6 +1,6 @@
 /**
  * What the bundled MLP costs on chain with its 784 pixels public (794 public signals): a verifier over the
- * EIP-170 limit, so zkinfer refuses to deploy it; measured here on a Hardhat node that allows oversized code.
+ * EIP-170 limit, so zkinfer refuses to deploy it; measured here on an anvil node that allows oversized code.
  *
  *   node --import tsx bench/chain-public-input.ts
  *

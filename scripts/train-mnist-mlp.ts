@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { writeOnnxModel } from '../src/export/onnx-writer.ts';
+import { mulberry32 } from '../src/export/prng.ts';
 
 // ---------------------------------------------------------------- configuration
 const TRAIN_N = 8000;
@@ -38,18 +39,6 @@ const OUT_DIR = join(ROOT, 'models', 'mnist-mlp');
 const TRAINED_BY = 'scripts/train-mnist-mlp.ts';
 
 // ---------------------------------------------------------------- helpers
-/** mulberry32: small deterministic 32-bit PRNG, returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function shuffleInPlace<T>(arr: T[], rand: () => number): T[] {
   for (let i = arr.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));

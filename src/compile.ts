@@ -5,18 +5,20 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseOnnx } from './import/onnx.js';
+import { parseModel } from './import/model.js';
 import type { Graph, Tensor } from './ir/graph.js';
 import { sizeOf } from './ir/graph.js';
 import { checkSupported, quantizeGraph, runFloat } from './quantize/quantize.js';
 import type { InputDecl } from './quantize/quantize.js';
 import { evaluate } from './quantize/program.js';
-import { linBounds } from './quantize/lin.js';
-import { planPacking } from './quantize/pack.js';
-import type { OutputPacking } from './quantize/pack.js';
 import type { Program } from './quantize/program.js';
 import { generateCircom } from './codegen/circom.js';
-import type { InputVisibility } from './codegen/circom.js';
+import { makeLayout } from './quantize/layout.js';
+import type { InputVisibility, Layout, OutputVisibility, ParamVisibility, Visibility } from './quantize/layout.js';
+import { commitmentOf, packAll } from './quantize/layout.js';
+import { poseidonChain, randomSalt } from './commit/poseidon.js';
+import { programToJson } from './quantize/program.js';
+import { createRequire } from 'node:module';
 import { compileCircuit, circomVersion } from './toolchain/circom.js';
 import { artifactPaths, readJson, writeFileAtomic, writeJson } from './artifacts/layout.js';
 import { canonicalJson, sha256 } from './artifacts/hash.js';
@@ -29,23 +31,45 @@ export const COMPILED_FORMAT = 'zkinfer.compiled/1';
 /** Root of the zkinfer package: circom runs here so that `circuits/` is below its working directory. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CIRCUITS_DIR = path.join(PACKAGE_ROOT, 'circuits');
+/** circomlib's circuits (Poseidon), which must lie below PACKAGE_ROOT for circom2. */
+export const CIRCOMLIB_DIR = path.join(path.dirname(createRequire(import.meta.url).resolve('circomlib/package.json')), 'circuits');
 const OPTIMIZE = 'O1' as const;
+
+/** Deepest directory containing all paths: circom2 (WASI) only sees files below its working directory. */
+export function commonAncestor(paths: string[]): string {
+  const parts = paths.map((p) => path.resolve(p).split(path.sep));
+  const out: string[] = [];
+  for (let i = 0; parts.every((x) => i < x.length && x[i] === parts[0]![i]); i++) out.push(parts[0]![i]!);
+  return out.join(path.sep) || path.sep;
+}
 
 export interface CompileParams {
   modelPath: string;
   outDir: string;
   /** Activation scale in bits (default 12). */
   scale?: number;
+  /** Fixed-point scale of the inputs in bits (default: the activation scale). */
+  inputScale?: number;
   /** Precision of constant parameters in bits (default 16). */
   paramBits?: number;
   /** A sample input file, or a directory of them (.json / .pb, searched recursively). */
   calibration?: string;
   /** Declared float range of every input, overriding calibration and model metadata. */
   inputRange?: [number, number];
+  /** Exact input declarations (name, scale, range), e.g. from a receipt's key: reproduces a circuit. */
+  inputDecls?: InputDecl[];
+  /** public (packed into few public signals), private, or hashed (a salted Poseidon commitment is public). */
   inputVisibility?: InputVisibility;
-  /** Round the outputs to the activation scale and pack them into few public signals (by their proven
-   * bounds): cheaper on chain. Default false. */
-  packOutputs?: boolean;
+  /** public (packed) or hashed. */
+  outputVisibility?: OutputVisibility;
+  /**
+   * Round the outputs to this scale in bits (2^-bits; half up, a proven rescale per value) when they are finer.
+   * Their proven range shrinks with it, so fewer bits per packed value: e.g. the bundled MLP's 10 logits fit one
+   * public signal at --output-scale 12 instead of two (a public signal is ~6,700 gas on chain). Default: as computed.
+   */
+  outputScale?: number;
+  /** fixed (constants of the circuit, default), private (range-checked private signals) or hashed (private + a Poseidon commitment is public). */
+  paramVisibility?: ParamVisibility;
   onProgress?: (message: string) => void;
 }
 
@@ -62,14 +86,18 @@ export interface CompiledInfo {
   key: string;
   model: { file: string; name: string; fileSha256: string; quantizedSha256: string };
   circuitHash: string;
-  settings: { scale: number; paramBits: number; inputVisibility: InputVisibility; paramVisibility: 'fixed'; outputVisibility: 'public' | 'packed'; optimize: string };
+  settings: { scale: number; paramBits: number; inputVisibility: InputVisibility; paramVisibility: ParamVisibility; outputVisibility: OutputVisibility; optimize: string; outputScale?: number };
+  /** With hashed params: the Poseidon commitment of the weights (salted; salt in params.opening.json). */
+  paramsCommitment?: string;
+  /** Number of parameters carried as private signals (param visibility private/hashed). */
+  paramSignals: number;
+  /** Meaning of every public signal; copied into the verification key by setup. */
+  layout: Layout;
   inputs: (TensorInfo & { lo: string; hi: string; min: number; max: number; rangeSource: string })[];
   outputs: TensorInfo[];
   constraints: { total: number; nonLinear: number; linear: number; wires: number };
-  /** Public signals: outputs (flat, in order; or packed, see outputPacking), then inputs when public. */
+  /** Number of public signals (see layout). */
   nPublic: number;
-  /** How outputs are packed into public signals, when settings.outputVisibility is 'packed'. */
-  outputPacking?: OutputPacking;
   ptauPower: number;
   compiler: { circom: string; optimize: string; seconds: number };
   ops: Record<string, number>;
@@ -91,7 +119,7 @@ export interface CompileResult {
   graph?: Graph;
 }
 
-function listSampleFiles(p: string): string[] {
+export function listSampleFiles(p: string): string[] {
   if (!existsSync(p)) throw new InputError(`${p}: calibration path not found`);
   if (statSync(p).isFile()) return [p];
   const out: string[] = [];
@@ -101,6 +129,14 @@ function listSampleFiles(p: string): string[] {
     else if (/^input.*\.pb$/.test(e.name) || e.name.endsWith('.json')) out.push(f);
   }
   return out;
+}
+
+export function readModelFile(modelPath: string): Buffer {
+  try {
+    return readFileSync(modelPath);
+  } catch (e) {
+    throw new ModelParseError(`${modelPath}: cannot read model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 /** Read calibration samples: one flat float array per graph input, per sample. */
@@ -117,10 +153,12 @@ export function readSamples(p: string, graph: Graph): number[][][] {
   return files.map((f) => readInputFile(f, specs));
 }
 
-function declareInputs(graph: Graph, params: CompileParams, samples: number[][][] | undefined, scale: number): InputDecl[] & { source: string }[] {
+function declareInputs(graph: Graph, params: Omit<CompileParams, 'outDir'>, samples: number[][][] | undefined, scale: number): InputDecl[] & { source: string }[] {
   return graph.inputs.map((vi, i) => {
     const metaScale = graph.metadata['zkinfer.input_scale'];
-    const s = metaScale !== undefined ? Number(metaScale) : scale;
+    const s = params.inputScale ?? (metaScale !== undefined ? Number(metaScale) : scale);
+    const exact = params.inputDecls?.find((d) => d.name === vi.name);
+    if (exact) return { ...exact, source: 'declared' };
     if (params.inputRange) return { name: vi.name, scale: s, min: params.inputRange[0], max: params.inputRange[1], source: '--input-range' };
     if (samples) {
       let min = Infinity;
@@ -196,6 +234,50 @@ async function gadgetSources(): Promise<string> {
 }
 
 /**
+ * Model bytes → float graph → quantized program and public-signal layout: everything compile decides
+ * before circom runs (also what `estimate` counts constraints from).
+ */
+export function quantizeModel(params: Omit<CompileParams, 'outDir'>, bytes: Uint8Array, calFiles: string[]) {
+  const scale = params.scale ?? 12;
+  const paramBits = params.paramBits ?? 16;
+  const graph = parseModel(bytes, params.modelPath);
+  checkSupported(graph, params.modelPath);
+  if (calFiles.length) resolveSymbolicDims(graph, calFiles);
+  for (const d of params.inputDecls ?? []) {
+    const vi = graph.inputs.find((v) => v.name === d.name);
+    if (vi && d.shape) vi.shape = d.shape;
+  }
+  const samples = params.calibration ? readSamples(params.calibration, graph) : undefined;
+  const decls = declareInputs(graph, params, samples, scale);
+  params.onProgress?.(`compile: quantizing ${graph.nodes.length} nodes (scale 2^${scale}, params ${paramBits} bits)`);
+  const paramVisibility = params.paramVisibility ?? 'fixed';
+  const program = quantizeGraph(graph, { scale, paramBits, inputs: decls, paramVisibility, outputScale: params.outputScale });
+  const visibility: Visibility = { input: params.inputVisibility ?? 'public', output: params.outputVisibility ?? 'public', params: paramVisibility };
+  const layout = makeLayout(program, visibility);
+  return { graph, program, decls, samples, layout };
+}
+
+/** Model bytes → quantized program → circom source and the hashes that identify them (no compiler run). */
+async function buildSource(params: CompileParams, bytes: Uint8Array, calFiles: string[]) {
+  const { graph, program, decls, samples, layout } = quantizeModel(params, bytes, calFiles);
+  // With fixed params the weights are in the source; otherwise the source is the architecture alone.
+  const title = (params.paramVisibility ?? 'fixed') === 'fixed' ? `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` : `architecture of ${graph.name} (parameters are private signals)`;
+  const source = generateCircom(program, { layout, title });
+  const circuitHash = sha256(source, await gadgetSources(), await circomVersion(), OPTIMIZE);
+  return { graph, program, decls, samples, layout, source, circuitHash };
+}
+
+/**
+ * The identity of the circuit a model compiles to with these settings: what `verify --model` and
+ * `inspect` recompute. Same model + same settings + same tool versions ⇒ same hashes, on any machine.
+ */
+export async function circuitIdentity(params: Omit<CompileParams, 'outDir'>): Promise<{ fileSha256: string; quantizedSha256: string; circuitHash: string }> {
+  const bytes = readModelFile(params.modelPath);
+  const b = await buildSource({ ...params, outDir: '' }, bytes, params.calibration ? listSampleFiles(params.calibration) : []);
+  return { fileSha256: sha256(bytes), quantizedSha256: sha256(b.source), circuitHash: b.circuitHash };
+}
+
+/**
  * Compile a model into an artifact directory.
  * @example const { info } = await compileModel({ modelPath: 'model.onnx', outDir: 'build/model' });
  */
@@ -204,20 +286,16 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const scale = params.scale ?? 12;
   const paramBits = params.paramBits ?? 16;
   const inputVisibility = params.inputVisibility ?? 'public';
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(params.modelPath);
-  } catch (e) {
-    throw new ModelParseError(`${params.modelPath}: cannot read model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const outputVisibility = params.outputVisibility ?? 'public';
+  const bytes = readModelFile(params.modelPath);
   const calFiles = params.calibration ? listSampleFiles(params.calibration) : [];
   const compiler = await circomVersion();
   const gadgets = await gadgetSources();
-  const outputVisibility: 'public' | 'packed' = params.packOutputs ? 'packed' : 'public';
-  const settings = { scale, paramBits, inputVisibility, paramVisibility: 'fixed' as const, outputVisibility, optimize: OPTIMIZE };
+  const paramVisibility = params.paramVisibility ?? 'fixed';
+  const settings = { scale, paramBits, inputVisibility, paramVisibility, outputVisibility, optimize: OPTIMIZE, ...(params.outputScale !== undefined ? { outputScale: params.outputScale } : {}) };
   const key = sha256(
     bytes,
-    canonicalJson({ settings, inputRange: params.inputRange ?? null, zkinfer: ZKINFER_VERSION, compiler }),
+    canonicalJson({ settings, inputRange: params.inputRange ?? null, inputDecls: params.inputDecls ?? null, inputScale: params.inputScale ?? null, zkinfer: ZKINFER_VERSION, compiler }),
     gadgets,
     ...calFiles.flatMap((f) => [f, readFileSync(f)]),
   );
@@ -230,43 +308,40 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
     }
   }
 
-  const graph = parseOnnx(bytes, params.modelPath);
-  checkSupported(graph, params.modelPath);
-  if (calFiles.length) resolveSymbolicDims(graph, calFiles);
-  const samples = params.calibration ? readSamples(params.calibration, graph) : undefined;
-  const decls = declareInputs(graph, params, samples, scale);
-  progress(`compile: quantizing ${graph.nodes.length} nodes (scale 2^${scale}, params ${paramBits} bits)`);
-  // Packed outputs are rounded to the activation scale first: finer digits are below the model's precision
-  // and would only widen every packed slot.
-  const program = quantizeGraph(graph, { scale, paramBits, inputs: decls, outputScale: params.packOutputs ? scale : undefined });
-  const packing = params.packOutputs ? planPacking(program.outputs.flatMap((o) => o.exprs.map((e) => linBounds(e, program.lo, program.hi)))) : undefined;
-  const source = generateCircom(program, { inputVisibility, packing, title: `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` });
+  const { graph, program, decls, samples, layout, source, circuitHash } = await buildSource(params, bytes, calFiles);
   mkdirSync(params.outDir, { recursive: true });
   writeFileAtomic(paths.source, source);
   progress(`compile: running circom ${compiler} (--${OPTIMIZE}) on ${(source.length / 1024).toFixed(0)} KiB of generated source`);
-  const c = await compileCircuit({ sourcePath: paths.source, outDir: params.outDir, includeDirs: [CIRCUITS_DIR], optimize: OPTIMIZE, projectRoot: PACKAGE_ROOT });
+  const c = await compileCircuit({ sourcePath: paths.source, outDir: params.outDir, includeDirs: [CIRCUITS_DIR, CIRCOMLIB_DIR], optimize: OPTIMIZE, projectRoot: commonAncestor([PACKAGE_ROOT, CIRCOMLIB_DIR]) });
   const total = c.nonLinearConstraints + c.linearConstraints;
-  const nOut = program.outputs.reduce((a, o) => a + o.exprs.length, 0);
   const nIn = program.inputs.reduce((a, o) => a + o.signals.length, 0);
-  const nPublic = (packing ? packing.signals : nOut) + (inputVisibility === 'public' ? nIn : 0);
+  const nPublic = layout.signals.length;
   const fidelity = samples ? measureFidelity(graph, program, samples) : undefined;
   const steps = { inputRangeChecks: nIn, rescales: 0, relus: 0, products: 0 };
   for (const s of program.steps) {
     if (s.kind === 'mul') steps.products++;
     else if (s.kind === 'rescale') s.relu ? steps.relus++ : steps.rescales++;
   }
+  let paramsCommitment: string | undefined;
+  if (paramVisibility === 'hashed') {
+    const salt = randomSalt();
+    paramsCommitment = (await poseidonChain(salt, packAll(program.params.map((p) => p.values), layout.params), commitmentOf(layout, 'params')!.width)).toString();
+    writeFileAtomic(paths.paramsOpening, `${JSON.stringify({ format: 'zkinfer.params-opening/1', salt: salt.toString(), commitment: paramsCommitment }, null, 2)}\n`);
+  }
   const info: CompiledInfo = {
     format: COMPILED_FORMAT,
     zkinferVersion: ZKINFER_VERSION,
     key,
     model: { file: path.basename(params.modelPath), name: graph.name, fileSha256: sha256(bytes), quantizedSha256: sha256(source) },
-    circuitHash: sha256(source, gadgets, compiler, OPTIMIZE),
+    circuitHash,
     settings,
     inputs: program.inputs.map((inp, i) => ({ name: inp.name, shape: inp.shape, scale: inp.scale, lo: inp.lo.toString(), hi: inp.hi.toString(), min: decls[i]!.min, max: decls[i]!.max, rangeSource: decls[i]!.source })),
     outputs: program.outputs.map((o) => ({ name: o.name, shape: o.shape, scale: o.scale })),
     constraints: { total, nonLinear: c.nonLinearConstraints, linear: c.linearConstraints, wires: c.wires },
+    layout,
+    ...(paramsCommitment ? { paramsCommitment } : {}),
+    paramSignals: program.params.reduce((a, p) => a + p.values.length, 0),
     nPublic,
-    ...(packing ? { outputPacking: packing } : {}),
     ptauPower: Math.max(1, Math.ceil(Math.log2(total + nPublic + 1))),
     compiler: { circom: compiler, optimize: OPTIMIZE, seconds: c.seconds },
     ops: opCounts(graph),
@@ -274,11 +349,15 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
     fidelity,
   };
   if (fidelity) writeJson(paths.fidelity, fidelity);
+  writeFileAtomic(paths.program, JSON.stringify(programToJson(program)));
   writeJson(paths.compiled, info);
   return { dir: params.outDir, info, cached: false, program, graph };
 }
 
-export const inputSpecs = (info: CompiledInfo): InputTensorSpec[] =>
-  info.inputs.map((i) => ({ name: i.name, shape: i.shape, scale: i.scale, lo: BigInt(i.lo), hi: BigInt(i.hi) }));
+/** The salt of the parameter commitment (hashed params), written by compile. */
+export const readParamsOpening = (dir: string): { salt: string; commitment: string } =>
+  readJson<{ salt: string; commitment: string }>(artifactPaths(dir).paramsOpening, 'parameter commitment opening', `run 'zkinfer compile' again into ${dir}`);
+
+export { inputSpecs } from './prove/quantize-input.js';
 
 export const outputSize = (info: CompiledInfo): number => info.outputs.reduce((a, o) => a + sizeOf(o.shape), 0);

@@ -1,12 +1,12 @@
 /**
  * The receipt: one JSON document anyone can check (DESIGN.md §3). Format `zkinfer.receipt/1`.
  *
- * Public signals are laid out as: every output element (flat, in graph output order) — or, with packed
- * outputs, the few field elements that hold them (the plan is in the verification key) — then every input element when inputs
- * are public. A signed integer v is the field element v mod p.
+ * The meaning of each public signal (packed values or commitments) is the layout in the verification
+ * key (`verificationKey.zkinfer.layout`), which the key hash binds.
  */
 import type { Groth16Proof } from 'snarkjs';
 import { canonicalJson, sha256 } from './artifacts/hash.js';
+import type { Layout, Visibility } from './quantize/layout.js';
 
 export const RECEIPT_FORMAT = 'zkinfer.receipt/1';
 /** BN254 scalar field. */
@@ -26,25 +26,47 @@ export interface Receipt {
   model: { file: string; name: string; fileSha256: string; quantizedSha256: string };
   circuitHash: string;
   vkHash: string;
-  /** output 'packed': the first public signals hold the outputs as the verification key's packing plan says. */
-  visibility: { input: 'public' | 'private'; params: 'fixed'; output: 'public' | 'packed' };
+  visibility: Visibility;
   setup: { dev: boolean; note?: string };
+  /** Decoded inputs, when the input is public. */
   inputs?: ReceiptTensor[];
-  outputs: ReceiptTensor[];
+  /** Decoded outputs, when the output is public. */
+  outputs?: ReceiptTensor[];
   publicSignals: string[];
   proof: Groth16Proof;
   /** The verification key, embedded so a receipt is checkable alone; its hash is vkHash. */
   verificationKey: Record<string, unknown>;
   createdAt: string;
-  /** Reserved: input/output/param commitments (hashed visibility). */
-  commitments?: Record<string, string>;
+  /** Poseidon commitments (decimal field elements) of hashed inputs/outputs. */
+  commitments?: { input?: string; output?: string; params?: string };
   /** Reserved: prover signature over receiptHash. */
   signature?: { scheme: string; signer: string; value: string };
 }
 
+/** What zkinfer adds to snarkjs's verification key: the key hash then binds the model and the signal layout. */
+export interface KeyBinding {
+  format: 'zkinfer.key/1';
+  circuitHash: string;
+  model: { fileSha256: string; quantizedSha256: string };
+  layout: Layout;
+  /** Input/output tensor names, shapes and scales (for decoding). */
+  inputs: { name: string; shape: number[]; scale: number }[];
+  outputs: { name: string; shape: number[]; scale: number }[];
+  devSetup: boolean;
+  /** The compile settings that reproduce the circuit from the model file (`verify --model`). */
+  settings: { scale: number; paramBits: number; inputs: { name: string; shape: number[]; scale: number; min: number; max: number }[]; outputScale?: number };
+}
+
+/** The opening of a receipt's commitments: kept by the prover, never published with the receipt. */
+export interface Opening {
+  format: 'zkinfer.opening/1';
+  input?: { salt: string; tensors: ReceiptTensor[] };
+  output?: { salt: string; tensors: ReceiptTensor[] };
+}
+
 export const vkHash = (vk: object): string => sha256(canonicalJson(vk));
 
-/** The model id: one hash of the model file and of the quantized graph (what a registry keys models by). */
+/** The model id: one hash of the model file and of the quantized graph (what contracts and the registry key models by). */
 export const modelIdOf = (model: { fileSha256: string; quantizedSha256: string }): string =>
   sha256(canonicalJson({ fileSha256: model.fileSha256, quantizedSha256: model.quantizedSha256 }));
 

@@ -10,11 +10,10 @@ import { artifactPaths, readJson, writeJson } from './artifacts/layout.js';
 import type { CompiledInfo } from './compile.js';
 import { devSetup, productionSetup } from './toolchain/devsetup.js';
 import { vkHash } from './receipt.js';
+import type { KeyBinding } from './receipt.js';
 import { ArtifactError } from './errors.js';
 
 export const SETUP_FORMAT = 'zkinfer.setup/1';
-/** Field of verification_key.json holding the output packing plan (snarkjs ignores it). */
-export const VK_PACKING_FIELD = 'zkinfer_outputPacking';
 
 export interface SetupInfo {
   format: typeof SETUP_FORMAT;
@@ -47,6 +46,17 @@ export function readSetup(dir: string, compiled: CompiledInfo): SetupInfo {
   return s;
 }
 
+/** Pass progress on at most every 2 s, not once per chunk. */
+function throttled(progress: (m: string) => void): (m: string) => void {
+  let last = performance.now();
+  return (m) => {
+    const now = performance.now();
+    if (now - last < 2000) return;
+    last = now;
+    progress(m);
+  };
+}
+
 /**
  * Create (or reuse, when they belong to the current circuit) the proving and verification keys.
  * @example await setupKeys({ dir: 'build/model' });
@@ -75,14 +85,28 @@ export async function setupKeys(params: SetupParams): Promise<{ info: SetupInfo;
     source = path.resolve(params.ptauPath);
   } else {
     progress(`setup: development keys for 2^${compiled.ptauPower} (INSECURE: single-party, for testing only)`);
-    const r = await devSetup({ r1csPath: paths.r1cs, zkeyPath: paths.zkey, cacheDir: params.cacheDir ?? defaultCacheDir(), onProgress: progress });
+    const r = await devSetup({ r1csPath: paths.r1cs, zkeyPath: paths.zkey, cacheDir: params.cacheDir ?? defaultCacheDir(), onProgress: throttled(progress) });
     vk = r.vkey;
     power = r.power;
     source = 'dev';
   }
-  // Packed outputs: the plan is part of the verification key (so vkHash, the on-chain VK_HASH and the
-  // registry bind it): a receipt cannot claim another decoding of the same public signals.
-  if (compiled.outputPacking) vk = { ...vk, [VK_PACKING_FIELD]: compiled.outputPacking };
+  // Bind the model, the circuit and the meaning of every public signal into the key (and so its hash).
+  const binding: KeyBinding = {
+    format: 'zkinfer.key/1',
+    circuitHash: compiled.circuitHash,
+    model: { fileSha256: compiled.model.fileSha256, quantizedSha256: compiled.model.quantizedSha256 },
+    layout: compiled.layout,
+    inputs: compiled.inputs.map(({ name, shape, scale }) => ({ name, shape, scale })),
+    outputs: compiled.outputs,
+    devSetup: !params.ptauPath,
+    settings: {
+      scale: compiled.settings.scale,
+      paramBits: compiled.settings.paramBits,
+      inputs: compiled.inputs.map(({ name, shape, scale, min, max }) => ({ name, shape, scale, min, max })),
+      ...(compiled.settings.outputScale !== undefined ? { outputScale: compiled.settings.outputScale } : {}),
+    },
+  };
+  vk = { ...vk, zkinfer: binding };
   writeJson(paths.vkey, vk);
   const info: SetupInfo = {
     format: SETUP_FORMAT,

@@ -1,10 +1,11 @@
-/** The chain commands as a user runs them, against a real local EVM (Hardhat's EDR node started here). */
+/** The chain commands as a user runs them, against a real local EVM (anvil, started here). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './helpers/conformance.js';
 import { tempDir } from './helpers/pipeline.js';
+import { linearModel } from './helpers/synthetic.js';
 import { DEV_KEYS, startLocalNode } from './helpers/evm.js';
 import type { LocalNode } from './helpers/evm.js';
 
@@ -49,15 +50,16 @@ afterAll(async () => {
 describe('zkinfer chain commands', () => {
   it('estimate-gas predicts from the signal count; compile --json carries the same prediction', () => {
     const e = json(zk(['estimate-gas', dir, '--json']));
-    expect(e).toMatchObject({ nPublic: 10, deployable: true });
-    expect(e.gas.total).toBeGreaterThan(250_000);
-    expect(e.gas.total).toBeLessThan(300_000);
+    expect(e).toMatchObject({ nPublic: 2, deployable: true }); // 10 logits of 36 bits: 7 per signal
+    expect(e.gas.total).toBeGreaterThan(215_000);
+    expect(e.gas.total).toBeLessThan(230_000);
     const c = json(zk(['compile', MODEL, '--input-visibility', 'private', '-o', dir, '--json']));
     expect(c.verifyGas).toEqual(e.gas);
-    const packed = path.join(work, 'mlp-packed');
-    expect(zk(['compile', MODEL, '--input-visibility', 'private', '--pack-outputs', '-o', packed]).code).toBe(0);
-    const p = json(zk(['estimate-gas', packed, '--json']));
-    expect(p).toMatchObject({ nPublic: 1, deployable: true });
+    // Hashed input with the logits rounded to 2^-12: commitment + 1 packed signal, within the 225,000 target.
+    const hashed = path.join(work, 'mlp-hashed');
+    expect(zk(['compile', MODEL, '--input-visibility', 'hashed', '--output-scale', '12', '-o', hashed]).code).toBe(0);
+    const p = json(zk(['estimate-gas', hashed, '--json']));
+    expect(p).toMatchObject({ nPublic: 2, deployable: true });
     expect(p.gas.total).toBeLessThanOrEqual(225_000);
   });
 
@@ -108,12 +110,14 @@ describe('zkinfer chain commands', () => {
     oneLineError(zk(['verify', receiptFile, '--rpc', 'http://127.0.0.1:9', '--address', '0x5FbDB2315678afecb367f032d93F642f64180aa3']), 'chain', /no Ethereum JSON-RPC node answers/);
   });
 
-  it('deploy refuses a verifier over EIP-170 (public 28×28 input: 794 signals) before touching the chain', () => {
-    const pub = path.join(work, 'mlp-public');
-    expect(zk(['compile', MODEL, '-o', pub]).code).toBe(0);
-    expect(zk(['setup', pub]).code).toBe(0);
-    const e = json(zk(['estimate-gas', pub, '--json']));
-    expect(e).toMatchObject({ nPublic: 794, deployable: false });
-    oneLineError(zk(['deploy', pub, '--rpc', 'http://127.0.0.1:9', '--key', node.keyFiles[0]!]), 'contract-size', /ZkinferModel: runtime bytecode is \d+ bytes, over the EIP-170 limit of 24576 bytes.*--input-visibility private/);
+  it('deploy refuses a verifier over EIP-170 (2,500 outputs: ~280 public signals) before touching the chain', () => {
+    const wide = path.join(work, 'wide');
+    const { model } = linearModel(work, 2500);
+    expect(zk(['compile', model, '--input-visibility', 'private', '-o', wide]).code).toBe(0);
+    expect(zk(['setup', wide]).code).toBe(0);
+    const e = json(zk(['estimate-gas', wide, '--json']));
+    expect(e.nPublic).toBeGreaterThan(250);
+    expect(e.deployable).toBe(false);
+    oneLineError(zk(['deploy', wide, '--rpc', 'http://127.0.0.1:9', '--key', node.keyFiles[0]!]), 'contract-size', /ZkinferModel: runtime bytecode is \d+ bytes, over the EIP-170 limit of 24576 bytes.*--output-visibility hashed/);
   });
 });

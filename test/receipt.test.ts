@@ -1,10 +1,14 @@
 /** A receipt with any public signal, decoded value, proof element or key changed fails verify, naming the check. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { caseDir } from './helpers/conformance.js';
+import { readFileSync } from 'node:fs';
+import { Wallet } from 'ethers';
+import { createRequire } from 'node:module';
+import { signReceipt } from '../src/prove/sign.js';
+import { caseDir, ROOT } from './helpers/conformance.js';
 import { provePipeline, terminateCurve } from './helpers/pipeline.js';
 import { verifyReceipt } from '../src/verify/verify.js';
-import type { Receipt } from '../src/receipt.js';
+import type { KeyBinding, Receipt } from '../src/receipt.js';
 import { FIELD_P, receiptHash } from '../src/receipt.js';
 import { readCompiled, readSetup } from '../src/setup.js';
 import { artifactPaths, readJson } from '../src/artifacts/layout.js';
@@ -29,30 +33,33 @@ describe('tampered receipts fail verify with the right reason', () => {
     const trusted = { compiled: readCompiled(dir), setup: readSetup(dir, readCompiled(dir)), vk: readJson<Record<string, unknown>>(artifactPaths(dir).vkey, 'vk') };
     const v = await verifyReceipt({ receipt, trusted });
     expect(v.ok).toBe(true);
-    expect(v.checks.map((c) => c.name)).toEqual(['format', 'vk-hash', 'artifacts', 'public-signals', 'outputs', 'inputs', 'proof']);
+    expect(v.checks.map((c) => c.name)).toEqual(['format', 'vk-hash', 'model-binding', 'artifacts', 'public-signals', 'outputs', 'inputs', 'proof']);
   });
 
-  it('every public signal changed (with its decoded value changed to match): the proof fails', async () => {
+  const groups = () => (receipt.verificationKey as { zkinfer: KeyBinding }).zkinfer.layout.signals;
+
+  it('every public signal changed, with the decoded values changed to match: the proof fails', async () => {
+    expect(groups().map((g) => g.kind)).toEqual(['packed', 'packed']); // 4 outputs in one signal, 3 inputs in one
     for (let i = 0; i < receipt.publicSignals.length; i++) {
       const r = clone();
       r.publicSignals[i] = addOne(r.publicSignals[i]!);
-      // keep the decoded values consistent so that only the proof can catch it
-      const nOut = r.outputs[0]!.data.length;
-      const t = i < nOut ? r.outputs[0]! : r.inputs![0]!;
-      const j = i < nOut ? i : i - nOut;
-      t.data[j] = t.data[j]! + 2 ** -t.scale;
+      // +1 on a packed signal is +1 on its first element: keep the decoded value consistent with it
+      const g = groups()[i]!;
+      if (g.kind !== 'packed') throw new Error('unexpected layout');
+      const t = (g.of === 'output' ? r.outputs! : r.inputs!)[g.tensor]!;
+      t.data[g.start] = t.data[g.start]! + 2 ** -t.scale;
       const v = await verifyReceipt({ receipt: r });
       expect(v.ok, `signal ${i}`).toBe(false);
       expect(v.failed!.name).toBe('proof');
     }
   });
 
-  it('every public signal changed alone: the decoded value no longer matches', async () => {
+  it('every public signal changed alone: the decoded values no longer match', async () => {
     for (let i = 0; i < receipt.publicSignals.length; i++) {
       const r = clone();
       r.publicSignals[i] = addOne(r.publicSignals[i]!);
       const v = await verifyReceipt({ receipt: r });
-      expect(v.failed?.name).toBe(i < receipt.outputs[0]!.data.length ? 'outputs' : 'inputs');
+      expect(v.failed?.name).toBe(groups()[i]!.of === 'output' ? 'outputs' : 'inputs');
     }
   });
 
@@ -100,20 +107,81 @@ describe('tampered receipts fail verify with the right reason', () => {
     const r = clone();
     r.model.fileSha256 = 'f'.repeat(64);
     const v = await verifyReceipt({ receipt: r, trusted });
-    expect(v.failed?.name).toBe('artifacts');
-    expect(v.failed?.detail).toMatch(/model file hash differs/);
+    expect(v.failed?.name).toBe('model-binding');
+    expect(v.failed?.detail).toMatch(/model hashes differ from the key/);
+    const other = { ...trusted, compiled: { ...trusted.compiled, model: { ...trusted.compiled.model, fileSha256: 'e'.repeat(64) } } };
+    const w = await verifyReceipt({ receipt, trusted: other });
+    expect(w.failed?.name).toBe('artifacts');
+    expect(w.failed?.detail).toMatch(/model file hash differs/);
   });
 
   it('malformed receipts fail the format check', async () => {
-    for (const bad of [null, [], 'x', { ...clone(), format: 'other/1' }, { ...clone(), publicSignals: [1, 2] }, { ...clone(), outputs: [{ name: 'o', shape: [2], scale: 0, data: [1] }] }]) {
+    for (const bad of [null, [], 'x', { ...clone(), format: 'other/1' }, { ...clone(), publicSignals: [1, 2] }, { ...clone(), outputs: [{ name: 'o', shape: [2], scale: 0, data: [1] }] }, { ...clone(), outputs: [{ name: 'o', shape: [1], scale: 0, data: ['1'] }] }]) {
       expect((await verifyReceipt({ receipt: bad })).failed?.name).toBe('format');
     }
+  });
+
+  it('conforms to the published JSON Schema (docs/receipt.schema.json), signed or not', async () => {
+    const schema = JSON.parse(readFileSync(path.join(ROOT, 'docs/receipt.schema.json'), 'utf8'));
+    const require = createRequire(import.meta.url);
+    const { Ajv2020 } = require('ajv/dist/2020') as typeof import('ajv/dist/2020.js');
+    const addFormats = (require('ajv-formats') as { default: (a: unknown) => void }).default;
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    addFormats(ajv);
+    const validate = ajv.compile(schema);
+    expect(validate(receipt), JSON.stringify(validate.errors)).toBe(true);
+    const signed = clone();
+    await signReceipt(signed, Wallet.createRandom());
+    expect(validate(signed), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ ...clone(), extra: 1 })).toBe(false);
+  });
+
+  it('tamper matrix: every field of a signed receipt, changed, fails verify with its reason', async () => {
+    const signed = clone();
+    const alice = Wallet.createRandom();
+    await signReceipt(signed, alice);
+    expect((await verifyReceipt({ receipt: signed, expectSigner: alice.address })).ok).toBe(true);
+    const cases: [string, (r: Receipt) => void, string][] = [
+      ['format', (r) => ((r as { format: string }).format = 'zkinfer.receipt/2'), 'format'],
+      ['model.fileSha256', (r) => (r.model.fileSha256 = 'a'.repeat(64)), 'model-binding'],
+      ['model.quantizedSha256', (r) => (r.model.quantizedSha256 = 'b'.repeat(64)), 'model-binding'],
+      ['model.file (informative)', (r) => (r.model.file = 'other.onnx'), 'signature'],
+      ['circuitHash', (r) => (r.circuitHash = 'c'.repeat(64)), 'model-binding'],
+      ['vkHash', (r) => (r.vkHash = 'd'.repeat(64)), 'vk-hash'],
+      ['verificationKey', (r) => ((r.verificationKey.vk_alpha_1 as string[])[0] = '1'), 'vk-hash'],
+      ['verificationKey.zkinfer', (r) => ((r.verificationKey as { zkinfer: KeyBinding }).zkinfer.outputs[0]!.scale += 1), 'vk-hash'],
+      ['visibility.input', (r) => (r.visibility.input = 'private'), 'model-binding'],
+      ['visibility.output', (r) => (r.visibility.output = 'hashed'), 'model-binding'],
+      ['setup.dev', (r) => (r.setup.dev = false), 'model-binding'],
+      ['outputs.data', (r) => (r.outputs![0]!.data[1]! += 2 ** -r.outputs![0]!.scale), 'outputs'],
+      ['outputs.scale', (r) => (r.outputs![0]!.scale += 1), 'outputs'],
+      ['outputs.name', (r) => (r.outputs![0]!.name = 'x'), 'outputs'],
+      ['inputs.data', (r) => (r.inputs![0]!.data[2]! -= 2 ** -r.inputs![0]!.scale), 'inputs'],
+      ['inputs removed', (r) => delete r.inputs, 'inputs'],
+      ['publicSignals', (r) => (r.publicSignals[0] = addOne(r.publicSignals[0]!)), 'outputs'],
+      ['publicSignals dropped', (r) => r.publicSignals.pop(), 'public-signals'],
+      ['proof.pi_a', (r) => (r.proof.pi_a[0] = addOne(r.proof.pi_a[0]!)), 'signature'],
+      ['createdAt', (r) => (r.createdAt = '2001-01-01T00:00:00.000Z'), 'signature'],
+      ['signature.value', (r) => (r.signature!.value = `${r.signature!.value.slice(0, 20)}${r.signature!.value[20] === 'a' ? 'b' : 'a'}${r.signature!.value.slice(21)}`), 'signature'],
+      ['signature.signer', (r) => (r.signature!.signer = Wallet.createRandom().address), 'signature'],
+    ];
+    for (const [what, edit, reason] of cases) {
+      const r = structuredClone(signed);
+      edit(r);
+      const v = await verifyReceipt({ receipt: r, expectSigner: alice.address });
+      expect(v.ok, what).toBe(false);
+      expect(v.failed?.name, what).toBe(reason);
+    }
+    // unsigned: a changed proof is caught by the pairing check itself
+    const r = clone();
+    r.proof.pi_c[0] = addOne(r.proof.pi_c[0]!);
+    expect((await verifyReceipt({ receipt: r })).failed?.name).toBe('proof');
   });
 
   it('receipt hash ignores only the signature', () => {
     const r = clone();
     expect(receiptHash(r)).toBe(receiptHash({ ...r, signature: { scheme: 'x', signer: 'y', value: 'z' } }));
-    r.outputs[0]!.data[0]! += 1;
+    r.outputs![0]!.data[0]! += 1;
     expect(receiptHash(r)).not.toBe(receiptHash(receipt));
   });
 });

@@ -3,6 +3,7 @@
  *
  *     DIR/compiled.json   what compile produced: hashes, settings, input/output specs, constraint counts
  *     DIR/fidelity.json   quantized vs float error on the calibration samples
+ *     DIR/program.json    the quantized integer program (its reference evaluator runs at prove time)
  *     DIR/circuit.circom  generated source            DIR/circuit.r1cs, circuit.sym, circuit_js/circuit.wasm
  *     DIR/setup.json      what setup produced: vk hash, dev flag, ptau power
  *     DIR/circuit.zkey    proving key                 DIR/verification_key.json
@@ -19,6 +20,8 @@ export const artifactPaths = (dir: string) => ({
   dir,
   compiled: path.join(dir, 'compiled.json'),
   fidelity: path.join(dir, 'fidelity.json'),
+  program: path.join(dir, 'program.json'),
+  paramsOpening: path.join(dir, 'params.opening.json'),
   source: path.join(dir, `${CIRCUIT_NAME}.circom`),
   r1cs: path.join(dir, `${CIRCUIT_NAME}.r1cs`),
   sym: path.join(dir, `${CIRCUIT_NAME}.sym`),

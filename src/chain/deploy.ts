@@ -7,9 +7,9 @@ import { Contract } from 'ethers';
 import type { Wallet } from 'ethers';
 import { artifactPaths, readJson, writeFileAtomic, writeJson } from '../artifacts/layout.js';
 import { readCompiled, readSetup } from '../setup.js';
-import { modelIdOf } from '../receipt.js';
-import type { Receipt } from '../receipt.js';
-import { ChainError } from '../errors.js';
+import { modelIdOf, vkHash } from '../receipt.js';
+import type { KeyBinding, Receipt } from '../receipt.js';
+import { ArtifactError, ChainError } from '../errors.js';
 import { verifierSource } from './verifier.js';
 import { publicLayout } from './layout.js';
 import type { PublicLayout } from './layout.js';
@@ -37,7 +37,10 @@ export async function buildModelContract(params: { dir: string; checkSize?: bool
   const paths = artifactPaths(params.dir);
   const compiled = readCompiled(params.dir);
   const setup = readSetup(params.dir, compiled);
-  const layout = publicLayout(compiled);
+  // The layout the key binds (vk.zkinfer): the one VK_HASH commits to, so the wrapper decodes what the key means.
+  const vk = readJson<{ zkinfer?: KeyBinding }>(paths.vkey, 'verification key', `run 'zkinfer setup ${params.dir}' first`);
+  if (vkHash(vk) !== setup.vkHash) throw new ArtifactError(`${paths.vkey}: its hash is not setup.json's vkHash`, { hint: `run 'zkinfer setup ${params.dir}' again` });
+  const layout = publicLayout(vk.zkinfer);
   const sources = { [VERIFIER_FILE]: await verifierSource({ dir: params.dir }), [MODEL_FILE]: modelContractSource({ compiled, setup, layout }) };
   writeFileAtomic(paths.verifier, sources[VERIFIER_FILE]);
   writeFileAtomic(paths.modelContract, sources[MODEL_FILE]);
@@ -65,7 +68,7 @@ export interface DeploymentRecord extends Omit<Deployed, 'gasUsed'> {
 export async function deployModel(params: { dir: string; chain: Chain; wallet: Wallet; commitment?: string }): Promise<DeploymentRecord> {
   const built = await buildModelContract({ dir: params.dir });
   // A model with an input commitment gets the contract that recomputes commitments of on-chain data.
-  const needsCommitment = built.layout.segments.some((s) => s.kind === 'commitment');
+  const needsCommitment = built.sources[MODEL_FILE]!.includes('IZkinferCommitment commitment');
   const commitment = needsCommitment ? params.commitment ?? (await deployCommitment({ chain: params.chain, wallet: params.wallet })).address : undefined;
   const d = await deployBytecode({ wallet: params.wallet, contract: built.contract, chain: params.chain, args: commitment ? [commitment] : [] });
   const rec: DeploymentRecord = {
@@ -103,7 +106,7 @@ export interface OnChainVerifyResult {
   /** Why not, when not. */
   reason?: string;
   contract: { address: string; modelId: string; vkHash: string; nPublic: number; devSetup: boolean };
-  /** Gas of a transaction calling verifyInference with this receipt (eth_estimateGas), when it could be estimated. */
+  /** Gas limit a transaction verifying this receipt needs (see verifyGasLimit); only for valid receipts. */
   gas?: bigint;
 }
 
@@ -145,6 +148,31 @@ export async function verifyOnChain(params: { receipt: Receipt; chain: Chain; ad
   } catch (e) {
     throw chainError(`calling verifyInference on ${address}`, e, chain.url);
   }
-  const gas = params.estimateGas ? await c.verifyInference!.estimateGas(words, signals) : undefined;
+  const gas = params.estimateGas && ok ? await verifyGasLimit(chain, address, c.interface.encodeFunctionData('verifyInference', [words, signals])) : undefined;
   return ok ? { ok, contract: info, gas } : { ok, reason: 'the contract says the Groth16 proof does not verify for these public signals', contract: info, gas };
+}
+
+/**
+ * The smallest gas limit (within 64 gas) at which an eth_call of `data` answers true. eth_estimateGas cannot
+ * tell: snarkjs's verifier answers false, without reverting, when its precompile calls run out of gas, so the
+ * node's estimate is a limit at which verification fails. About a dozen eth_calls.
+ * @example const gas = await verifyGasLimit(chain, address, data);
+ */
+export async function verifyGasLimit(chain: Chain, address: string, data: string, max = 5_000_000n): Promise<bigint | undefined> {
+  const passes = async (gas: bigint): Promise<boolean> => {
+    try {
+      return BigInt(await chain.provider.call({ to: address, data, gasLimit: gas })) === 1n;
+    } catch {
+      return false; // out of gas
+    }
+  };
+  if (!(await passes(max))) return undefined;
+  let lo = 21_000n;
+  let hi = max;
+  while (hi - lo > 64n) {
+    const mid = (lo + hi) / 2n;
+    if (await passes(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }

@@ -31,7 +31,7 @@ export async function connectChain(params: { rpc: string; timeoutMs?: number }):
     if (!body.result) throw new Error(body.error?.message ?? `HTTP ${res.status}`);
     id = body.result;
   } catch (e) {
-    throw new ChainError(`${params.rpc}: no Ethereum JSON-RPC node answers (${(e as Error).message})`, { hint: 'start one (e.g. `npx hardhat node`) or check --rpc', cause: e });
+    throw new ChainError(`${params.rpc}: no Ethereum JSON-RPC node answers (${(e as Error).message})`, { hint: 'start one (e.g. `anvil` from Foundry) or check --rpc', cause: e });
   }
   const chainId = BigInt(id);
   const provider = new JsonRpcProvider(params.rpc, undefined, { staticNetwork: Network.from(chainId), batchMaxCount: 1, cacheTimeout: -1 });

@@ -8,15 +8,15 @@
  *   45,000 + 4 × 34,000) and perSignal by one ecMul (6,000) and one ecAdd (150) precompile call plus the
  *   field check and memory work of snarkjs's verifier.
  * base and perSignal are measured (execution gas = gasUsed − the same transaction's gas when sent to an
- * account without code) on Hardhat's EDR, cancun, contracts compiled by solc-js 0.8.37 (optimizer, 200
- * runs): exactly linear over 1, 10 and 100 signals. test/chain-gas.test.ts re-measures them on every run.
+ * account without code) on anvil 1.7 (cancun), contracts compiled by solc-js 0.8.37 (optimizer, 200 runs):
+ * linear within 25 gas over 1, 2, 10 and 100 signals. test/chain-gas.test.ts re-measures them on every run.
  */
 export const GAS = {
   intrinsic: 21_000,
   /** Execution gas independent of the signal count (measured). */
-  base: 179_519,
+  base: 182_316,
   /** Execution gas per public signal (measured). */
-  perSignal: 6_676,
+  perSignal: 6_647,
   calldataNonZero: 16,
   calldataZero: 4,
   /** Head-room in the worst case: execution varies by a few dozen gas with the proof's values. */
@@ -36,7 +36,7 @@ export interface GasEstimate {
 
 /**
  * Predict the gas of a verifying transaction for a model with `nPublic` public signals.
- * @example estimateVerifyGas(2).total // ≈ 221k: an input commitment plus packed outputs
+ * @example estimateVerifyGas(2).total // 222,294: an input commitment plus ≤ 10 small packed outputs
  */
 export function estimateVerifyGas(nPublic: number): GasEstimate {
   const words = 8 + nPublic;
@@ -64,4 +64,25 @@ export function calldataGas(words: bigint[]): number {
     for (let i = 0; i < 64; i += 2) g += hex.slice(i, i + 2) === '00' ? GAS.calldataZero : GAS.calldataNonZero;
   }
   return g;
+}
+
+export interface VerifyGasEstimate {
+  gas: number;
+  nPublic: number;
+  formula: string;
+}
+
+/**
+ * Predicted gas of a verifying transaction for a circuit with `nPublic` public signals (compiled.json
+ * `nPublic`: public values are packed, a hashed tensor is one commitment): the worst case of estimateVerifyGas,
+ * what estimate, bench and the gas target read.
+ * @example predictVerifyGas(2).gas // 222294: an input commitment and ≤ 10 small packed outputs
+ */
+export function predictVerifyGas(nPublic: number): VerifyGasEstimate {
+  const e = estimateVerifyGas(nPublic);
+  return {
+    gas: e.total,
+    nPublic,
+    formula: `${GAS.intrinsic} + calldata ${e.breakdown.calldata} + ${GAS.base} + ${GAS.perSignal} × ${nPublic} public signals + ${GAS.margin} margin`,
+  };
 }

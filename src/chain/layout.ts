@@ -1,97 +1,73 @@
 /**
- * The public-signal layout of a compiled model, read from its artifacts (compiled.json): which signals are
- * outputs, which are inputs, which is an input commitment. The wrapper contract, the registry event and the
- * gas estimate all derive from it, so a new layout (a commitment signal, packed outputs) changes one place.
+ * The public-signal layout as the chain code sees it: main's layout (src/quantize/layout.ts) read from the
+ * verification key's binding (`vk.zkinfer`, hashed into VK_HASH), plus the signal indices the wrapper
+ * contract, the registry event and the gas estimate need: which signals hold outputs (packed, or their
+ * commitment), which hold public inputs, which is the input commitment, which the parameter commitment.
  */
 import { keccak_256 } from '@noble/hashes/sha3';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils';
-import type { CompiledInfo } from '../compile.js';
-import type { OutputPacking } from '../quantize/pack.js';
-import { sizeOf } from '../ir/graph.js';
+import type { KeyBinding } from '../receipt.js';
+import type { Layout, SignalGroup, TensorPacking } from '../quantize/layout.js';
+import { commitmentOf } from '../quantize/layout.js';
 import { ArtifactError } from '../errors.js';
-
-export type InputVisibility = 'public' | 'private' | 'hashed';
-
-export type SignalSegment =
-  /** Output values, one signed field element each (v mod p), at a fixed-point scale. */
-  | { kind: 'output'; name: string; offset: number; count: number; scale: number }
-  /** Public input values, one signed field element each. */
-  | { kind: 'input'; name: string; offset: number; count: number; scale: number }
-  /** Output values packed into few field elements (src/quantize/pack.ts; the plan is PublicLayout.packing). */
-  | { kind: 'packed-output'; name: string; offset: number; count: number }
-  /** A commitment (e.g. Poseidon) to private input values. */
-  | { kind: 'commitment'; name: string; offset: number; count: 1 };
 
 export interface PublicLayout {
   nPublic: number;
-  inputVisibility: InputVisibility;
-  segments: SignalSegment[];
-  /** The packing plan of 'packed-output' segments. */
-  packing?: OutputPacking;
-  /** Output tensors in graph order (for decoding packed or plain outputs). */
+  layout: Layout;
+  /** Output tensors in graph order (names and fixed-point scales, for decoding). */
   outputs: { name: string; count: number; scale: number }[];
-}
-
-/** A layout stated by compiled.json itself (newer compilers), else the one implied by its settings. */
-interface LayoutDecl {
-  publicLayout?: { segments: SignalSegment[] };
+  /** Signal indices holding the outputs: packed values, or the one output commitment. */
+  outputSignals: number[];
+  /** Signal indices holding packed public inputs. */
+  inputSignals: number[];
+  inputCommitment?: number;
+  paramsCommitment?: number;
 }
 
 /**
- * The public-signal layout of compiled artifacts.
- * @example const l = publicLayout(readCompiled('build/model')); l.segments[0]; // { kind: 'output', name: 'logits', offset: 0, count: 10, scale: 12 }
+ * The chain view of a verification key's binding (`vk.zkinfer`).
+ * @example const l = publicLayout(receipt.verificationKey.zkinfer); l.inputCommitment // 1 for hashed inputs
  */
-export function publicLayout(compiled: CompiledInfo): PublicLayout {
-  const inputVisibility = compiled.settings.inputVisibility as InputVisibility;
-  let segments: SignalSegment[];
-  const decl = (compiled as CompiledInfo & LayoutDecl).publicLayout;
-  if (decl) {
-    segments = decl.segments;
-  } else {
-    // zkinfer.compiled/1: outputs (flat, in order), then inputs when public.
-    segments = [];
-    let k = 0;
-    if (compiled.outputPacking) {
-      k = compiled.outputPacking.signals;
-      segments.push({ kind: 'packed-output', name: compiled.outputs.map((o) => o.name).join('+'), offset: 0, count: k });
-    } else {
-      for (const o of compiled.outputs) {
-        const n = sizeOf(o.shape);
-        segments.push({ kind: 'output', name: o.name, offset: k, count: n, scale: o.scale });
-        k += n;
-      }
-    }
-    if (inputVisibility === 'public') {
-      for (const i of compiled.inputs) {
-        const n = sizeOf(i.shape);
-        segments.push({ kind: 'input', name: i.name, offset: k, count: n, scale: i.scale });
-        k += n;
-      }
-    }
-  }
-  const total = segments.reduce((a, s) => a + s.count, 0);
-  const contiguous = segments.every((s, i) => s.offset === segments.slice(0, i).reduce((a, t) => a + t.count, 0));
-  if (total !== compiled.nPublic || !contiguous) {
-    throw new ArtifactError(`compiled.json: the public-signal layout (${segments.map((s) => `${s.kind} ${s.name}×${s.count}`).join(', ')}) does not cover the ${compiled.nPublic} public signals`, {
-      hint: 'recompile the model',
-    });
-  }
-  const outputs = compiled.outputs.map((o) => ({ name: o.name, count: sizeOf(o.shape), scale: o.scale }));
-  return { nPublic: compiled.nPublic, inputVisibility, segments, outputs, ...(compiled.outputPacking ? { packing: compiled.outputPacking } : {}) };
+export function publicLayout(binding: Pick<KeyBinding, 'layout' | 'outputs'> | undefined): PublicLayout {
+  const layout = binding?.layout;
+  if (!layout || !Array.isArray(layout.signals)) throw new ArtifactError('the verification key has no zkinfer public-signal layout (vk.zkinfer.layout)', { hint: 'compile and set up the model again with this zkinfer' });
+  const idx = (p: (g: SignalGroup) => boolean): number[] => layout.signals.flatMap((g, i) => (p(g) ? [i] : []));
+  const at = (of: 'input' | 'params'): number | undefined => (commitmentOf(layout, of) ? layout.signals.findIndex((g) => g.kind === 'commitment' && g.of === of) : undefined);
+  const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+  return {
+    nPublic: layout.signals.length,
+    layout,
+    outputs: binding!.outputs.map((o) => ({ name: o.name, count: size(o.shape), scale: o.scale })),
+    outputSignals: idx((g) => g.of === 'output'),
+    inputSignals: idx((g) => g.kind === 'packed' && g.of === 'input'),
+    inputCommitment: at('input'),
+    paramsCommitment: at('params'),
+  };
 }
 
-/** Signal index ranges [start, end) of one kind, in order. */
-export const ranges = (l: PublicLayout, kind: SignalSegment['kind']): [number, number][] =>
-  l.segments.filter((s) => s.kind === kind).map((s) => [s.offset, s.offset + s.count]);
+/** Consecutive runs of indices as [start, end) ranges (for calldata slices). */
+export function toRanges(indices: number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const i of indices) {
+    const last = out[out.length - 1];
+    if (last && last[1] === i) last[1] = i + 1;
+    else out.push([i, i + 1]);
+  }
+  return out;
+}
 
-/** The signal ranges that hold outputs, plain or packed. */
-export const outputRanges = (l: PublicLayout): [number, number][] =>
-  l.segments.filter((s) => s.kind === 'output' || s.kind === 'packed-output').map((s) => [s.offset, s.offset + s.count]);
+const packingText = (p: TensorPacking): string => `${p.bits} bits from ${p.lo}, ${p.perElement} per signal`;
 
 export const describeLayout = (l: PublicLayout): string =>
-  l.segments.map((s) => `${s.kind} '${s.name}' [${s.offset}, ${s.offset + s.count})${'scale' in s ? ` scale 2^${s.scale}` : ''}`).join('; ');
+  l.layout.signals
+    .map((g, i) =>
+      g.kind === 'packed'
+        ? `[${i}] ${g.of} ${g.of === 'output' ? `'${l.outputs[g.tensor]?.name}'` : `#${g.tensor}`}[${g.start}..${g.start + g.count}) packed (${packingText((g.of === 'output' ? l.layout.outputs : l.layout.inputs)[g.tensor]!)})`
+        : `[${i}] ${g.of} commitment (salted Poseidon chain, ${g.width} per call)`,
+    )
+    .join('; ');
 
-/** keccak256 of 32-byte big-endian words, as Solidity's `keccak256(abi.encodePacked(uint256[] slices))`. */
+/** keccak256 of 32-byte big-endian words, as Solidity's `keccak256(abi.encodePacked(uint256 slices))`. */
 function keccakWords(words: bigint[]): string {
   const buf = new Uint8Array(32 * words.length);
   words.forEach((w, i) => buf.set(hexToBytes(w.toString(16).padStart(64, '0')), 32 * i));
@@ -100,13 +76,13 @@ function keccakWords(words: bigint[]): string {
 
 /**
  * What the registry's InferenceVerified event records for these public signals: the input reference
- * (the commitment, or keccak256 of the public inputs, or zero for private inputs) and keccak256 of the outputs.
+ * (the input commitment, or keccak256 of the packed public inputs, or zero for private inputs) and keccak256
+ * of the output signals (packed outputs, or the output commitment).
  * @example const { inputRef, outputsHash } = signalRefs(layout, receipt.publicSignals);
  */
 export function signalRefs(l: PublicLayout, signals: string[]): { inputRef: string; outputsHash: string } {
-  const pick = (rs: [number, number][]) => rs.flatMap(([a, b]) => signals.slice(a, b).map((x) => BigInt(x)));
-  const c = ranges(l, 'commitment');
-  const ins = ranges(l, 'input');
-  const inputRef = c.length === 1 ? `0x${BigInt(signals[c[0]![0]]!).toString(16).padStart(64, '0')}` : ins.length ? keccakWords(pick(ins)) : `0x${'0'.repeat(64)}`;
-  return { inputRef, outputsHash: keccakWords(pick(outputRanges(l))) };
+  const pick = (ids: number[]) => ids.map((i) => BigInt(signals[i]!));
+  const inputRef =
+    l.inputCommitment !== undefined ? `0x${BigInt(signals[l.inputCommitment]!).toString(16).padStart(64, '0')}` : l.inputSignals.length ? keccakWords(pick(l.inputSignals)) : `0x${'0'.repeat(64)}`;
+  return { inputRef, outputsHash: keccakWords(pick(l.outputSignals)) };
 }

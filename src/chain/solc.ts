@@ -71,7 +71,7 @@ export async function compileSolidity(params: CompileSolidityParams): Promise<Co
   if (params.checkSize !== false) {
     if (runtimeBytes > EIP170_LIMIT) {
       throw new ContractSizeError(params.target.contract, runtimeBytes, 'EIP-170', EIP170_LIMIT, {
-        hint: 'the Groth16 verifier grows by ~100 bytes per public signal: make fewer signals public (--input-visibility private, or hashed inputs)',
+        hint: 'the Groth16 verifier grows by ~100 bytes per public signal: make fewer signals public (--input-visibility hashed|private, --output-visibility hashed, or a coarser --output-scale)',
       });
     }
     if (initBytes > EIP3860_LIMIT) {

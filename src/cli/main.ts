@@ -5,45 +5,36 @@
  * Exit codes: 0 success · 1 receipt invalid (verify) · 2 bad usage or bad input (model, input, artifacts) ·
  * 3 internal error (a bug: please report it).
  */
-import { Command, CommanderError, Option } from 'commander';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileModel } from '../compile.js';
 import type { CompiledInfo } from '../compile.js';
 import { setupKeys, readCompiled, readSetup } from '../setup.js';
 import { proveInference } from '../prove/prove.js';
 import { verifyReceipt } from '../verify/verify.js';
+import { checkModelFile } from '../verify/model.js';
 import type { VerifyResult } from '../verify/verify.js';
 import { exportVerifier } from '../chain/verifier.js';
-import { estimateVerifyGas } from '../chain/gas.js';
 import { artifactPaths, readJson } from '../artifacts/layout.js';
 import { sha256 } from '../artifacts/hash.js';
-import type { Receipt } from '../receipt.js';
-import { ZkinferError, InputError } from '../errors.js';
+import type { Opening, Receipt } from '../receipt.js';
+import { loadSigningKey, signReceipt } from '../prove/sign.js';
+import { ZkinferError } from '../errors.js';
 import { emit, isJson, log, say, setJson } from './output.js';
+import { printOutputs, refuseOverwrite, writeReceipt } from './receipts.js';
+import { compileOptions, compileParams } from './options.js';
+import type { CompileOpts } from './options.js';
 import { registerCommands } from './commands/index.js';
 import { loadReceipt } from './io.js';
 import { verifyReceiptOnChain } from './commands/verify-chain.js';
+import { estimateVerifyGas } from '../chain/gas.js';
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
 
 async function terminateCurve(): Promise<void> {
   const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
   await g.curve_bn128?.terminate();
-}
-
-function parseRange(s: string): [number, number] {
-  const m = s.split(',').map(Number);
-  if (m.length !== 2 || !m.every(Number.isFinite) || m[0]! > m[1]!) throw new InputError(`--input-range '${s}': expected LO,HI with LO <= HI, e.g. -1,1`);
-  return [m[0]!, m[1]!];
-}
-
-function parseIntOpt(name: string, min: number, max: number) {
-  return (s: string): number => {
-    const v = Number(s);
-    if (!Number.isInteger(v) || v < min || v > max) throw new InputError(`${name} '${s}': expected an integer from ${min} to ${max}`);
-    return v;
-  };
 }
 
 const defaultDir = (model: string): string => {
@@ -69,30 +60,14 @@ function printCompiled(info: CompiledInfo, dir: string, cached: boolean): void {
   say(`artifacts   ${dir}${cached ? ' (cached)' : ''}`);
 }
 
-function printOutputs(r: Receipt): void {
-  for (const o of r.outputs) {
-    const vals = o.data.map((v) => Number(v.toFixed(4)));
-    say(`output      ${o.name} [${o.shape}] = [${vals.join(', ')}]`);
-    if (o.data.length > 1) {
-      let best = 0;
-      o.data.forEach((v, i) => v > o.data[best]! && (best = i));
-      say(`            argmax ${best}`);
-    }
-  }
-}
-
 function printVerify(v: VerifyResult, onChain?: { ok: boolean; detail: string }): void {
   for (const c of v.checks) say(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(15)} ${c.detail}`);
   if (onChain) say(`  ${onChain.ok ? 'ok  ' : 'FAIL'} ${'on-chain'.padEnd(15)} ${onChain.detail}`);
+  if (v.signer) say(`  signer: ${v.signer}`);
   if (v.devSetup) say('  warning: dev setup (insecure, single-party): fine for testing, not for trust');
   if (onChain && v.ok !== onChain.ok) say(`  warning: Node says ${v.ok ? 'valid' : 'invalid'}, the contract says ${onChain.ok ? 'valid' : 'invalid'}`);
   const failed = v.failed ?? (onChain && !onChain.ok ? { name: 'on-chain', detail: onChain.detail } : undefined);
   say(failed ? `NOT VERIFIED: ${failed.name}: ${failed.detail}` : 'verified');
-}
-
-function writeReceipt(file: string, r: Receipt, force: boolean): void {
-  if (existsSync(file) && !force) throw new InputError(`${file} already exists`, { hint: 'pass --force to overwrite it, or choose another path with -o' });
-  writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
 }
 
 const trustedFrom = (dir: string) => {
@@ -100,20 +75,6 @@ const trustedFrom = (dir: string) => {
   const setup = readSetup(dir, compiled);
   return { compiled, setup, vk: readJson<Record<string, unknown>>(artifactPaths(dir).vkey, 'verification key') };
 };
-
-const compileOptions = (c: Command): Command =>
-  c
-    .option('--calibration <path>', 'sample input file, or a directory of them (.json / input_*.pb): sets the input range and reports the quantization error')
-    .option('--scale <bits>', 'fixed-point scale of activations in bits (real = int / 2^bits)', parseIntOpt('--scale', 0, 40), 12)
-    .option('--param-bits <bits>', 'precision of constant weights in bits (per-tensor power-of-two scale)', parseIntOpt('--param-bits', 2, 40), 16)
-    .option('--input-range <lo,hi>', 'declared range of every input value (overrides calibration and model metadata)', parseRange)
-    .addOption(new Option('--input-visibility <v>', 'whether the input is a public signal of the proof').choices(['public', 'private']).default('public'))
-    .option('--pack-outputs', 'round the outputs to 2^-scale and pack them into few public signals by their proven bounds (each public signal saved is ~6.7k gas on chain)');
-
-interface CompileOpts { calibration?: string; scale: number; paramBits: number; inputRange?: [number, number]; inputVisibility: 'public' | 'private'; packOutputs?: boolean }
-const compileParams = (model: string, outDir: string, o: CompileOpts) => ({
-  modelPath: model, outDir, calibration: o.calibration, scale: o.scale, paramBits: o.paramBits, inputRange: o.inputRange, inputVisibility: o.inputVisibility, packOutputs: Boolean(o.packOutputs), onProgress: log,
-});
 
 export function buildCli(): Command {
   const program = new Command('zkinfer')
@@ -162,13 +123,22 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     .argument('<dir>', 'artifact directory (after compile and setup)')
     .requiredOption('--input <file>', 'input: JSON {"input": [[...]]} / {"input_data": [[...]]}, or an ONNX TensorProto .pb')
     .option('-o, --out <file>', 'receipt file', 'receipt.json')
+    .option('--sign-key <key>', 'sign the receipt with an Ethereum key: a file holding the hex key, or env:VAR')
     .option('--force', 'overwrite an existing receipt file')
-    .action(async (dir: string, o: { input: string; out: string; force?: boolean }) => {
+    .action(async (dir: string, o: { input: string; out: string; force?: boolean; signKey?: string }) => {
+      const wallet = o.signKey ? loadSigningKey(o.signKey) : undefined;
       const r = await proveInference({ dir, inputPath: o.input, onProgress: log });
-      writeReceipt(o.out, r.receipt, Boolean(o.force));
-      printOutputs(r.receipt);
-      say(`receipt     ${o.out} (witness ${r.seconds.witness.toFixed(2)} s, prove ${r.seconds.prove.toFixed(2)} s)`);
-      emit({ receipt: o.out, outputs: r.receipt.outputs, seconds: r.seconds });
+      const signer = wallet ? await signReceipt(r.receipt, wallet) : undefined;
+      const compiled = readCompiled(dir);
+      const t = performance.now();
+      const v = await verifyReceipt({ receipt: r.receipt, opening: r.opening });
+      const verifySeconds = (performance.now() - t) / 1000;
+      writeReceipt(o.out, r.receipt, r.opening, Boolean(o.force));
+      printOutputs(r.outputs);
+      say(`receipt     ${o.out} (witness ${r.seconds.witness.toFixed(2)} s, prove ${r.seconds.prove.toFixed(2)} s)${signer ? `, signed by ${signer}` : ''}`);
+      say(v.ok ? 'verified' : `NOT VERIFIED: ${v.failed!.name}: ${v.failed!.detail}`);
+      emit({ receipt: o.out, outputs: r.outputs, commitments: r.receipt.commitments, verified: v.ok, constraints: compiled.constraints.total, signer, seconds: { ...r.seconds, verify: verifySeconds } });
+      if (!v.ok) process.exitCode = EXIT.invalid;
     });
 
   program
@@ -176,15 +146,25 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     .description('verify a receipt: proof, public signals, decoded values, key hash (exit 0 valid, 1 invalid)')
     .argument('<receipt>', 'receipt JSON file')
     .option('--dir <dir>', "check against these artifacts (their verification key and model hashes) instead of the receipt's embedded key")
+    .option('--opening <file>', 'also check the opening of hashed inputs/outputs (salts and values)')
+    .option('--expect-signer <address>', 'require a valid signature by this Ethereum address')
+    .option('--model <file>', "rebuild the circuit from this model file and require that it is the receipt's circuit")
     .option('--rpc <url>', "also ask the model's contract on this chain (JSON-RPC endpoint); valid only if both agree")
     .option('--address <addr>', 'the model contract (default: from DIR/deployments.json with --dir)')
-    .action(async (file: string, o: { dir?: string; rpc?: string; address?: string }) => {
+    .action(async (file: string, o: { dir?: string; opening?: string; expectSigner?: string; model?: string; rpc?: string; address?: string }) => {
       const receipt = loadReceipt(file);
-      const v = await verifyReceipt({ receipt, trusted: o.dir ? trustedFrom(o.dir) : undefined });
+      const opening = o.opening ? (loadReceipt(o.opening) as Opening) : undefined;
+      const v = await verifyReceipt({ receipt, trusted: o.dir ? trustedFrom(o.dir) : undefined, opening, expectSigner: o.expectSigner });
+      if (o.model && v.checks[0]?.ok) {
+        log(`verify: rebuilding the circuit from ${o.model}`);
+        const c = await checkModelFile(receipt as Receipt, o.model);
+        v.checks.push(c);
+        if (!c.ok && v.ok) Object.assign(v, { ok: false, failed: c });
+      }
       const chain = o.rpc && v.checks[0]!.ok ? await verifyReceiptOnChain({ receipt: receipt as Receipt, rpc: o.rpc, address: o.address, dir: o.dir }) : undefined;
       printVerify(v, chain && { ok: chain.ok, detail: chain.detail });
       const ok = v.ok && (!o.rpc || chain?.ok === true);
-      emit({ verified: ok, failed: v.failed?.name ?? (chain && !chain.ok ? 'on-chain' : undefined), reason: v.failed?.detail ?? chain?.reason, checks: v.checks, devSetup: v.devSetup, vkSource: v.vkSource, ...(chain ? { onChain: { ok: chain.ok, reason: chain.reason, chainId: chain.chainId, contract: chain.contract, gas: chain.gas?.toString() } } : {}) });
+      emit({ verified: ok, failed: v.failed?.name ?? (chain && !chain.ok ? 'on-chain' : undefined), reason: v.failed?.detail ?? chain?.reason, checks: v.checks, devSetup: v.devSetup, vkSource: v.vkSource, signer: v.signer, ...(chain ? { onChain: { ok: chain.ok, reason: chain.reason, chainId: chain.chainId, contract: chain.contract, gas: chain.gas?.toString() } } : {}) });
       process.exitCode = ok ? EXIT.ok : EXIT.invalid;
     });
 
@@ -209,10 +189,12 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
       .option('--dir <dir>', 'artifact directory (default .zkinfer/<model>-<hash>)')
       .option('--ptau <file>', 'prepared powers-of-tau file (default: dev setup)')
       .option('-o, --out <file>', 'receipt file', 'receipt.json')
+      .option('--sign-key <key>', 'sign the receipt with an Ethereum key: a file holding the hex key, or env:VAR')
       .option('--force', 'overwrite an existing receipt file'),
-  ).action(async (model: string, o: CompileOpts & { input: string; dir?: string; ptau?: string; out: string; force?: boolean }) => {
+  ).action(async (model: string, o: CompileOpts & { input: string; dir?: string; ptau?: string; out: string; force?: boolean; signKey?: string }) => {
     const dir = o.dir ?? defaultDir(model);
-    if (existsSync(o.out) && !o.force) throw new InputError(`${o.out} already exists`, { hint: 'pass --force to overwrite it, or choose another path with -o' });
+    refuseOverwrite([o.out], Boolean(o.force));
+    const wallet = o.signKey ? loadSigningKey(o.signKey) : undefined;
     const seconds: Record<string, number> = {};
     let t = performance.now();
     const lap = (k: string) => {
@@ -228,15 +210,16 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     const p = await proveInference({ dir, inputPath: o.input, onProgress: log });
     seconds.witness = p.seconds.witness;
     seconds.prove = p.seconds.prove;
+    const signer = wallet ? await signReceipt(p.receipt, wallet) : undefined;
     t = performance.now();
-    writeReceipt(o.out, p.receipt, Boolean(o.force));
-    const v = await verifyReceipt({ receipt: p.receipt, trusted: trustedFrom(dir) });
+    writeReceipt(o.out, p.receipt, p.opening, Boolean(o.force));
+    const v = await verifyReceipt({ receipt: p.receipt, trusted: trustedFrom(dir), opening: p.opening });
     lap('verify');
-    printOutputs(p.receipt);
+    printOutputs(p.outputs);
     say(`timings     ${Object.entries(seconds).map(([k, x]) => `${k} ${x.toFixed(2)} s`).join(', ')}`);
     say(`receipt     ${o.out}${s.info.dev ? ' (dev setup: insecure, for testing)' : ''}`);
     say(v.ok ? 'verified' : `NOT VERIFIED: ${v.failed!.name}: ${v.failed!.detail}`);
-    emit({ dir, receipt: o.out, model: c.info.model, constraints: c.info.constraints.total, outputs: p.receipt.outputs, verified: v.ok, devSetup: s.info.dev, cached: { compile: c.cached, setup: s.cached }, seconds });
+    emit({ dir, receipt: o.out, model: c.info.model, constraints: c.info.constraints.total, outputs: p.outputs, commitments: p.receipt.commitments, signer, verified: v.ok, devSetup: s.info.dev, cached: { compile: c.cached, setup: s.cached }, seconds });
     process.exitCode = v.ok ? EXIT.ok : EXIT.invalid;
   });
   registerCommands(program);

@@ -379,7 +379,10 @@ function engine(): Promise<Engine> {
     const ff = (await import(spec)) as FfjavascriptModule;
     const curve = await ff.buildBn128(true);
     return { curve, ChaCha: ff.ChaCha };
-  })();
+  })().catch((e: unknown) => {
+    enginePromise = undefined;
+    throw e instanceof SetupError ? e : new SetupError(`cannot load the bn128 curve library: ${(e as Error).message}`, { cause: e });
+  });
   return enginePromise;
 }
 
@@ -619,6 +622,11 @@ class PointPool {
   /** Window widths for the coming jobs, from the total number of points per group of the run. */
   plan(totalPoints: Record<GroupId, number>): void {
     for (const g of [1, 2] as const) this.windows[g] = chooseWindow(totalPoints[g] / this.workers.length);
+  }
+
+  /** Force a window width (tests). */
+  setWindow(group: GroupId, w: number): void {
+    this.windows[group] = w;
   }
 
   get size(): number {
@@ -1128,13 +1136,19 @@ export async function writeDevPtau(params: WriteDevPtauParameters): Promise<Writ
     await w.close();
     out = undefined;
   } catch (e) {
-    await out?.abort();
+    if (out) {
+      await out.abort();
+      await unlink(params.path).catch(() => undefined);
+    }
     throw e;
   } finally {
     await pool.close();
   }
   return { path: params.path, power, seconds: (performance.now() - t0) / 1000 };
 }
+
+/** Bytes of a prepared (phase-2) dev ptau of this power, as writeDevPtau writes it. */
+export const devPtauFileSize = (power: number): number => devPtauSize(power, PTAU_CONTRIBUTIONS_SIZE);
 
 /** File name of a cached dev ptau. */
 export function devPtauFileName(power: number): string {
@@ -1511,7 +1525,10 @@ async function devSetupDirect(params: DevSetupParameters): Promise<SetupReturnTy
     await w.close();
     out = undefined;
   } catch (e) {
-    await out?.abort();
+    if (out) {
+      await out.abort();
+      await unlink(params.zkeyPath).catch(() => undefined);
+    }
     throw e;
   } finally {
     await pool.close();
@@ -1630,5 +1647,17 @@ export async function productionSetup(params: ProductionSetupParameters): Promis
   });
 }
 
-/** For tests: the root of unity the field code uses for a domain of 2^bits (must equal ffjavascript's Fr.w[bits]). */
-export const _internal = { rootOfUnity, lagrangeValues, chooseWindow };
+/** Tests only: generator × each scalar through the point workers with window width w (affine, LEM layout). */
+async function fixedBaseMul(group: GroupId, scalars: bigint[], w: number): Promise<Uint8Array> {
+  const pool = await PointPool.start(await engine());
+  try {
+    pool.setWindow(group, w);
+    const b = await pool.mul({ group, scalars: packScalars(scalars.length, (i) => fmod(scalars[i]!)), lem: true });
+    return b.lem!;
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Internals exposed for the tests (not part of the API). */
+export const _internal = { rootOfUnity, lagrangeValues, chooseWindow, fixedBaseMul, R };

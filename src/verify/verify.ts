@@ -1,18 +1,19 @@
 /**
- * verify: the same rules wherever a receipt is checked (DESIGN.md §3). Returns a result naming every
- * check and the first that failed; it throws only for I/O errors, never for an invalid receipt.
+ * verify: the same rules wherever a receipt is checked (DESIGN.md §3), with no Node built-ins so the
+ * browser runs this very code. Returns every check and the first that failed; it never throws for an
+ * invalid receipt.
  */
 import * as snarkjs from 'snarkjs';
+import { verifyMessage } from 'ethers';
 import type { CompiledInfo } from '../compile.js';
 import type { SetupInfo } from '../setup.js';
-import { VK_PACKING_FIELD } from '../setup.js';
-import { RECEIPT_FORMAT, encodeReal, fromField, toField, vkHash } from '../receipt.js';
-import type { Receipt, ReceiptTensor } from '../receipt.js';
+import { RECEIPT_FORMAT, decodeReal, encodeReal, receiptHash, vkHash } from '../receipt.js';
+import type { KeyBinding, Opening, Receipt, ReceiptTensor } from '../receipt.js';
+import { expectedSignals } from './signals.js';
+import { packValues, unpackValues } from '../quantize/layout.js';
 import { sizeOf } from '../ir/graph.js';
-import { packValues, packingProblem, unpackSignals } from '../quantize/pack.js';
-import type { OutputPacking } from '../quantize/pack.js';
 
-export type CheckName = 'format' | 'vk-hash' | 'artifacts' | 'public-signals' | 'outputs' | 'inputs' | 'proof';
+export type CheckName = 'model-file' | 'format' | 'vk-hash' | 'model-binding' | 'artifacts' | 'public-signals' | 'outputs' | 'inputs' | 'commitments' | 'opening' | 'signature' | 'proof';
 
 export interface Check {
   name: CheckName;
@@ -28,13 +29,25 @@ export interface VerifyResult {
   devSetup: boolean;
   /** Where the verification key came from. */
   vkSource: 'artifacts' | 'receipt';
+  /** Address that signed the receipt, when signed (and the signature is valid). */
+  signer?: string;
 }
 
 export interface VerifyParams {
   receipt: unknown;
-  /** Trusted artifacts (compiled.json, setup.json, verification key) of the model; else the receipt's own vk is used. */
-  trusted?: { compiled: CompiledInfo; setup: SetupInfo; vk: Record<string, unknown> };
+  /**
+   * Trusted artifacts of the model: its verification key, and (when at hand) compiled.json and setup.json;
+   * else the receipt's own (hash-checked) key is used. With a key alone, the receipt must carry that key.
+   */
+  trusted?: { compiled?: CompiledInfo; setup?: SetupInfo; vk: Record<string, unknown> };
+  /** The prover's opening of the commitments (salts and values), to check them too. */
+  opening?: Opening;
+  /** Require a signature by this Ethereum address. */
+  expectSigner?: string;
 }
+
+/** The message a prover signs (EIP-191 personal_sign): binds every field of the receipt. */
+export const signatureMessage = (hash: string): string => `zkinfer receipt ${hash}`;
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -44,48 +57,36 @@ function formatProblem(r: unknown): string | undefined {
   for (const k of ['circuitHash', 'vkHash', 'createdAt']) if (typeof r[k] !== 'string') return `field '${k}' missing or not a string`;
   for (const k of ['model', 'proof', 'verificationKey', 'visibility', 'setup']) if (!isObj(r[k])) return `field '${k}' missing or not an object`;
   if (!Array.isArray(r.publicSignals) || !r.publicSignals.every((s) => typeof s === 'string' && /^\d+$/.test(s))) return "field 'publicSignals' must be an array of decimal strings";
-  if (!Array.isArray(r.outputs)) return "field 'outputs' missing";
-  for (const t of [...(r.outputs as unknown[]), ...((r.inputs as unknown[]) ?? [])]) {
-    if (!isObj(t) || typeof t.name !== 'string' || !Array.isArray(t.shape) || typeof t.scale !== 'number' || !Array.isArray(t.data)) return 'a tensor in inputs/outputs lacks name, shape, scale or data';
-    if (t.data.length !== sizeOf(t.shape as number[])) return `tensor '${t.name}' has ${t.data.length} values for shape [${t.shape}]`;
-  }
-  return undefined;
-}
-
-/** Every decoded value must re-encode to its public signal. */
-function checkTensors(tensors: ReceiptTensor[], signals: string[], offset: number, what: string): string | undefined {
-  let k = offset;
-  for (const t of tensors) {
-    for (let j = 0; j < t.data.length; j++, k++) {
-      const v = encodeReal(t.data[j]!, t.scale);
-      if (v === undefined) return `${what} '${t.name}'[${j}] = ${t.data[j]} is not a multiple of 2^-${t.scale}`;
-      if (k >= signals.length || toField(v) !== signals[k]) return `${what} '${t.name}'[${j}] = ${t.data[j]} does not match public signal ${k} (${k < signals.length ? fromField(signals[k]!) : 'missing'} / 2^${t.scale})`;
+  for (const key of ['inputs', 'outputs']) {
+    if (r[key] === undefined) continue;
+    if (!Array.isArray(r[key])) return `field '${key}' must be an array`;
+    for (const t of r[key] as unknown[]) {
+      if (!isObj(t) || typeof t.name !== 'string' || !Array.isArray(t.shape) || typeof t.scale !== 'number' || !Array.isArray(t.data)) return `a tensor in ${key} lacks name, shape, scale or data`;
+      if (t.data.length !== sizeOf(t.shape as number[])) return `tensor '${t.name}' has ${t.data.length} values for shape [${t.shape}]`;
+      if (!t.data.every((v) => typeof v === 'number')) return `tensor '${t.name}' has non-numeric values`;
     }
   }
+  if (r.signature !== undefined && (!isObj(r.signature) || typeof r.signature.signer !== 'string' || typeof r.signature.value !== 'string')) return "field 'signature' must have signer and value";
   return undefined;
 }
 
-/** Packed outputs: the decoded values, re-encoded and packed, must equal the first public signals. */
-function checkPacked(tensors: ReceiptTensor[], signals: string[], packing: OutputPacking): string | undefined {
-  const ints: bigint[] = [];
-  for (const t of tensors) {
-    for (let j = 0; j < t.data.length; j++) {
-      const v = encodeReal(t.data[j]!, t.scale);
-      if (v === undefined) return `output '${t.name}'[${j}] = ${t.data[j]} is not a multiple of 2^-${t.scale}`;
+/** Real values → integers at their scales; a description of the first value that is not exact. */
+function reencode(tensors: ReceiptTensor[], specs: KeyBinding['inputs'], what: string): bigint[][] | string {
+  if (tensors.length !== specs.length) return `the receipt has ${tensors.length} ${what} tensor(s), the key expects ${specs.length}`;
+  const out: bigint[][] = [];
+  for (let t = 0; t < specs.length; t++) {
+    const x = tensors[t]!;
+    const s = specs[t]!;
+    if (x.name !== s.name || x.scale !== s.scale || x.shape.join() !== s.shape.join()) return `${what} '${x.name}' [${x.shape}] at scale ${x.scale} is not the key's '${s.name}' [${s.shape}] at scale ${s.scale}`;
+    const ints: bigint[] = [];
+    for (let j = 0; j < x.data.length; j++) {
+      const v = encodeReal(x.data[j]!, x.scale);
+      if (v === undefined) return `${what} '${x.name}'[${j}] = ${x.data[j]} is not a multiple of 2^-${x.scale}`;
       ints.push(v);
     }
+    out.push(ints);
   }
-  const words = packValues(packing, ints);
-  if (!words) return 'an output value lies outside the range its packed slot can hold';
-  const k = words.findIndex((w, i) => toField(w) !== signals[i]);
-  if (k < 0) return undefined;
-  const got = unpackSignals(packing, signals.slice(0, packing.signals).map(BigInt));
-  const j = ints.findIndex((v, i) => v !== got[i]);
-  let t = 0;
-  let idx = j;
-  while (t < tensors.length && idx >= tensors[t]!.data.length) idx -= tensors[t++]!.data.length;
-  const tt = tensors[Math.min(t, tensors.length - 1)]!;
-  return j >= 0 ? `output '${tt.name}'[${idx}] = ${tt.data[idx]} does not match packed public signal ${k} (which holds ${got[j]} / 2^${tt.scale})` : `packed public signal ${k} differs from the packed outputs`;
+  return out;
 }
 
 /**
@@ -94,56 +95,147 @@ function checkPacked(tensors: ReceiptTensor[], signals: string[], packing: Outpu
  */
 export async function verifyReceipt(params: VerifyParams): Promise<VerifyResult> {
   const checks: Check[] = [];
+  let signer: string | undefined;
+  const add = (name: CheckName, ok: boolean, detail: string): boolean => {
+    checks.push({ name, ok, detail });
+    return ok;
+  };
   const done = (vkSource: VerifyResult['vkSource'], devSetup: boolean): VerifyResult => {
     const failed = checks.find((c) => !c.ok);
-    return { ok: !failed, failed, checks, devSetup, vkSource };
+    return { ok: !failed, failed, checks, devSetup, vkSource, signer };
   };
   const fp = formatProblem(params.receipt);
-  checks.push({ name: 'format', ok: !fp, detail: fp ?? 'receipt fields present' });
-  if (fp) return done('receipt', true);
+  if (!add('format', !fp, fp ?? 'receipt fields present')) return done('receipt', true);
   const r = params.receipt as Receipt;
   const devSetup = r.setup.dev !== false;
-
   const vk = params.trusted?.vk ?? r.verificationKey;
   const vkSource = params.trusted ? 'artifacts' : 'receipt';
+
   const h = vkHash(vk);
   const vkOk = h === r.vkHash && (!params.trusted || vkHash(r.verificationKey) === h);
-  checks.push({ name: 'vk-hash', ok: vkOk, detail: vkOk ? `verification key ${h.slice(0, 16)}… matches the receipt` : `the receipt's vkHash ${r.vkHash.slice(0, 16)}… is not the hash of the ${vkSource === 'artifacts' ? "artifacts' verification key" : 'embedded verification key'} (${h.slice(0, 16)}…)` });
-  if (!vkOk) return done(vkSource, devSetup);
+  if (!add('vk-hash', vkOk, vkOk ? `verification key ${h.slice(0, 16)}… matches the receipt` : `the receipt's vkHash ${r.vkHash.slice(0, 16)}… is not the hash of the ${vkSource === 'artifacts' ? "artifacts' verification key" : 'embedded verification key'} (${h.slice(0, 16)}…)`)) return done(vkSource, devSetup);
 
-  if (params.trusted) {
+  const b = (vk as { zkinfer?: KeyBinding }).zkinfer;
+  const bindProblems: string[] = [];
+  if (!b || b.format !== 'zkinfer.key/1') bindProblems.push('the verification key carries no zkinfer binding');
+  else {
+    if (b.circuitHash !== r.circuitHash) bindProblems.push('circuit hash differs from the key');
+    if (b.model.fileSha256 !== r.model?.fileSha256 || b.model.quantizedSha256 !== r.model?.quantizedSha256) bindProblems.push('model hashes differ from the key');
+    if (b.devSetup !== devSetup) bindProblems.push(`the key says devSetup=${b.devSetup}, the receipt ${devSetup}`);
+    const v = b.layout.visibility;
+    if (v.input !== r.visibility.input || v.output !== r.visibility.output || v.params !== r.visibility.params) bindProblems.push(`visibility ${JSON.stringify(r.visibility)} is not the key's ${JSON.stringify(v)}`);
+  }
+  if (!add('model-binding', bindProblems.length === 0, bindProblems.join('; ') || 'the key is bound to this model, circuit and visibility')) return done(vkSource, devSetup);
+  const binding = b!;
+
+  if (params.trusted?.compiled || params.trusted?.setup) {
     const { compiled, setup } = params.trusted;
     const problems: string[] = [];
-    if (compiled.circuitHash !== r.circuitHash) problems.push('circuit hash differs');
-    if (compiled.model.fileSha256 !== r.model.fileSha256) problems.push('model file hash differs');
-    if (compiled.model.quantizedSha256 !== r.model.quantizedSha256) problems.push('quantized model hash differs');
-    if (setup.vkHash !== r.vkHash) problems.push('verification key differs from setup.json');
-    if (setup.dev !== devSetup) problems.push(`setup is ${setup.dev ? '' : 'not '}a dev setup, the receipt says otherwise`);
-    checks.push({ name: 'artifacts', ok: problems.length === 0, detail: problems.length ? problems.join('; ') : 'receipt belongs to these artifacts (model, circuit, keys)' });
-    if (problems.length) return done(vkSource, devSetup);
+    if (compiled && compiled.circuitHash !== r.circuitHash) problems.push('circuit hash differs');
+    if (compiled && compiled.model.fileSha256 !== r.model.fileSha256) problems.push('model file hash differs');
+    if (compiled && compiled.model.quantizedSha256 !== r.model.quantizedSha256) problems.push('quantized model hash differs');
+    if (compiled?.paramsCommitment !== undefined && compiled.paramsCommitment !== r.commitments?.params) problems.push("the parameter commitment is not these artifacts' weights");
+    if (setup && setup.vkHash !== r.vkHash) problems.push('verification key differs from setup.json');
+    if (setup && setup.dev !== devSetup) problems.push(`setup is ${setup.dev ? '' : 'not '}a dev setup, the receipt says otherwise`);
+    if (!add('artifacts', problems.length === 0, problems.join('; ') || `receipt belongs to these artifacts (${compiled ? 'model, circuit, ' : ''}keys)`)) return done(vkSource, devSetup);
   }
 
+  const layout = binding.layout;
   const nPublic = Number((vk as { nPublic?: number }).nPublic);
-  const nOut = r.outputs.reduce((a, t) => a + t.data.length, 0);
-  const nIn = r.visibility.input === 'public' ? (r.inputs ?? []).reduce((a, t) => a + t.data.length, 0) : 0;
-  // Packed outputs: the plan is part of the verification key, so the vk-hash check above covers it.
-  const packed = r.visibility.output === 'packed';
-  const plan = (vk as Record<string, unknown>)[VK_PACKING_FIELD] as OutputPacking | undefined;
-  const packing = packed ? plan : undefined;
-  const packProblem = packed ? packingProblem(packing, nOut) : plan !== undefined ? 'the verification key packs the outputs, the receipt says they are not packed' : undefined;
-  const nOutSignals = packing && !packProblem ? packing.signals : nOut;
-  const countOk = !packProblem && r.publicSignals.length === nPublic && nOutSignals + nIn === nPublic;
-  const declared = `${packed ? `${nOut} outputs packed in ${nOutSignals}` : `${nOut} outputs`}${nIn ? `, ${nIn} inputs` : ''}`;
-  checks.push({ name: 'public-signals', ok: countOk, detail: packProblem ?? (countOk ? `${nPublic} public signals (${declared})` : `the key expects ${nPublic} public signals; the receipt has ${r.publicSignals.length} and declares ${declared}`) });
-  if (!countOk) return done(vkSource, devSetup);
+  const countOk = r.publicSignals.length === nPublic && layout.signals.length === nPublic;
+  if (!add('public-signals', countOk, countOk ? `${nPublic} public signals (${layout.signals.map((g) => (g.kind === 'packed' ? `packed ${g.of}` : `${g.of} commitment`)).filter((x, i, a) => a.indexOf(x) === i).join(', ')})` : `the key expects ${nPublic} public signals; the receipt has ${r.publicSignals.length}`)) return done(vkSource, devSetup);
 
-  const outProblem = packing ? checkPacked(r.outputs, r.publicSignals, packing) : checkTensors(r.outputs, r.publicSignals, 0, 'output');
-  checks.push({ name: 'outputs', ok: !outProblem, detail: outProblem ?? 'every output value re-encodes to its public signal' });
-  if (r.visibility.input === 'public') {
-    const inProblem = r.inputs ? checkTensors(r.inputs, r.publicSignals, nOutSignals, 'input') : 'public inputs missing';
-    checks.push({ name: 'inputs', ok: !inProblem, detail: inProblem ?? 'every input value re-encodes to its public signal' });
+  // Decoded values must re-encode to exactly the public signals.
+  const decoded: Record<'input' | 'output', bigint[][] | undefined> = { input: undefined, output: undefined };
+  for (const of of ['output', 'input'] as const) {
+    const vis = of === 'input' ? layout.visibility.input : layout.visibility.output;
+    const tensors = of === 'input' ? r.inputs : r.outputs;
+    const name = of === 'input' ? 'inputs' : 'outputs';
+    if (vis !== 'public') {
+      if (tensors !== undefined) add(name, false, `the ${of} is ${vis}, yet the receipt lists ${name}`);
+      continue;
+    }
+    const ints = tensors ? reencode(tensors, of === 'input' ? binding.inputs : binding.outputs, of) : `public ${name} missing`;
+    if (typeof ints === 'string') {
+      add(name, false, ints);
+      continue;
+    }
+    decoded[of] = ints;
   }
   if (checks.some((c) => !c.ok)) return done(vkSource, devSetup);
+  const mismatch: Record<string, string> = {};
+  layout.signals.forEach((g, i) => {
+    if (g.kind !== 'packed' || mismatch[g.of]) return;
+    const ints = decoded[g.of]![g.tensor]!;
+    const pk = (g.of === 'input' ? layout.inputs : layout.outputs)[g.tensor]!;
+    const name = (g.of === 'input' ? binding.inputs : binding.outputs)[g.tensor]!.name;
+    const proved = unpackValues(BigInt(r.publicSignals[i]!), pk, g.count);
+    const j = proved.findIndex((v, k) => v !== ints[g.start + k]);
+    let packedOk = false;
+    try {
+      packedOk = packValues(ints, pk, g.start, g.count).toString() === r.publicSignals[i];
+    } catch {
+      /* a value outside the proven range cannot be what was proved */
+    }
+    if (j >= 0 || !packedOk) {
+      const e = j >= 0 ? g.start + j : g.start;
+      const scale = (g.of === 'input' ? binding.inputs : binding.outputs)[g.tensor]!.scale;
+      mismatch[g.of] = `${g.of} '${name}'[${e}] = ${decodeReal(ints[e]!, scale)} is not the proved value ${j >= 0 ? decodeReal(proved[j]!, scale) : '(outside the proven range)'} (public signal ${i})`;
+    }
+  });
+  if (layout.visibility.output === 'public') add('outputs', !mismatch.output, mismatch.output ?? 'every output value re-encodes to its public signal');
+  if (layout.visibility.input === 'public') add('inputs', !mismatch.input, mismatch.input ?? 'every input value re-encodes to its public signal');
+  const commitGroups = layout.signals.map((g, i) => [g, i] as const).filter(([g]) => g.kind === 'commitment');
+  if (commitGroups.length) {
+    const bad = commitGroups.find(([g, i]) => r.commitments?.[g.of] !== r.publicSignals[i]);
+    add('commitments', !bad, bad ? `the receipt's ${bad[0].of} commitment is not public signal ${bad[1]}` : `${commitGroups.map(([g]) => g.of).join(' and ')} commitment(s) match the public signals`);
+  }
+  if (checks.some((c) => !c.ok)) return done(vkSource, devSetup);
+
+  if (params.opening) {
+    const problems: string[] = [];
+    for (const [g, i] of commitGroups) {
+      if (g.of === 'params') continue; // the model owner's opening (params.opening.json), not the prover's
+      const part = params.opening[g.of];
+      if (!part) {
+        problems.push(`the opening has no ${g.of}`);
+        continue;
+      }
+      const ints = reencode(part.tensors, g.of === 'input' ? binding.inputs : binding.outputs, g.of);
+      if (typeof ints === 'string') {
+        problems.push(ints);
+        continue;
+      }
+      try {
+        const [c] = await expectedSignals({ ...layout, signals: [g] }, ints, ints, { [g.of]: BigInt(part.salt) });
+        if (c!.toString() !== r.publicSignals[i]) problems.push(`the ${g.of} opening does not hash to the commitment`);
+      } catch (e) {
+        problems.push(`the ${g.of} opening is invalid: ${(e as Error).message}`);
+      }
+    }
+    if (!add('opening', problems.length === 0, problems.join('; ') || 'the opening matches the commitments')) return done(vkSource, devSetup);
+  }
+
+  if (r.signature || params.expectSigner) {
+    let detail = '';
+    let ok = false;
+    if (!r.signature) detail = `unsigned receipt; expected a signature by ${params.expectSigner}`;
+    else {
+      try {
+        const rec = verifyMessage(signatureMessage(receiptHash(r)), r.signature.value);
+        if (rec.toLowerCase() !== r.signature.signer.toLowerCase()) detail = `the signature was made by ${rec}, not by the claimed signer ${r.signature.signer} (or the receipt changed after signing)`;
+        else if (params.expectSigner && rec.toLowerCase() !== params.expectSigner.toLowerCase()) detail = `signed by ${rec}, expected ${params.expectSigner}`;
+        else {
+          ok = true;
+          signer = rec;
+          detail = `signed by ${rec}`;
+        }
+      } catch (e) {
+        detail = `malformed signature (${(e as Error).message})`;
+      }
+    }
+    if (!add('signature', ok, detail)) return done(vkSource, devSetup);
+  }
 
   let proofOk = false;
   let why = 'the Groth16 pairing check failed';
@@ -152,6 +244,6 @@ export async function verifyReceipt(params: VerifyParams): Promise<VerifyResult>
   } catch (e) {
     why = `the proof is malformed (${(e as Error).message})`;
   }
-  checks.push({ name: 'proof', ok: proofOk, detail: proofOk ? 'Groth16 proof verifies against the verification key' : why });
+  add('proof', proofOk, proofOk ? 'Groth16 proof verifies against the verification key' : why);
   return done(vkSource, devSetup);
 }

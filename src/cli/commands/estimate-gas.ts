@@ -8,9 +8,9 @@ import { emit, say } from '../output.js';
 
 /**
  * Rough runtime size of snarkjs's verifier + the wrapper, for an early EIP-170 warning (measured: 3,430 B
- * + 95 B per public signal, + ~47 B per packed output value for its decoding in decodeOutputs).
+ * + 95 B per public signal).
  */
-export const predictedRuntimeBytes = (nPublic: number, packedOutputs = 0): number => 3_430 + 95 * nPublic + 47 * packedOutputs;
+export const predictedRuntimeBytes = (nPublic: number): number => 3_430 + 95 * nPublic;
 
 export function registerEstimateGas(program: Command): void {
   program
@@ -18,10 +18,9 @@ export function registerEstimateGas(program: Command): void {
     .description('predict the gas of a verifying transaction (and the contract size) from the public-signal count, without deploying')
     .argument('<dir>', 'artifact directory (after compile)')
     .action((dir: string) => {
-      const compiled = readCompiled(dir);
-      const layout = publicLayout(compiled);
+      const layout = publicLayout(readCompiled(dir));
       const g = estimateVerifyGas(layout.nPublic);
-      const bytes = predictedRuntimeBytes(layout.nPublic, layout.packing?.lo.length ?? 0);
+      const bytes = predictedRuntimeBytes(layout.nPublic);
       say(`signals     ${layout.nPublic}: ${describeLayout(layout)}`);
       say(`gas         ≈ ${g.typical} typical, at most ${g.total} (21,000 intrinsic + ${g.breakdown.calldata} calldata + ${g.breakdown.base} pairing and setup + ${g.breakdown.perSignal} for the signals)`);
       say(`contract    ≈ ${bytes} bytes${bytes > EIP170_LIMIT ? `: over the EIP-170 limit of ${EIP170_LIMIT}, deploy will refuse it (make fewer signals public)` : ''}`);

@@ -15,6 +15,6 @@ export async function verifyReceiptOnChain(p: { receipt: Receipt; rpc: string; a
   if (!p.address && !p.dir) throw new InputError('--rpc needs --address ADDR (the model contract) or --dir DIR (whose deployments.json names it)');
   const address = p.address ?? deployedAddress(p.dir!, chain);
   const r = await verifyOnChain({ receipt: p.receipt, chain, address, estimateGas: true });
-  const detail = r.ok ? `contract ${address} on chain ${chain.chainId} says the proof verifies (a verifying transaction: ${r.gas} gas)` : `contract ${address} on chain ${chain.chainId}: ${r.reason}`;
+  const detail = r.ok ? `contract ${address} on chain ${chain.chainId} says the proof verifies (a verifying transaction needs a gas limit of ${r.gas})` : `contract ${address} on chain ${chain.chainId}: ${r.reason}`;
   return { ...r, chainId: chain.chainId.toString(), detail };
 }

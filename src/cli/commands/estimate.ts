@@ -1,0 +1,43 @@
+/** `zkinfer estimate <model>`: every cost of compiling, setting up and proving, before paying any of it. */
+import type { Command } from 'commander';
+import { estimateModel } from '../../estimate/estimate.js';
+import type { Estimate } from '../../estimate/estimate.js';
+import { BENCH_STEPS } from '../../estimate/cost-model.js';
+import { emit, say } from '../output.js';
+import { compileOptions, compileParams } from '../options.js';
+import type { CompileOpts } from '../options.js';
+
+const MiB = (b: number): string => `${(b / 2 ** 20).toFixed(b < 10 * 2 ** 20 ? 2 : 1)} MiB`;
+
+export function printEstimate(e: Estimate): void {
+  const c = e.constraints;
+  say(`model       ${e.model.file} (${e.model.name})`);
+  say(`constraints ${c.total} (${c.nonLinear} non-linear, ${c.linear} linear), ${c.wires} wires, ${c.nPublic} public signals`);
+  for (const [op, v] of Object.entries(c.byOp).sort((a, b) => b[1].nonLinear + b[1].linear - (a[1].nonLinear + a[1].linear))) {
+    say(`            ${op.padEnd(22)} ${String(v.nonLinear + v.linear).padStart(9)} (${v.nonLinear} + ${v.linear})`);
+  }
+  say(`ptau        power ${c.ptauPower} (2^${c.ptauPower} = ${2 ** c.ptauPower}), prepared ptau ${MiB(e.sizes.ptauBytes)}`);
+  say(`keys        proving key ${MiB(e.sizes.provingKeyBytes)}`);
+  say(`verify gas  ${e.verifyGas.gas} (${e.verifyGas.formula})`);
+  if (e.predicted) {
+    const L = e.load!;
+    say(`predicted   on ${e.costModel!.machine.cpus} × ${e.costModel!.machine.cpuModel} (cost model fitted ${e.costModel!.fittedAt.slice(0, 10)}); load now ${L.load1.toFixed(1)} on ${L.cpus} cores: ×${L.slowdown.toFixed(1)}`);
+    for (const s of BENCH_STEPS) say(`            ${s.padEnd(8)} ${e.predicted[s].seconds.toFixed(2).padStart(8)} s (idle ${e.predicted[s].secondsIdle.toFixed(2)} s)   peak ${e.predicted[s].peakRssMB.toFixed(0).padStart(5)} MiB`);
+  } else say('predicted   no cost model for this machine (run bench/fit-cost-model.ts): times and memory not predicted');
+  for (const w of e.warnings) say(`warning     ${w}`);
+}
+
+export function registerEstimate(program: Command): void {
+  compileOptions(
+    program
+      .command('estimate')
+      .description('predict constraints, ptau power, key sizes, time and memory per step and verify gas, without compiling (runs the quantizer only)')
+      .argument('<model>', 'ONNX model file')
+      .option('--cost-model <file>', 'cost model JSON (default: the one fitted on the project bench machine, src/estimate/cost-model.json)'),
+  ).action((model: string, o: CompileOpts & { costModel?: string }) => {
+    const { outDir: _d, onProgress: _p, ...params } = compileParams(model, '', o);
+    const e = estimateModel({ ...params, costModelPath: o.costModel });
+    printEstimate(e);
+    emit(e);
+  });
+}

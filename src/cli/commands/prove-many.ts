@@ -1,0 +1,58 @@
+/** `zkinfer prove-many DIR --input a.json --input b.json …`: many proofs, one process, the key loaded once. */
+import type { Command } from 'commander';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { proveMany } from '../../prove/batch.js';
+import { verifyReceipt } from '../../verify/verify.js';
+import { loadSigningKey, signReceipt } from '../../prove/sign.js';
+import { emit, log, say } from '../output.js';
+import { refuseOverwrite, writeReceipt } from '../receipts.js';
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/** receipt file for an input: <out-dir>/<input stem>.receipt.json (numbered when stems repeat). */
+function receiptPaths(inputs: string[], outDir: string): string[] {
+  const seen = new Map<string, number>();
+  return inputs.map((f) => {
+    const stem = path.basename(f).replace(/\.[^.]+$/, '') || 'input';
+    const n = seen.get(stem) ?? 0;
+    seen.set(stem, n + 1);
+    return path.join(outDir, `${stem}${n ? `-${n}` : ''}.receipt.json`);
+  });
+}
+
+export function registerProveMany(program: Command): void {
+  program
+    .command('prove-many')
+    .description('prove several inputs in one process (proving key and witness generator loaded once); one receipt per input')
+    .argument('<dir>', 'artifact directory (after compile and setup)')
+    .requiredOption('--input <file>', 'an input file (as for prove); repeat for more', collect, [])
+    .option('--out-dir <dir>', 'directory for the receipts (<input name>.receipt.json)', '.')
+    .option('--sign-key <key>', 'sign every receipt with an Ethereum key: a file holding the hex key, or env:VAR')
+    .option('--force', 'overwrite existing receipt files')
+    .action(async (dir: string, o: { input: string[]; outDir: string; signKey?: string; force?: boolean }) => {
+      const wallet = o.signKey ? loadSigningKey(o.signKey) : undefined;
+      const files = receiptPaths(o.input, o.outDir);
+      refuseOverwrite(files, Boolean(o.force));
+      mkdirSync(o.outDir, { recursive: true });
+      const rows: { input: string; receipt: string; verified: boolean; seconds: { witness: number; prove: number } }[] = [];
+      const r = await proveMany({
+        dir,
+        inputPaths: o.input,
+        onProgress: log,
+        keepResults: false,
+        async onProof(i, p) {
+          if (wallet) await signReceipt(p.receipt, wallet);
+          const v = await verifyReceipt({ receipt: p.receipt, opening: p.opening });
+          writeReceipt(files[i]!, p.receipt, p.opening, Boolean(o.force));
+          rows.push({ input: o.input[i]!, receipt: files[i]!, verified: v.ok, seconds: p.seconds });
+          say(`receipt     ${files[i]} ${v.ok ? 'verified' : `NOT VERIFIED: ${v.failed!.name}`}`);
+        },
+      });
+      const groth16 = r.seconds.proofs.map((p) => p.prove);
+      say(`proved      ${o.input.length} input(s) in ${r.seconds.total.toFixed(2)} s (load ${r.seconds.load.toFixed(2)} s): ${r.proofsPerMinute.toFixed(1)} proofs/min`);
+      if (groth16.length) say(`            Groth16 ${Math.min(...groth16).toFixed(2)}–${Math.max(...groth16).toFixed(2)} s per proof`);
+      emit({ dir, proofs: rows, seconds: r.seconds, proofsPerMinute: r.proofsPerMinute, verified: rows.every((x) => x.verified) });
+      if (!rows.every((x) => x.verified)) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,34 @@
+/** Options shared by the commands that compile a model (compile, run, estimate, bench). */
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { InputError } from '../errors.js';
+import { log } from './output.js';
+
+export function parseRange(s: string): [number, number] {
+  const m = s.split(',').map(Number);
+  if (m.length !== 2 || !m.every(Number.isFinite) || m[0]! > m[1]!) throw new InputError(`--input-range '${s}': expected LO,HI with LO <= HI, e.g. -1,1`);
+  return [m[0]!, m[1]!];
+}
+
+export function parseIntOpt(name: string, min: number, max: number) {
+  return (s: string): number => {
+    const v = Number(s);
+    if (!Number.isInteger(v) || v < min || v > max) throw new InputError(`${name} '${s}': expected an integer from ${min} to ${max}`);
+    return v;
+  };
+}
+
+export const compileOptions = (c: Command): Command =>
+  c
+    .option('--calibration <path>', 'sample input file, or a directory of them (.json / input_*.pb): sets the input range and reports the quantization error')
+    .option('--scale <bits>', 'fixed-point scale of activations in bits (real = int / 2^bits)', parseIntOpt('--scale', 0, 40), 12)
+    .option('--param-bits <bits>', 'precision of constant weights in bits (per-tensor power-of-two scale)', parseIntOpt('--param-bits', 2, 40), 16)
+    .option('--input-range <lo,hi>', 'declared range of every input value (overrides calibration and model metadata)', parseRange)
+    .addOption(new Option('--input-visibility <v>', 'public: the input is in the receipt; private: hidden; hashed: hidden, its salted Poseidon commitment is public').choices(['public', 'private', 'hashed']).default('public'))
+    .option('--output-scale <bits>', 'round the outputs to 2^-bits (proven): fewer bits per packed output, fewer public signals, less gas on chain', parseIntOpt('--output-scale', 0, 40))
+    .addOption(new Option('--output-visibility <v>', 'public: the output is in the receipt; hashed: only its salted Poseidon commitment is public').choices(['public', 'hashed']).default('public'));
+
+export interface CompileOpts { calibration?: string; scale: number; paramBits: number; inputRange?: [number, number]; inputVisibility: 'public' | 'private' | 'hashed'; outputVisibility: 'public' | 'hashed'; outputScale?: number }
+export const compileParams = (model: string, outDir: string, o: CompileOpts) => ({
+  modelPath: model, outDir, calibration: o.calibration, scale: o.scale, paramBits: o.paramBits, inputRange: o.inputRange, inputVisibility: o.inputVisibility, outputVisibility: o.outputVisibility, outputScale: o.outputScale, onProgress: log,
+});

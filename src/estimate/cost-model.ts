@@ -1,0 +1,115 @@
+/**
+ * The per-machine cost model: seconds and peak memory of each pipeline step as a linear function of
+ * circuit features, fitted to benchmark measurements (bench/fit-cost-model.ts writes cost-model.json beside
+ * this file). Non-negative least squares over subsets of the features: a step's cost never decreases when
+ * a circuit grows, and a small data set cannot buy a good fit with cancelling coefficients.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+
+/** What a circuit is measured by: all known before compiling (src/estimate). */
+export interface CircuitFeatures {
+  constraints: number;
+  wires: number;
+  /** 2^ptauPower: the FFT and H-query size. */
+  domain: number;
+  /** Terms of all linear combinations in the generated source (what circom and the witness wasm walk). */
+  terms: number;
+  nPublic: number;
+}
+export type Feature = keyof CircuitFeatures;
+export const FEATURES: Feature[] = ['constraints', 'wires', 'domain', 'terms', 'nPublic'];
+
+export const BENCH_STEPS = ['compile', 'setup', 'witness', 'prove', 'verify'] as const;
+export type BenchStep = (typeof BENCH_STEPS)[number];
+
+/**
+ * How much slower a step runs on a shared machine: with a 1-minute load average L on C cores (our own
+ * threads included), every runnable thread gets about C / L of a core once L > C. Seconds are fitted as
+ * seconds / slowdown (an idle machine) and predicted as idle seconds × slowdown(current load).
+ */
+export const slowdown = (load1: number, cpus: number): number => Math.max(1, load1 / Math.max(1, cpus));
+
+export interface LinearFit {
+  intercept: number;
+  coef: Partial<Record<Feature, number>>;
+  /** Points fitted and the worst relative error on them. */
+  n: number;
+  maxRelError: number;
+}
+
+export interface CostModel {
+  format: 'zkinfer.cost-model/1';
+  fittedAt: string;
+  machine: { cpus: number; cpuModel: string; memoryGB: number; node: string; loadavg1: number[] };
+  /** Which bench results file and models it was fitted on. */
+  source: { results: string; models: string[] };
+  /** Seconds are for an idle machine (see slowdown). */
+  steps: Record<BenchStep, { seconds: LinearFit; peakRssMB: LinearFit }>;
+  /** The measurements fitted (medians; seconds already divided by the slowdown at their load), to inspect or redo the fit. */
+  points: { model: string; features: CircuitFeatures; seconds: Record<BenchStep, number>; peakRssMB: Record<BenchStep, number>; load1: Record<BenchStep, number> }[];
+}
+
+export const predict = (f: LinearFit, x: CircuitFeatures): number =>
+  f.intercept + Object.entries(f.coef).reduce((s, [k, c]) => s + (c ?? 0) * x[k as Feature], 0);
+
+/** Solve the normal equations (small, dense) by Gaussian elimination; undefined when singular. */
+function solve(A: number[][], b: number[]): number[] | undefined {
+  const n = b.length;
+  const M = A.map((row, i) => [...row, b[i]!]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r]![c]!) > Math.abs(M[p]![c]!)) p = r;
+    if (Math.abs(M[p]![c]!) < 1e-12) return undefined;
+    [M[c], M[p]] = [M[p]!, M[c]!];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = M[r]![c]! / M[c]![c]!;
+      for (let k = c; k <= n; k++) M[r]![k]! -= f * M[c]![k]!;
+    }
+  }
+  return M.map((row, i) => row[n]! / row[i]!);
+}
+
+/**
+ * Fit y ≈ intercept + Σ coef·x over the subsets of `features` (at most 2 at a time), keeping only fits with
+ * non-negative coefficients, minimising the squared *relative* error (small and large circuits count alike).
+ * @example fitLinear([{ x, y: 1.2 }, …], ['wires', 'domain'])
+ */
+export function fitLinear(points: { x: CircuitFeatures; y: number }[], features: Feature[]): LinearFit {
+  const subsets: Feature[][] = [[]];
+  for (const f of features) subsets.push([f]);
+  for (let i = 0; i < features.length; i++) for (let j = i + 1; j < features.length; j++) subsets.push([features[i]!, features[j]!]);
+  let best: LinearFit | undefined;
+  let bestErr = Infinity;
+  for (const fs of subsets) {
+    if (points.length < fs.length + 1) continue;
+    // weighted least squares, weight 1/y²: relative residuals; features scaled to ~1 for conditioning
+    const scale = fs.map((f) => Math.max(1, ...points.map((p) => p.x[f])));
+    const rows = points.map((p) => [1, ...fs.map((f, k) => p.x[f] / scale[k]!)]);
+    const w = points.map((p) => 1 / Math.max(1e-9, p.y) ** 2);
+    const d = fs.length + 1;
+    const A = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => rows.reduce((s, r, n) => s + w[n]! * r[i]! * r[j]!, 0)));
+    const b = Array.from({ length: d }, (_, i) => rows.reduce((s, r, n) => s + w[n]! * r[i]! * points[n]!.y, 0));
+    const sol = solve(A, b);
+    if (!sol || sol.some((v) => !Number.isFinite(v)) || sol.slice(1).some((v) => v < 0) || sol[0]! < 0) continue;
+    const fit: LinearFit = { intercept: sol[0]!, coef: Object.fromEntries(fs.map((f, k) => [f, sol[k + 1]! / scale[k]!])), n: points.length, maxRelError: 0 };
+    const rel = points.map((p) => Math.abs(predict(fit, p.x) - p.y) / Math.max(1e-9, p.y));
+    fit.maxRelError = Math.max(0, ...rel);
+    const err = rel.reduce((s, r) => s + r * r, 0);
+    if (err < bestErr - 1e-12) (best = fit), (bestErr = err);
+  }
+  if (!best) {
+    const mean = points.reduce((s, p) => s + p.y, 0) / Math.max(1, points.length);
+    return { intercept: mean, coef: {}, n: points.length, maxRelError: NaN };
+  }
+  return best;
+}
+
+export const COST_MODEL_URL = new URL('./cost-model.json', import.meta.url);
+
+/** The committed cost model of this machine (or one given by path), undefined when there is none. */
+export function loadCostModel(file?: string): CostModel | undefined {
+  const where = file ?? COST_MODEL_URL;
+  if (!existsSync(where)) return undefined;
+  return JSON.parse(readFileSync(where, 'utf8')) as CostModel;
+}

@@ -1,0 +1,56 @@
+/**
+ * The estimator counts exactly what circom --O1 produces (constraints, wires) and what setup writes
+ * (proving-key bytes), on real models with every visibility, without running circom itself.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { compileModel } from '../compile.js';
+import type { CompileParams } from '../compile.js';
+import { setupKeys } from '../setup.js';
+import { artifactPaths } from '../artifacts/layout.js';
+import { estimateModel, zkeyBytes } from './estimate.js';
+import { predictVerifyGas } from '../chain/gas.js';
+import { caseDir } from '../../test/helpers/conformance.js';
+import { tempDir, terminateCurve } from '../../test/helpers/pipeline.js';
+
+afterAll(terminateCurve);
+
+const ezkl = (name: string) => ({ modelPath: caseDir('models', 'ezkl', name, 'model.onnx'), calibration: caseDir('models', 'ezkl', name, 'input.json') });
+
+const CASES: [string, Omit<CompileParams, 'outDir'>][] = [
+  ['ezkl 1l_mlp, public', ezkl('1l_mlp')],
+  ['ezkl 1l_mlp, hashed input and output', { ...ezkl('1l_mlp'), inputVisibility: 'hashed', outputVisibility: 'hashed' }],
+  ['ezkl 1l_relu, private input', { ...ezkl('1l_relu'), inputVisibility: 'private' }],
+  ['onnx-node test_add (signed inputs, two tensors)', { modelPath: caseDir('onnx-node', 'test_add', 'model.onnx'), calibration: caseDir('onnx-node', 'test_add', 'test_data_set_0') }],
+];
+
+describe('estimate = compiler', () => {
+  for (const [name, params] of CASES) {
+    it(name, async () => {
+      const e = estimateModel(params);
+      const dir = tempDir();
+      const { info } = await compileModel({ ...params, outDir: dir });
+      expect({ nonLinear: e.constraints.nonLinear, linear: e.constraints.linear, wires: e.constraints.wires, nPublic: e.constraints.nPublic, power: e.constraints.ptauPower }).toEqual({
+        nonLinear: info.constraints.nonLinear,
+        linear: info.constraints.linear,
+        wires: info.constraints.wires,
+        nPublic: info.nPublic,
+        power: info.ptauPower,
+      });
+      await setupKeys({ dir, cacheDir: path.join(os.tmpdir(), 'zkinfer-test-cache') });
+      expect(e.sizes.provingKeyBytes).toBe(statSync(artifactPaths(dir).zkey).size);
+      expect(e.verifyGas.gas).toBe(predictVerifyGas(info.nPublic).gas);
+    });
+  }
+
+  it('splits constraints by op type and counts the bundled MLP without compiling', () => {
+    const e = estimateModel({ modelPath: path.join(import.meta.dirname, '..', '..', 'models', 'mnist-mlp', 'model.onnx') });
+    // README: 784 × (8 + 1) input checks + Σ (m + 3) over 32 fused rescale+ReLUs + 28 packed public signals
+    expect(e.constraints.total).toBe(8131);
+    expect(Object.keys(e.constraints.byOp).sort()).toEqual(['Relu', 'input range checks', 'public outputs']);
+    expect(e.constraints.byOp['input range checks']).toEqual({ nonLinear: 784 * 8, linear: 784 });
+    expect(zkeyBytes(e.constraints)).toBe(e.sizes.provingKeyBytes);
+  });
+});
