@@ -66,6 +66,7 @@ contract DataHolder {
 describe('bundled MLP, hashed input, --output-scale 12: input commitment + 1 packed output signal', () => {
   let receipt: Receipt;
   let model: string;
+  let runtimeBytes: number;
   let salt: bigint;
   let values: bigint[];
   let elems: bigint[];
@@ -83,7 +84,7 @@ describe('bundled MLP, hashed input, --output-scale 12: input commitment + 1 pac
     elems = packAll([values], binding().layout.inputs);
     expect(commitmentOf(binding().layout, 'input')!.width).toBe(5);
     expect(BigInt(receipt.publicSignals[1]!)).toBe(await poseidonChain(salt, elems, 5)); // circuit = TypeScript
-    model = (await deployModel({ dir: p.dir, chain, wallet })).address;
+    ({ address: model, runtimeBytes } = await deployModel({ dir: p.dir, chain, wallet }));
   });
 
   it(`verifyInference: true, measured ≤ 225,000 gas and ≤ the prediction`, async () => {
@@ -93,7 +94,7 @@ describe('bundled MLP, hashed input, --output-scale 12: input commitment + 1 pac
     // An explicit limit: verifyInference answers false (no revert) when starved, so an estimated limit could be too low.
     const rc = (await (await wallet.sendTransaction({ to: model, data, gasLimit: 1_000_000n })).wait())!;
     const predicted = predictVerifyGas(2).gas;
-    console.log(`bundled MLP, hashed input, 10 outputs in 1 signal: verifyInference transaction ${rc.gasUsed} gas (predicted at most ${predicted})`);
+    console.log(`bundled MLP, hashed input, 10 outputs in 1 signal: verifyInference transaction ${rc.gasUsed} gas (predicted at most ${predicted}); contract ${runtimeBytes} bytes`);
     expect(Number(rc.gasUsed)).toBeLessThanOrEqual(225_000);
     expect(Number(rc.gasUsed)).toBeLessThanOrEqual(predicted);
     expect(Number(rc.gasUsed)).toBeGreaterThan(predicted - 3_000);

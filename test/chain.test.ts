@@ -8,7 +8,10 @@ import path from 'node:path';
 import { Contract, Interface, Wallet, concat, keccak256, toBeHex } from 'ethers';
 import { ROOT, caseDir, hasConformance } from './helpers/conformance.js';
 import { OPS } from '../src/ops/index.js';
-import { provePipeline } from './helpers/pipeline.js';
+import { provePipeline, tempDir } from './helpers/pipeline.js';
+import { linearModel } from './helpers/synthetic.js';
+import { writeFileSync } from 'node:fs';
+import { artifactPaths } from '../src/artifacts/layout.js';
 import { DEV_KEYS, useLocalChain } from './helpers/evm.js';
 import { connectChain } from '../src/chain/evm.js';
 import type { Chain } from '../src/chain/evm.js';
@@ -162,6 +165,23 @@ describe.skipIf(!hasConformance || !hasConvOps || process.env.ZKINFER_CHAIN_MNIS
       expect((await verifyOnChain({ receipt: u, chain, address: addr })).ok).toBe(false);
       expect((await verifyReceipt({ receipt: u })).ok).toBe(false);
     }
+  });
+});
+
+describe('hashed params: the wrapper holds the weights commitment', () => {
+  it("verifies a proof with the model's weights; a contract for other weights refuses it", async () => {
+    const work = tempDir('zkinfer-chain-params-');
+    const { model, input } = linearModel(work, 4);
+    const p = await provePipeline({ modelPath: model, input, inputVisibility: 'private', paramVisibility: 'hashed', scale: 8 });
+    expect(p.verified.ok, p.verified.failed?.detail).toBe(true);
+    const info = readCompiled(p.dir);
+    expect(p.receipt.commitments!.params).toBe(info.paramsCommitment);
+    const mine = (await deployModel({ dir: p.dir, chain, wallet })).address;
+    expect((await verifyOnChain({ receipt: p.receipt, chain, address: mine })).ok).toBe(true);
+    // Same circuit and key, other weights: the contract compiled for another commitment refuses the proof.
+    writeFileSync(artifactPaths(p.dir).compiled, JSON.stringify({ ...info, paramsCommitment: (BigInt(info.paramsCommitment!) + 1n).toString() }));
+    const other = (await deployModel({ dir: p.dir, chain, wallet })).address;
+    expect((await verifyOnChain({ receipt: p.receipt, chain, address: other })).ok).toBe(false);
   });
 });
 

@@ -22,6 +22,7 @@ const ezkl = (name: string) => ({ modelPath: caseDir('models', 'ezkl', name, 'mo
 const CASES: [string, Omit<CompileParams, 'outDir'>][] = [
   ['ezkl 1l_mlp, public', ezkl('1l_mlp')],
   ['ezkl 1l_mlp, hashed input and output', { ...ezkl('1l_mlp'), inputVisibility: 'hashed', outputVisibility: 'hashed' }],
+  ['ezkl 1l_mlp, hashed input, --output-scale 10 (proven output rescales)', { ...ezkl('1l_mlp'), inputVisibility: 'hashed', outputScale: 10 }],
   ['ezkl 1l_relu, private input', { ...ezkl('1l_relu'), inputVisibility: 'private' }],
   ['onnx-node test_add (signed inputs, two tensors)', { modelPath: caseDir('onnx-node', 'test_add', 'model.onnx'), calibration: caseDir('onnx-node', 'test_add', 'test_data_set_0') }],
 ];
