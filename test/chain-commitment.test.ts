@@ -23,6 +23,7 @@ import { proofWords } from '../src/chain/model-contract.js';
 import { compileSolidity } from '../src/chain/solc.js';
 import { deployRegistry, registerModel, submitReceipt } from '../src/chain/registry.js';
 import { predictVerifyGas } from '../src/chain/gas.js';
+import { predictedRuntimeBytes } from '../src/cli/commands/estimate-gas.js';
 import { verifyReceipt } from '../src/verify/verify.js';
 
 const ctx = useLocalChain();
@@ -94,6 +95,7 @@ describe('bundled MLP, hashed input, --output-scale 12: input commitment + 1 pac
     // An explicit limit: verifyInference answers false (no revert) when starved, so an estimated limit could be too low.
     const rc = (await (await wallet.sendTransaction({ to: model, data, gasLimit: 1_000_000n })).wait())!;
     const predicted = predictVerifyGas(2).gas;
+    expect(Math.abs(runtimeBytes - predictedRuntimeBytes(2, true)) / runtimeBytes).toBeLessThan(0.05);
     console.log(`bundled MLP, hashed input, 10 outputs in 1 signal: verifyInference transaction ${rc.gasUsed} gas (predicted at most ${predicted}); contract ${runtimeBytes} bytes`);
     expect(Number(rc.gasUsed)).toBeLessThanOrEqual(225_000);
     expect(Number(rc.gasUsed)).toBeLessThanOrEqual(predicted);

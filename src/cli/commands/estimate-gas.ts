@@ -8,9 +8,9 @@ import { emit, say } from '../output.js';
 
 /**
  * Rough runtime size of snarkjs's verifier + the wrapper, for an early EIP-170 warning (measured: 3,430 B
- * + 95 B per public signal).
+ * + 95 B per public signal, + 1,280 B for packing and committing on-chain data with an input commitment).
  */
-export const predictedRuntimeBytes = (nPublic: number): number => 3_430 + 95 * nPublic;
+export const predictedRuntimeBytes = (nPublic: number, inputCommitment = false): number => 3_430 + 95 * nPublic + (inputCommitment ? 1_280 : 0);
 
 export function registerEstimateGas(program: Command): void {
   program
@@ -20,7 +20,7 @@ export function registerEstimateGas(program: Command): void {
     .action((dir: string) => {
       const layout = publicLayout(readCompiled(dir));
       const g = estimateVerifyGas(layout.nPublic);
-      const bytes = predictedRuntimeBytes(layout.nPublic);
+      const bytes = predictedRuntimeBytes(layout.nPublic, layout.inputCommitment !== undefined);
       say(`signals     ${layout.nPublic}: ${describeLayout(layout)}`);
       say(`gas         ≈ ${g.typical} typical, at most ${g.total} (21,000 intrinsic + ${g.breakdown.calldata} calldata + ${g.breakdown.base} pairing and setup + ${g.breakdown.perSignal} for the signals)`);
       say(`contract    ≈ ${bytes} bytes${bytes > EIP170_LIMIT ? `: over the EIP-170 limit of ${EIP170_LIMIT}, deploy will refuse it (make fewer signals public)` : ''}`);
