@@ -158,6 +158,16 @@ export function renderMarkdown(r: BenchReport, charts: string[]): string {
     return [m.name, int(x.constraints.total), sec(x.split.witness), sec(x.split.prove), `${(100 * x.split.witnessShare).toFixed(0)}%`, ((1e6 * x.split.witness) / x.constraints.total).toFixed(1), ((1e6 * x.split.prove) / x.constraints.total).toFixed(1)];
   })), '');
 
+  const phaseNames = [...new Set(models.flatMap((m) => Object.keys(m.measured.proverPhases ?? {})))];
+  if (phaseNames.length) {
+    o.push('Inside the Groth16 prover (one profiled run per model, snarkjs phases, share of its time):', '');
+    o.push(table(['model', 'Groth16 s', ...phaseNames], models.map((m) => {
+      const ph = m.measured.proverPhases ?? {};
+      const total = Object.values(ph).reduce((a, b) => a + b, 0);
+      return [m.name, sec(total), ...phaseNames.map((n) => (ph[n] !== undefined && total > 0 ? `${((100 * ph[n]!) / total).toFixed(0)}%` : '–'))];
+    })), '');
+  }
+
   o.push('## Repeated proving (one process, proving key and witness wasm loaded once)', '');
   o.push(table(['model', 'proofs', 'load s', 'total s', 'proofs/min', 'Groth16 s per proof (batch median)', 'Groth16 s (fresh process)', 'witness s per proof (batch median)'], models.map((m) => {
     const p = m.measured.proveMany;

@@ -61,6 +61,8 @@ export interface ModelResult {
     zkeyBytes: number;
     proofBytes: { raw: number; json: number };
     proveMany: { proofs: number; seconds: number; load: number; proofsPerMinute: number; medianProve: number; medianWitness: number };
+    /** One profiled Groth16 run: seconds per phase of snarkjs's prover. */
+    proverPhases: Record<string, number>;
     maxAbsError: number;
   };
 }
@@ -174,6 +176,9 @@ export async function runBench(params: RunBenchParams): Promise<BenchReport> {
       const md = many.data as { proofsPerMinute: number; load: number; proofs: { witness: number; prove: number }[]; outputs: ReceiptTensor[][] };
       log(`${tag}: ${manyInputs.length} proofs in one process: ${md.proofsPerMinute.toFixed(1)} proofs/min`);
       const proved = [{ input: inputs[0]!, outputs: prove[0]!.data!.outputs as ReceiptTensor[] }, ...manyInputs.map((input, i) => ({ input, outputs: md.outputs[i]! }))];
+      const art = artifactPaths(dir);
+      const profile = await runStep(work, { step: 'groth16', wasmPath: art.wasm, zkeyPath: art.zkey, inputPath: writeCircuitInput(dir, inputs[0]!, path.join(work, `${slug(m.name)}.input.json`)), phases: true });
+      seen(profile);
       const split = { witness: median(prove.map((r) => r.split!.witness)), prove: median(prove.map((r) => r.split!.prove)) };
       const steps = { compile: stats(compile), setup: stats(setup), witness: stats(witness), prove: stats(prove), verify: stats(verify) } satisfies Record<BenchStep, StepStats>;
       base.measured = {
@@ -187,6 +192,7 @@ export async function runBench(params: RunBenchParams): Promise<BenchReport> {
         zkeyBytes: setup.at(-1)!.data!.zkeyBytes as number,
         proofBytes: { raw: 256, json: prove[0]!.data!.proofBytes as number },
         proveMany: { proofs: manyInputs.length, seconds: many.seconds, load: md.load, proofsPerMinute: md.proofsPerMinute, medianProve: median(md.proofs.map((p) => p.prove)), medianWitness: median(md.proofs.map((p) => p.witness)) },
+        proverPhases: profile.data!.phases as Record<string, number>,
         maxAbsError: maxAbsError(m.modelPath, dir, proved),
       };
       if (params.compareOptimizations === m.name) optimizations = await compareOptimizations({ model: m.name, work, dir, input: inputs[0]!, runs: N, log: (s) => log(`${tag}: ${s}`), seen });
@@ -214,12 +220,17 @@ export async function runBench(params: RunBenchParams): Promise<BenchReport> {
   };
 }
 
+/** An input file as the circuit's input signals, written as JSON for the raw Groth16 step. */
+function writeCircuitInput(dir: string, input: string, file: string): string {
+  const { circuitInput } = circuitInputFor(readCompiled(dir), input);
+  writeFileSync(file, JSON.stringify(circuitInput, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+  return file;
+}
+
 /** circom --O1 vs --O2 on one generated source: same witness input, runs interleaved so load hits both alike. */
 async function compareOptimizations(p: { model: string; work: string; dir: string; input: string; runs: number; log: (s: string) => void; seen: (r: StepRun) => void }): Promise<NonNullable<BenchReport['optimizations']>> {
   const source = artifactPaths(p.dir).source;
-  const { circuitInput } = circuitInputFor(readCompiled(p.dir), p.input);
-  const inputPath = path.join(p.work, 'opt-input.json');
-  writeFileSync(inputPath, JSON.stringify(circuitInput, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+  const inputPath = writeCircuitInput(p.dir, p.input, path.join(p.work, 'opt-input.json'));
   const levels: CircomOptimization[] = ['O1', 'O2'];
   const runs = new Map(levels.map((o) => [o, { compile: [] as StepRun[], setup: [] as StepRun[], groth16: [] as StepRun[] }]));
   const out = (o: string) => path.join(p.work, `opt-${o}`);
