@@ -35,7 +35,7 @@ export type WorkerTask =
   /** The O1/O2 comparison: circom, dev key and Groth16 on one circuit source, outside the artifact layout. */
   | { step: 'circom'; sourcePath: string; outDir: string; optimize: CircomOptimization }
   | { step: 'devsetup'; r1csPath: string; zkeyPath: string }
-  | { step: 'groth16'; wasmPath: string; zkeyPath: string; inputPath: string; phases?: boolean };
+  | { step: 'groth16'; wasmPath: string; zkeyPath: string; inputPath: string; phases?: boolean; zkeyInMemory?: boolean };
 
 /** What a worker reports; `seconds` is the step itself (not process start-up). */
 export interface WorkerResult {

@@ -77,7 +77,7 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
       const t1 = performance.now();
       const marks: [number, string][] = [];
       const logger = task.phases ? { debug: (m: string) => marks.push([performance.now(), m]), info() {}, warn() {}, error() {} } : undefined;
-      await snarkjs.groth16.prove(task.zkeyPath, wtns, logger);
+      await snarkjs.groth16.prove(task.zkeyInMemory ? { type: 'mem', data: new Uint8Array(readFileSync(task.zkeyPath)) } : task.zkeyPath, wtns, logger);
       const t2 = performance.now();
       const split = { witness: (t1 - t0) / 1000, prove: (t2 - t1) / 1000 };
       return { seconds: split.prove, split, data: task.phases ? { phases: proverPhases(marks, t1, t2) } : undefined };
