@@ -41,6 +41,7 @@ export interface RunBenchParams {
 export interface ModelResult {
   name: string;
   group: BenchModel['group'];
+  family?: string;
   modelPath: string;
   status: 'ok' | 'skipped' | 'failed';
   reason?: string;
@@ -132,9 +133,9 @@ export async function runBench(params: RunBenchParams): Promise<BenchReport> {
   for (const [mi, m] of params.models.entries()) {
     const tag = `bench [${mi + 1}/${params.models.length}] ${m.name}`;
     const say = (s: string) => log(`${tag}: ${s}`);
-    const result: ModelResult = { name: m.name, group: m.group, modelPath: m.modelPath, status: 'ok', target: m.target };
+    const result: ModelResult = { name: m.name, group: m.group, family: m.family, modelPath: m.modelPath, status: 'ok', target: m.target };
     models.push(result);
-    const { name: _n, group: _g, inputs, target: _t, ...compileParams } = m;
+    const { name: _n, group: _g, family: _f, inputs, target: _t, ...compileParams } = m;
     try {
       const { costModel: _c, ...estimate } = estimateModel(compileParams);
       result.estimate = estimate;

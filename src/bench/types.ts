@@ -7,6 +7,8 @@ export interface BenchModel extends Omit<CompileParams, 'outDir' | 'onProgress'>
   name: string;
   /** bench: the models; conformance: networks written by others; scaling: size series for the curves. */
   group: 'bench' | 'conformance' | 'scaling';
+  /** Models of one architecture at several sizes: how memory grows with size is judged within a family. */
+  family?: string;
   /** Input files: the first is proved in the timed runs, all of them in the repeated-proving run. */
   inputs: string[];
   /** Fixed-point scale of the inputs (bits), passed to compile: honoured once compile supports it (ops work). */
