@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseOnnx } from './import/onnx.js';
+import { parseModel } from './import/model.js';
 import type { Graph, Tensor } from './ir/graph.js';
 import { sizeOf } from './ir/graph.js';
 import { checkSupported, quantizeGraph, runFloat } from './quantize/quantize.js';
@@ -14,7 +14,9 @@ import { evaluate } from './quantize/program.js';
 import type { Program } from './quantize/program.js';
 import { generateCircom } from './codegen/circom.js';
 import { makeLayout } from './quantize/layout.js';
-import type { InputVisibility, Layout, OutputVisibility, Visibility } from './quantize/layout.js';
+import type { InputVisibility, Layout, OutputVisibility, ParamVisibility, Visibility } from './quantize/layout.js';
+import { packAll } from './quantize/layout.js';
+import { poseidonChain, randomSalt } from './commit/poseidon.js';
 import { programToJson } from './quantize/program.js';
 import { createRequire } from 'node:module';
 import { compileCircuit, circomVersion } from './toolchain/circom.js';
@@ -33,11 +35,21 @@ export const CIRCUITS_DIR = path.join(PACKAGE_ROOT, 'circuits');
 export const CIRCOMLIB_DIR = path.join(path.dirname(createRequire(import.meta.url).resolve('circomlib/package.json')), 'circuits');
 const OPTIMIZE = 'O1' as const;
 
+/** Deepest directory containing all paths: circom2 (WASI) only sees files below its working directory. */
+export function commonAncestor(paths: string[]): string {
+  const parts = paths.map((p) => path.resolve(p).split(path.sep));
+  const out: string[] = [];
+  for (let i = 0; parts.every((x) => i < x.length && x[i] === parts[0]![i]); i++) out.push(parts[0]![i]!);
+  return out.join(path.sep) || path.sep;
+}
+
 export interface CompileParams {
   modelPath: string;
   outDir: string;
   /** Activation scale in bits (default 12). */
   scale?: number;
+  /** Fixed-point scale of the inputs in bits (default: the activation scale). */
+  inputScale?: number;
   /** Precision of constant parameters in bits (default 16). */
   paramBits?: number;
   /** A sample input file, or a directory of them (.json / .pb, searched recursively). */
@@ -50,6 +62,8 @@ export interface CompileParams {
   inputVisibility?: InputVisibility;
   /** public (packed) or hashed. */
   outputVisibility?: OutputVisibility;
+  /** fixed (constants of the circuit, default), private (range-checked private signals) or hashed (private + a Poseidon commitment is public). */
+  paramVisibility?: ParamVisibility;
   onProgress?: (message: string) => void;
 }
 
@@ -66,7 +80,11 @@ export interface CompiledInfo {
   key: string;
   model: { file: string; name: string; fileSha256: string; quantizedSha256: string };
   circuitHash: string;
-  settings: { scale: number; paramBits: number; inputVisibility: InputVisibility; paramVisibility: 'fixed'; outputVisibility: OutputVisibility; optimize: string };
+  settings: { scale: number; paramBits: number; inputVisibility: InputVisibility; paramVisibility: ParamVisibility; outputVisibility: OutputVisibility; optimize: string };
+  /** With hashed params: the Poseidon commitment of the weights (salted; salt in params.opening.json). */
+  paramsCommitment?: string;
+  /** Number of parameters carried as private signals (param visibility private/hashed). */
+  paramSignals: number;
   /** Meaning of every public signal; copied into the verification key by setup. */
   layout: Layout;
   inputs: (TensorInfo & { lo: string; hi: string; min: number; max: number; rangeSource: string })[];
@@ -132,7 +150,7 @@ export function readSamples(p: string, graph: Graph): number[][][] {
 function declareInputs(graph: Graph, params: Omit<CompileParams, 'outDir'>, samples: number[][][] | undefined, scale: number): InputDecl[] & { source: string }[] {
   return graph.inputs.map((vi, i) => {
     const metaScale = graph.metadata['zkinfer.input_scale'];
-    const s = metaScale !== undefined ? Number(metaScale) : scale;
+    const s = params.inputScale ?? (metaScale !== undefined ? Number(metaScale) : scale);
     const exact = params.inputDecls?.find((d) => d.name === vi.name);
     if (exact) return { ...exact, source: 'declared' };
     if (params.inputRange) return { name: vi.name, scale: s, min: params.inputRange[0], max: params.inputRange[1], source: '--input-range' };
@@ -216,7 +234,7 @@ async function gadgetSources(): Promise<string> {
 export function quantizeModel(params: Omit<CompileParams, 'outDir'>, bytes: Uint8Array, calFiles: string[]) {
   const scale = params.scale ?? 12;
   const paramBits = params.paramBits ?? 16;
-  const graph = parseOnnx(bytes, params.modelPath);
+  const graph = parseModel(bytes, params.modelPath);
   checkSupported(graph, params.modelPath);
   if (calFiles.length) resolveSymbolicDims(graph, calFiles);
   for (const d of params.inputDecls ?? []) {
@@ -226,8 +244,9 @@ export function quantizeModel(params: Omit<CompileParams, 'outDir'>, bytes: Uint
   const samples = params.calibration ? readSamples(params.calibration, graph) : undefined;
   const decls = declareInputs(graph, params, samples, scale);
   params.onProgress?.(`compile: quantizing ${graph.nodes.length} nodes (scale 2^${scale}, params ${paramBits} bits)`);
-  const program = quantizeGraph(graph, { scale, paramBits, inputs: decls });
-  const visibility: Visibility = { input: params.inputVisibility ?? 'public', output: params.outputVisibility ?? 'public', params: 'fixed' };
+  const paramVisibility = params.paramVisibility ?? 'fixed';
+  const program = quantizeGraph(graph, { scale, paramBits, inputs: decls, paramVisibility });
+  const visibility: Visibility = { input: params.inputVisibility ?? 'public', output: params.outputVisibility ?? 'public', params: paramVisibility };
   const layout = makeLayout(program, visibility);
   return { graph, program, decls, samples, layout };
 }
@@ -235,7 +254,9 @@ export function quantizeModel(params: Omit<CompileParams, 'outDir'>, bytes: Uint
 /** Model bytes → quantized program → circom source and the hashes that identify them (no compiler run). */
 async function buildSource(params: CompileParams, bytes: Uint8Array, calFiles: string[]) {
   const { graph, program, decls, samples, layout } = quantizeModel(params, bytes, calFiles);
-  const source = generateCircom(program, { layout, title: `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` });
+  // With fixed params the weights are in the source; otherwise the source is the architecture alone.
+  const title = (params.paramVisibility ?? 'fixed') === 'fixed' ? `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` : `architecture of ${graph.name} (parameters are private signals)`;
+  const source = generateCircom(program, { layout, title });
   const circuitHash = sha256(source, await gadgetSources(), await circomVersion(), OPTIMIZE);
   return { graph, program, decls, samples, layout, source, circuitHash };
 }
@@ -264,10 +285,11 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const calFiles = params.calibration ? listSampleFiles(params.calibration) : [];
   const compiler = await circomVersion();
   const gadgets = await gadgetSources();
-  const settings = { scale, paramBits, inputVisibility, paramVisibility: 'fixed' as const, outputVisibility, optimize: OPTIMIZE };
+  const paramVisibility = params.paramVisibility ?? 'fixed';
+  const settings = { scale, paramBits, inputVisibility, paramVisibility, outputVisibility, optimize: OPTIMIZE };
   const key = sha256(
     bytes,
-    canonicalJson({ settings, inputRange: params.inputRange ?? null, inputDecls: params.inputDecls ?? null, zkinfer: ZKINFER_VERSION, compiler }),
+    canonicalJson({ settings, inputRange: params.inputRange ?? null, inputDecls: params.inputDecls ?? null, inputScale: params.inputScale ?? null, zkinfer: ZKINFER_VERSION, compiler }),
     gadgets,
     ...calFiles.flatMap((f) => [f, readFileSync(f)]),
   );
@@ -284,7 +306,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   mkdirSync(params.outDir, { recursive: true });
   writeFileAtomic(paths.source, source);
   progress(`compile: running circom ${compiler} (--${OPTIMIZE}) on ${(source.length / 1024).toFixed(0)} KiB of generated source`);
-  const c = await compileCircuit({ sourcePath: paths.source, outDir: params.outDir, includeDirs: [CIRCUITS_DIR, CIRCOMLIB_DIR], optimize: OPTIMIZE, projectRoot: PACKAGE_ROOT });
+  const c = await compileCircuit({ sourcePath: paths.source, outDir: params.outDir, includeDirs: [CIRCUITS_DIR, CIRCOMLIB_DIR], optimize: OPTIMIZE, projectRoot: commonAncestor([PACKAGE_ROOT, CIRCOMLIB_DIR]) });
   const total = c.nonLinearConstraints + c.linearConstraints;
   const nIn = program.inputs.reduce((a, o) => a + o.signals.length, 0);
   const nPublic = layout.signals.length;
@@ -293,6 +315,12 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   for (const s of program.steps) {
     if (s.kind === 'mul') steps.products++;
     else if (s.kind === 'rescale') s.relu ? steps.relus++ : steps.rescales++;
+  }
+  let paramsCommitment: string | undefined;
+  if (paramVisibility === 'hashed') {
+    const salt = randomSalt();
+    paramsCommitment = (await poseidonChain(salt, packAll(program.params.map((p) => p.values), layout.params))).toString();
+    writeFileAtomic(paths.paramsOpening, `${JSON.stringify({ format: 'zkinfer.params-opening/1', salt: salt.toString(), commitment: paramsCommitment }, null, 2)}\n`);
   }
   const info: CompiledInfo = {
     format: COMPILED_FORMAT,
@@ -305,6 +333,8 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
     outputs: program.outputs.map((o) => ({ name: o.name, shape: o.shape, scale: o.scale })),
     constraints: { total, nonLinear: c.nonLinearConstraints, linear: c.linearConstraints, wires: c.wires },
     layout,
+    ...(paramsCommitment ? { paramsCommitment } : {}),
+    paramSignals: program.params.reduce((a, p) => a + p.values.length, 0),
     nPublic,
     ptauPower: Math.max(1, Math.ceil(Math.log2(total + nPublic + 1))),
     compiler: { circom: compiler, optimize: OPTIMIZE, seconds: c.seconds },
@@ -318,7 +348,10 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   return { dir: params.outDir, info, cached: false, program, graph };
 }
 
-export const inputSpecs = (info: CompiledInfo): InputTensorSpec[] =>
-  info.inputs.map((i) => ({ name: i.name, shape: i.shape, scale: i.scale, lo: BigInt(i.lo), hi: BigInt(i.hi) }));
+/** The salt of the parameter commitment (hashed params), written by compile. */
+export const readParamsOpening = (dir: string): { salt: string; commitment: string } =>
+  readJson<{ salt: string; commitment: string }>(artifactPaths(dir).paramsOpening, 'parameter commitment opening', `run 'zkinfer compile' again into ${dir}`);
+
+export { inputSpecs } from './prove/quantize-input.js';
 
 export const outputSize = (info: CompiledInfo): number => info.outputs.reduce((a, o) => a + sizeOf(o.shape), 0);

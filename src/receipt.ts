@@ -38,7 +38,7 @@ export interface Receipt {
   verificationKey: Record<string, unknown>;
   createdAt: string;
   /** Poseidon commitments (decimal field elements) of hashed inputs/outputs. */
-  commitments?: { input?: string; output?: string };
+  commitments?: { input?: string; output?: string; params?: string };
   /** Reserved: prover signature over receiptHash. */
   signature?: { scheme: string; signer: string; value: string };
 }

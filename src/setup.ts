@@ -46,6 +46,17 @@ export function readSetup(dir: string, compiled: CompiledInfo): SetupInfo {
   return s;
 }
 
+/** Pass progress on at most every 2 s, not once per chunk. */
+function throttled(progress: (m: string) => void): (m: string) => void {
+  let last = performance.now();
+  return (m) => {
+    const now = performance.now();
+    if (now - last < 2000) return;
+    last = now;
+    progress(m);
+  };
+}
+
 /**
  * Create (or reuse, when they belong to the current circuit) the proving and verification keys.
  * @example await setupKeys({ dir: 'build/model' });
@@ -74,7 +85,7 @@ export async function setupKeys(params: SetupParams): Promise<{ info: SetupInfo;
     source = path.resolve(params.ptauPath);
   } else {
     progress(`setup: development keys for 2^${compiled.ptauPower} (INSECURE: single-party, for testing only)`);
-    const r = await devSetup({ r1csPath: paths.r1cs, zkeyPath: paths.zkey, cacheDir: params.cacheDir ?? defaultCacheDir(), onProgress: progress });
+    const r = await devSetup({ r1csPath: paths.r1cs, zkeyPath: paths.zkey, cacheDir: params.cacheDir ?? defaultCacheDir(), onProgress: throttled(progress) });
     vk = r.vkey;
     power = r.power;
     source = 'dev';

@@ -1,7 +1,11 @@
 /** A receipt with any public signal, decoded value, proof element or key changed fails verify, naming the check. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { caseDir } from './helpers/conformance.js';
+import { readFileSync } from 'node:fs';
+import { Wallet } from 'ethers';
+import { createRequire } from 'node:module';
+import { signReceipt } from '../src/prove/sign.js';
+import { caseDir, ROOT } from './helpers/conformance.js';
 import { provePipeline, terminateCurve } from './helpers/pipeline.js';
 import { verifyReceipt } from '../src/verify/verify.js';
 import type { KeyBinding, Receipt } from '../src/receipt.js';
@@ -115,6 +119,63 @@ describe('tampered receipts fail verify with the right reason', () => {
     for (const bad of [null, [], 'x', { ...clone(), format: 'other/1' }, { ...clone(), publicSignals: [1, 2] }, { ...clone(), outputs: [{ name: 'o', shape: [2], scale: 0, data: [1] }] }, { ...clone(), outputs: [{ name: 'o', shape: [1], scale: 0, data: ['1'] }] }]) {
       expect((await verifyReceipt({ receipt: bad })).failed?.name).toBe('format');
     }
+  });
+
+  it('conforms to the published JSON Schema (docs/receipt.schema.json), signed or not', async () => {
+    const schema = JSON.parse(readFileSync(path.join(ROOT, 'docs/receipt.schema.json'), 'utf8'));
+    const require = createRequire(import.meta.url);
+    const { Ajv2020 } = require('ajv/dist/2020') as typeof import('ajv/dist/2020.js');
+    const addFormats = (require('ajv-formats') as { default: (a: unknown) => void }).default;
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    addFormats(ajv);
+    const validate = ajv.compile(schema);
+    expect(validate(receipt), JSON.stringify(validate.errors)).toBe(true);
+    const signed = clone();
+    await signReceipt(signed, Wallet.createRandom());
+    expect(validate(signed), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ ...clone(), extra: 1 })).toBe(false);
+  });
+
+  it('tamper matrix: every field of a signed receipt, changed, fails verify with its reason', async () => {
+    const signed = clone();
+    const alice = Wallet.createRandom();
+    await signReceipt(signed, alice);
+    expect((await verifyReceipt({ receipt: signed, expectSigner: alice.address })).ok).toBe(true);
+    const cases: [string, (r: Receipt) => void, string][] = [
+      ['format', (r) => ((r as { format: string }).format = 'zkinfer.receipt/2'), 'format'],
+      ['model.fileSha256', (r) => (r.model.fileSha256 = 'a'.repeat(64)), 'model-binding'],
+      ['model.quantizedSha256', (r) => (r.model.quantizedSha256 = 'b'.repeat(64)), 'model-binding'],
+      ['model.file (informative)', (r) => (r.model.file = 'other.onnx'), 'signature'],
+      ['circuitHash', (r) => (r.circuitHash = 'c'.repeat(64)), 'model-binding'],
+      ['vkHash', (r) => (r.vkHash = 'd'.repeat(64)), 'vk-hash'],
+      ['verificationKey', (r) => ((r.verificationKey.vk_alpha_1 as string[])[0] = '1'), 'vk-hash'],
+      ['verificationKey.zkinfer', (r) => ((r.verificationKey as { zkinfer: KeyBinding }).zkinfer.outputs[0]!.scale += 1), 'vk-hash'],
+      ['visibility.input', (r) => (r.visibility.input = 'private'), 'model-binding'],
+      ['visibility.output', (r) => (r.visibility.output = 'hashed'), 'model-binding'],
+      ['setup.dev', (r) => (r.setup.dev = false), 'model-binding'],
+      ['outputs.data', (r) => (r.outputs![0]!.data[1]! += 2 ** -r.outputs![0]!.scale), 'outputs'],
+      ['outputs.scale', (r) => (r.outputs![0]!.scale += 1), 'outputs'],
+      ['outputs.name', (r) => (r.outputs![0]!.name = 'x'), 'outputs'],
+      ['inputs.data', (r) => (r.inputs![0]!.data[2]! -= 2 ** -r.inputs![0]!.scale), 'inputs'],
+      ['inputs removed', (r) => delete r.inputs, 'inputs'],
+      ['publicSignals', (r) => (r.publicSignals[0] = addOne(r.publicSignals[0]!)), 'outputs'],
+      ['publicSignals dropped', (r) => r.publicSignals.pop(), 'public-signals'],
+      ['proof.pi_a', (r) => (r.proof.pi_a[0] = addOne(r.proof.pi_a[0]!)), 'signature'],
+      ['createdAt', (r) => (r.createdAt = '2001-01-01T00:00:00.000Z'), 'signature'],
+      ['signature.value', (r) => (r.signature!.value = `${r.signature!.value.slice(0, 20)}${r.signature!.value[20] === 'a' ? 'b' : 'a'}${r.signature!.value.slice(21)}`), 'signature'],
+      ['signature.signer', (r) => (r.signature!.signer = Wallet.createRandom().address), 'signature'],
+    ];
+    for (const [what, edit, reason] of cases) {
+      const r = structuredClone(signed);
+      edit(r);
+      const v = await verifyReceipt({ receipt: r, expectSigner: alice.address });
+      expect(v.ok, what).toBe(false);
+      expect(v.failed?.name, what).toBe(reason);
+    }
+    // unsigned: a changed proof is caught by the pairing check itself
+    const r = clone();
+    r.proof.pi_c[0] = addOne(r.proof.pi_c[0]!);
+    expect((await verifyReceipt({ receipt: r })).failed?.name).toBe('proof');
   });
 
   it('receipt hash ignores only the signature', () => {

@@ -61,6 +61,31 @@ describe('every visibility combination compiles, proves and verifies (bundled mo
   }
 });
 
+describe('parameter visibility', () => {
+  const m = path.join(ROOT, '../shared/conformance/models/ezkl/1l_mlp');
+  for (const params of ['private', 'hashed'] as const) {
+    it(`params ${params}: weights are range-checked private signals${params === 'hashed' ? ' under a public Poseidon commitment' : ''}`, async () => {
+      const fixed = await provePipeline({ modelPath: path.join(m, 'model.onnx'), calibration: path.join(m, 'input.json'), input: path.join(m, 'input.json') });
+      const r = await provePipeline({ modelPath: path.join(m, 'model.onnx'), calibration: path.join(m, 'input.json'), input: path.join(m, 'input.json'), paramVisibility: params });
+      expect(r.verified.ok, r.verified.failed?.detail).toBe(true);
+      expect(r.receipt.visibility.params).toBe(params);
+      // same integer semantics as with fixed weights
+      expect(r.proved.outputs).toEqual(fixed.proved.outputs);
+      expect(r.compiled.info.paramSignals).toBe(16); // 4×3 weights + 4 biases
+      console.log(`1l_mlp params ${params}: ${r.compiled.info.constraints.total} constraints (fixed: ${fixed.compiled.info.constraints.total})`);
+      if (params === 'hashed') {
+        expect(r.receipt.commitments!.params).toBe(r.compiled.info.paramsCommitment);
+        // the commitment is the model's, the same in every proof of it
+        const again = await provePipeline({ modelPath: path.join(m, 'model.onnx'), calibration: path.join(m, 'input.json'), input: path.join(m, 'input.json'), paramVisibility: params, outDir: r.dir });
+        expect(again.receipt.commitments!.params).toBe(r.receipt.commitments!.params);
+        const t = structuredClone(r.receipt);
+        t.commitments!.params = '1';
+        expect((await verifyReceipt({ receipt: t })).failed?.name).toBe('commitments');
+      }
+    });
+  }
+});
+
 describe('Poseidon', () => {
   it('matches circomlib reference vectors', async () => {
     expect(await poseidonHash([1n, 2n])).toBe(7853200120776062878684798364095072458815029376092732009249414926327459813530n);

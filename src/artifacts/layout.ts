@@ -20,6 +20,7 @@ export const artifactPaths = (dir: string) => ({
   compiled: path.join(dir, 'compiled.json'),
   fidelity: path.join(dir, 'fidelity.json'),
   program: path.join(dir, 'program.json'),
+  paramsOpening: path.join(dir, 'params.opening.json'),
   source: path.join(dir, `${CIRCUIT_NAME}.circom`),
   r1cs: path.join(dir, `${CIRCUIT_NAME}.r1cs`),
   sym: path.join(dir, `${CIRCUIT_NAME}.sym`),

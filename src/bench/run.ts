@@ -240,7 +240,7 @@ async function measureModel(ctx: Ctx, params: Omit<CompileParams, 'onProgress'>,
 
 /** An input file as the circuit's input signals, written as JSON for the raw Groth16 step. */
 function writeCircuitInput(dir: string, input: string, file: string): string {
-  const { circuitInput } = circuitInputFor(readCompiled(dir), input);
+  const { circuitInput } = circuitInputFor(dir, input);
   writeFileSync(file, JSON.stringify(circuitInput, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
   return file;
 }

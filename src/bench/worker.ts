@@ -43,7 +43,7 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
       return { seconds: since(t0), data: { ptauBytes: statSync(task.path).size } };
     }
     case 'witness': {
-      const { circuitInput } = circuitInputFor(readCompiled(task.dir), task.input);
+      const { circuitInput } = circuitInputFor(task.dir, task.input);
       const t = performance.now();
       await calculateWtns({ wasmPath: artifactPaths(task.dir).wasm, input: circuitInput });
       return { seconds: since(t) };

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import type { Graph } from '../ir/graph.js';
 import type { Lin } from '../quantize/lin.js';
 import type { Program, Step } from '../quantize/program.js';
-import type { Layout, TensorPacking } from '../quantize/layout.js';
+import type { Committed, Layout, TensorPacking } from '../quantize/layout.js';
 import { CHAIN_WIDTH } from '../quantize/layout.js';
 import { circuitPower } from '../toolchain/devsetup.js';
 
@@ -94,11 +94,17 @@ export type CostedStep =
 export function stepLins(step: CostedStep): Lin[] {
   switch (step.kind) {
     case 'input':
+    case 'param':
       return [];
     case 'rescale':
       return [step.in];
     case 'div':
       return [step.num, step.den];
+    case 'bits':
+    case 'sqrt':
+      return [step.in];
+    case 'select':
+      return [step.s, step.a, step.b];
     default:
       return [step.a, step.b];
   }
@@ -107,6 +113,10 @@ export function stepLins(step: CostedStep): Lin[] {
 /** The cost of one program step. */
 export function stepCost(step: CostedStep): GadgetCost {
   switch (step.kind) {
+    case 'param': {
+      const one = shiftedBits(step.bits + 1, 1n << BigInt(step.bits));
+      return { nonLinear: one.nonLinear * step.signals.length, linear: one.linear * step.signals.length, wires: one.wires * step.signals.length, nnzAB: one.nnzAB * step.signals.length };
+    }
     case 'input': {
       const one = step.signed ? shiftedBits(step.bits + 1, 1n << BigInt(step.bits)) : shiftedBits(step.bits);
       return { nonLinear: one.nonLinear * step.signals.length, linear: one.linear * step.signals.length, wires: one.wires * step.signals.length, nnzAB: one.nnzAB * step.signals.length };
@@ -119,6 +129,14 @@ export function stepCost(step: CostedStep): GadgetCost {
       return add(add(feed(step.a), feed(step.b)), max2Gadget(step.m));
     case 'div':
       return add(add(feed(step.num), feed(step.den)), divFloorGadget(step.nq, step.nr));
+    case 'bits':
+      return add(feed(step.in), shiftedBits(step.outs.length));
+    case 'select':
+      // out = b + s·(a − b): one product
+      return { nonLinear: 1, linear: 0, wires: 1, nnzAB: nnz(step.s) + nnz(step.a) + nnz(step.b) };
+    case 'sqrt':
+      // SqrtFloor(n): about 3n + 2 booleans and one product, 3 linear recompositions (circuits/sqrt.circom)
+      return add(feed(step.in), { nonLinear: 3 * step.n + 2, linear: 3, wires: 3 * step.n + 3, nnzAB: 6 * step.n });
     default:
       throw new Error(`estimate: no constraint cost for program step kind '${(step as { kind: string }).kind}' (add it to src/estimate/constraints.ts)`);
   }
@@ -143,9 +161,9 @@ function packedIsSubstituted(exprs: Lin[], p: TensorPacking, start: number, coun
 
 /** Public signals: packed values (`pub[i] <== Σ …`) and salted Poseidon chains (codegen/circom.ts). */
 function publicCost(p: Program, L: Layout): { packed: GadgetCost; poseidon: GadgetCost } {
-  const exprsOf = (of: 'input' | 'output', t: number): Lin[] =>
-    of === 'output' ? p.outputs[t]!.exprs : p.inputs[t]!.signals.map((id) => ({ terms: new Map([[id, 1n]]), c: 0n }));
-  const packsOf = (of: 'input' | 'output'): TensorPacking[] => (of === 'input' ? L.inputs : L.outputs);
+  const ids = (xs: number[]): Lin[] => xs.map((id) => ({ terms: new Map([[id, 1n]]), c: 0n }));
+  const exprsOf = (of: Committed, t: number): Lin[] => (of === 'output' ? p.outputs[t]!.exprs : of === 'input' ? ids(p.inputs[t]!.signals) : ids(p.params[t]!.signals));
+  const packsOf = (of: Committed): TensorPacking[] => (of === 'input' ? L.inputs : of === 'output' ? L.outputs : L.params);
   let packed = ZERO;
   let chains = ZERO;
   for (const g of L.signals) {
@@ -185,7 +203,7 @@ export function countConstraints(params: { program: Program; layout: Layout; gra
     o.linear += c.linear;
     sum = add(sum, c);
   };
-  for (const s of p.steps) book(s.kind === 'input' ? 'input range checks' : opOf.get(s.node) ?? s.node, stepCost(s));
+  for (const s of p.steps) book(s.kind === 'input' ? 'input range checks' : s.kind === 'param' ? 'parameter range checks' : opOf.get(s.node) ?? s.node, stepCost(s));
   const pub = publicCost(p, L);
   if (pub.packed.linear) book('public outputs', pub.packed);
   else sum = add(sum, pub.packed);

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Graph, GraphNode, Tensor, AttrValue, ValueInfo } from '../ir/graph.js';
-import { sizeOf } from '../ir/graph.js';
+import { sizeOf, topoSort } from '../ir/graph.js';
 import { ModelParseError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
@@ -180,11 +180,14 @@ export function parseOnnx(bytes: Uint8Array, fileName: string): Graph {
       constants.set(n.output[0], constantValue(attrs, `${fileName}: node '${name}' (Constant)`));
       return;
     }
+    // Softmax before opset 13 flattens to 2-D at `axis` (default 1); from 13 it acts on one axis (default −1).
+    if (n.opType === 'Softmax' && opset < 13) attrs.coerce_2d = 1;
     nodes.push({ name, op: n.opType, inputs: n.input ?? [], outputs: n.output ?? [], attrs });
   });
   const inputs = (g.input ?? []).map(valueInfo).filter((v: ValueInfo) => !constants.has(v.name));
   const outputs = (g.output ?? []).map(valueInfo);
   const metadata: Record<string, string> = {};
   for (const p of m.metadataProps ?? []) metadata[p.key] = p.value;
-  return { name: g.name || fileName, inputs, outputs, constants, nodes, opset, metadata };
+  const sorted = topoSort(nodes, [...constants.keys(), ...inputs.map((v: ValueInfo) => v.name)]);
+  return { name: g.name || fileName, inputs, outputs, constants, nodes: sorted, opset, metadata };
 }

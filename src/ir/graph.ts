@@ -63,3 +63,25 @@ export const stridesOf = (shape: readonly number[]): number[] => {
 };
 
 export const fmtShape = (shape: readonly number[]): string => `[${shape.join(',')}]`;
+
+/**
+ * Nodes in a dependency order (stable: file order where the file is already sorted). Some exporters
+ * write nodes in reverse; every later stage walks nodes in order.
+ */
+export function topoSort(nodes: GraphNode[], available: Iterable<string>): GraphNode[] {
+  const have = new Set(available);
+  const out: GraphNode[] = [];
+  let rest = nodes;
+  while (rest.length) {
+    const next: GraphNode[] = [];
+    for (const n of rest) {
+      if (n.inputs.every((i) => i === '' || have.has(i))) {
+        out.push(n);
+        n.outputs.forEach((o) => have.add(o));
+      } else next.push(n);
+    }
+    if (next.length === rest.length) return [...out, ...next]; // a cycle or a missing input: reported later, by name
+    rest = next;
+  }
+  return out;
+}

@@ -1,10 +1,19 @@
 /** The one registry of ops: ONNX op type → OpDef. */
 import type { OpDef } from './types.js';
 import { Gemm, MatMul } from './matmul.js';
-import { Add, Relu } from './elementwise.js';
+import { Add, Mul, Relu } from './elementwise.js';
+import { Clip, HardSigmoid, LeakyRelu, PRelu } from './activation.js';
 import { Reshape } from './reshape.js';
+import { Concat, Remaps } from './shape.js';
+import { Conv } from './conv.js';
+import { Pool } from './pool.js';
+import { BatchNormalization } from './batchnorm.js';
+import { Reduce } from './reduce.js';
+import { Sigmoid, Softmax, Tanh } from './exp.js';
+import { Sqrt } from './sqrt.js';
+import { ArgMax } from './argmax.js';
 
-const ALL: OpDef[] = [Gemm, MatMul, Add, Relu, Reshape];
+const ALL: OpDef[] = [Gemm, MatMul, Add, Mul, Relu, Clip, HardSigmoid, LeakyRelu, PRelu, Reshape, Remaps, Concat, Conv, Pool, BatchNormalization, Reduce, Sigmoid, Tanh, Softmax, Sqrt, ArgMax];
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(ALL.flatMap((d) => d.onnx.map((n) => [n, d] as const)));
 

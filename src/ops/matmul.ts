@@ -79,6 +79,7 @@ const transposeValue = (v: Value): Value =>
 
 export const MatMul: OpDef = {
   onnx: ['MatMul'],
+  paramInputs: [0, 1],
   float: (node, [a, b]) => [matmulFloat(node, requireInput(a, 0, node), requireInput(b, 0, node))],
   lower: (ctx, [a, b]) => [matmulLower(ctx, requireInput(a, 0, ctx.node), requireInput(b, 0, ctx.node))],
 };
@@ -89,6 +90,7 @@ function gemmShapes(node: GraphNode, a: number[], b: number[]) {
 
 export const Gemm: OpDef = {
   onnx: ['Gemm'],
+  paramInputs: [0, 1, 2],
   float(node, [a0, b0, c]) {
     let a = requireInput(a0, 0, node);
     let b = requireInput(b0, 0, node);

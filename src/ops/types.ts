@@ -33,6 +33,11 @@ export interface LowerCtx {
 export interface OpDef {
   /** ONNX op types served. */
   onnx: string[];
+  /**
+   * Inputs that are trainable parameters (weights, biases) when they are initializers: with param
+   * visibility private/hashed they become private signals, and the lowering must accept a signal there.
+   */
+  paramInputs?: number[];
   /** Float reference. Inputs are undefined where an optional input is absent. */
   float(node: GraphNode, inputs: (Tensor | undefined)[]): Tensor[];
   /** Integer lowering; called only when at least one input is a signal tensor. */

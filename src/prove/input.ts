@@ -6,18 +6,13 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InputError } from '../errors.js';
-import { fmtShape, sizeOf } from '../ir/graph.js';
 import { loadTensorProto } from '../import/onnx.js';
 import { ZkinferError } from '../errors.js';
+import { checkTensor } from './quantize-input.js';
+import type { InputTensorSpec } from './quantize-input.js';
 
-export interface InputTensorSpec {
-  name: string;
-  shape: number[];
-  scale: number;
-  /** Enforced integer range (decimal strings in artifacts). */
-  lo: bigint;
-  hi: bigint;
-}
+export { checkTensor, quantizeInput } from './quantize-input.js';
+export type { InputTensorSpec } from './quantize-input.js';
 
 function flatten(x: unknown, out: number[], where: string): number[] {
   if (Array.isArray(x)) {
@@ -111,32 +106,5 @@ export function readInputFile(path: string, specs: InputTensorSpec[]): number[][
   return specs.map((spec, i) => {
     const where = `${path}: input '${spec.name}'`;
     return checkTensor(flatten(arrays[i], [], where), nestedShape(arrays[i]), spec, path);
-  });
-}
-
-/** Check count and finiteness of one input tensor. */
-export function checkTensor(values: number[], shape: number[], spec: InputTensorSpec, path: string): number[] {
-  const where = `${path}: input '${spec.name}'`;
-  if (values.length !== sizeOf(spec.shape)) {
-    throw new InputError(`${where} has ${values.length} values (shape ${fmtShape(shape)}), expected ${sizeOf(spec.shape)} (shape ${fmtShape(spec.shape)})`);
-  }
-  const bad = values.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new InputError(`${where}[${bad}] is ${values[bad]}, expected a finite number`);
-  return values;
-}
-
-/** Quantize to the circuit's integers and check the declared range. */
-export function quantizeInput(values: number[], spec: InputTensorSpec, path: string): bigint[] {
-  const f = 2 ** spec.scale;
-  return values.map((v, i) => {
-    const q = BigInt(Math.round(v * f));
-    if (q < spec.lo || q > spec.hi) {
-      const lo = Number(spec.lo) / f;
-      const hi = Number(spec.hi) / f;
-      throw new InputError(`${path}: input '${spec.name}'[${i}] = ${v} is outside the range [${lo}, ${hi}] the circuit was compiled for`, {
-        hint: 'recompile with --calibration samples (or --input-range) that cover this input',
-      });
-    }
-    return q;
   });
 }

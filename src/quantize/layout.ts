@@ -16,7 +16,8 @@ import { bitLength } from './program.js';
 
 export type InputVisibility = 'public' | 'private' | 'hashed';
 export type OutputVisibility = 'public' | 'hashed';
-export type ParamVisibility = 'fixed';
+export type ParamVisibility = 'fixed' | 'private' | 'hashed';
+export type Committed = 'input' | 'output' | 'params';
 
 export interface Visibility {
   input: InputVisibility;
@@ -41,13 +42,15 @@ export interface TensorPacking {
 
 export type SignalGroup =
   | { kind: 'packed'; of: 'output' | 'input'; tensor: number; start: number; count: number }
-  | { kind: 'commitment'; of: 'output' | 'input' };
+  | { kind: 'commitment'; of: Committed };
 
 export interface Layout {
   version: 1;
   visibility: Visibility;
   inputs: TensorPacking[];
   outputs: TensorPacking[];
+  /** Parameter tensors carried as signals (param visibility private/hashed). */
+  params: TensorPacking[];
   /** One entry per public signal, in order. */
   signals: SignalGroup[];
 }
@@ -77,11 +80,13 @@ export function makeLayout(p: Program, visibility: Visibility): Layout {
     }
     return packing(lo ?? 0n, hi ?? 0n, o.exprs.length);
   });
+  const params = p.params.map((x) => packing(x.lo, x.hi, x.signals.length));
   const signals: SignalGroup[] = [
     ...(visibility.output === 'public' ? packedGroups('output', outputs) : [{ kind: 'commitment' as const, of: 'output' as const }]),
     ...(visibility.input === 'public' ? packedGroups('input', inputs) : visibility.input === 'hashed' ? [{ kind: 'commitment' as const, of: 'input' as const }] : []),
+    ...(visibility.params === 'hashed' ? [{ kind: 'commitment' as const, of: 'params' as const }] : []),
   ];
-  return { version: 1, visibility, inputs, outputs, signals };
+  return { version: 1, visibility, inputs, outputs, params, signals };
 }
 
 /** Pack integers (one tensor's elements start..start+count) into one field element. */

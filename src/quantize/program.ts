@@ -4,8 +4,8 @@
  * equal the witness exactly.
  */
 import type { Lin } from './lin.js';
-import { linBounds, linEval, linSignal } from './lin.js';
-import { OverflowError } from '../errors.js';
+import { linAddScaled, linBounds, linConst, linEval, linSignal } from './lin.js';
+import { InputError, OverflowError, UnsupportedOpError } from '../errors.js';
 
 /** Largest |value| any signal or linear combination may reach: far below p ≈ 2^253.6. */
 export const MAX_BITS = 240;
@@ -13,10 +13,22 @@ export const MAX_BITS = 240;
 export type Step =
   /** Graph input element range check: unsigned 0 ≤ x < 2^bits, or signed −2^bits ≤ x < 2^bits. */
   | { kind: 'input'; input: number; signals: number[]; signed: boolean; bits: number }
+  /** Model parameter as private signals (param visibility private/hashed), range-checked: −2^bits ≤ w < 2^bits. */
+  | { kind: 'param'; param: number; signals: number[]; bits: number }
   /** out = a · b (one multiplicative constraint). */
   | { kind: 'mul'; out: number; a: Lin; b: Lin; node: string }
   /** out = floor(in / 2^k), optionally max(0, ·); −2^m ≤ in < 2^m is proven by the bounds. */
-  | { kind: 'rescale'; out: number; in: Lin; m: number; k: number; relu: boolean; node: string };
+  | { kind: 'rescale'; out: number; in: Lin; m: number; k: number; relu: boolean; node: string }
+  /** out = max(a, b) (Max2: one decomposition of a − b); −2^m ≤ a − b < 2^m is proven by the bounds. */
+  | { kind: 'max'; out: number; a: Lin; b: Lin; m: number; node: string }
+  /** out = floor(num / den), den ≥ 1 (DivFloor: pinned quotient and remainder); widths from the bounds. */
+  | { kind: 'div'; out: number; num: Lin; den: Lin; nq: number; nr: number; node: string }
+  /** outs[i] = bit i of in, 0 ≤ in < 2^outs.length enforced (Bits: one ShiftedBits decomposition). */
+  | { kind: 'bits'; outs: number[]; in: Lin; node: string }
+  /** out = s ? a : b = b + s·(a − b), for a bit signal s (one constraint); bounds are the hull of a and b. */
+  | { kind: 'select'; out: number; s: Lin; a: Lin; b: Lin; node: string }
+  /** out = floor(sqrt(in)), 0 ≤ in < 2^n enforced (SqrtFloor: pinned root r, r² ≤ in < (r + 1)²). */
+  | { kind: 'sqrt'; out: number; in: Lin; n: number; node: string };
 
 export interface InputSpec {
   name: string;
@@ -26,6 +38,11 @@ export interface InputSpec {
   lo: bigint;
   hi: bigint;
   signals: number[];
+}
+
+/** A parameter tensor carried as private signals; its values are the prover's (and the commitment's). */
+export interface ParamSpec extends InputSpec {
+  values: bigint[];
 }
 
 export interface OutputSpec {
@@ -41,6 +58,8 @@ export interface Program {
   hi: bigint[];
   steps: Step[];
   inputs: InputSpec[];
+  /** Parameter tensors carried as signals (empty with fixed params). */
+  params: ParamSpec[];
   outputs: OutputSpec[];
 }
 
@@ -63,6 +82,7 @@ export class ProgramBuilder {
   readonly hi: bigint[] = [];
   readonly steps: Step[] = [];
   readonly inputs: InputSpec[] = [];
+  readonly params: ParamSpec[] = [];
   readonly outputs: OutputSpec[] = [];
 
   private newSignal(lo: bigint, hi: bigint, node: string): number {
@@ -86,6 +106,18 @@ export class ProgramBuilder {
     const signals = Array.from({ length: size }, () => this.newSignal(elo, ehi, `input '${name}'`));
     this.inputs.push({ name, shape, scale, lo: elo, hi: ehi, signals });
     this.steps.push({ kind: 'input', input: this.inputs.length - 1, signals, signed, bits });
+    return signals;
+  }
+
+  /** A parameter tensor as range-checked private signals (the check makes the bounds, and packing, sound). */
+  addParam(name: string, shape: number[], scale: number, values: bigint[]): number[] {
+    let m = 1;
+    for (const v of values) m = Math.max(m, signedWidth(v, v));
+    const lo = -(1n << BigInt(m));
+    const hi = (1n << BigInt(m)) - 1n;
+    const signals = values.map(() => this.newSignal(lo, hi, `parameter '${name}'`));
+    this.params.push({ name, shape, scale, lo, hi, signals, values });
+    this.steps.push({ kind: 'param', param: this.params.length - 1, signals, bits: m });
     return signals;
   }
 
@@ -117,6 +149,88 @@ export class ProgramBuilder {
     return linSignal(out);
   }
 
+  /** max(a, b) through one decomposition of a − b, as wide as the bound of a − b (not the field). */
+  max(a: Lin, b: Lin, node: string): Lin {
+    const [dl, dh] = this.bounds(linAddScaled(linAddScaled(linConst(0n), a, 1n), b, -1n));
+    if (dh <= 0n) return b; // a ≤ b always: no constraint needed
+    if (dl >= 0n) return a;
+    checkBits(dl, dh, node);
+    const m = signedWidth(dl, dh, 1);
+    const [al, ah] = this.bounds(a);
+    const [bl, bh] = this.bounds(b);
+    const out = this.newSignal(al > bl ? al : bl, ah > bh ? ah : bh, node);
+    this.steps.push({ kind: 'max', out, a, b, m, node });
+    return linSignal(out);
+  }
+
+  /**
+   * floor(num / den) for a divisor proven non-negative by its bounds (a zero divisor has no witness).
+   * Costs (nq + 1) + 2·nr + 1 constraints, nq / nr the widths of the quotient / divisor bounds.
+   */
+  div(num: Lin, den: Lin, node: string, quotient?: [bigint, bigint]): Lin {
+    const [nl, nh] = this.bounds(num);
+    const [dl, dh] = this.bounds(den);
+    if (dl < 0n) throw new UnsupportedOpError(`node '${node}': the divisor may be negative or positive (bounds ${dl}..${dh})`, { hint: 'divide by a constant, or by a value of known sign' });
+    checkBits(nl, nh, node);
+    // The quotient's range: from the numerator (den ≥ 1), or narrower when the caller knows the ratio's
+    // range (e.g. a sigmoid is in [0, 1]); DivFloor range-checks q to it, so it is enforced either way.
+    const qlo = quotient ? quotient[0] : nl < 0n ? nl : 0n;
+    const qhi = quotient ? quotient[1] : nh > 0n ? nh : 0n;
+    const nq = signedWidth(qlo, qhi);
+    const nr = Math.max(1, bitLength(dh));
+    if (nq + nr > 248) throw new OverflowError(`node '${node}': division of a ${nq}-bit quotient by a ${nr}-bit divisor exceeds the field-safe width`);
+    const out = this.newSignal(qlo, qhi, node);
+    this.steps.push({ kind: 'div', out, num, den, nq, nr, node });
+    return linSignal(out);
+  }
+
+  /**
+   * The n bits of a (0 ≤ a < 2^n is enforced by the decomposition): n + 1 constraints. Unless `enforced`,
+   * the proven bound of a must lie in the range (so an honest witness always exists); with `enforced` the
+   * caller guarantees it by construction (e.g. x − max(x) ≤ 0) and the circuit checks it.
+   */
+  bits(a: Lin, n: number, node: string, enforced = false): Lin[] {
+    const [lo, hi] = this.bounds(a);
+    if (n < 1 || n > 252) throw new OverflowError(`node '${node}': a ${n}-bit decomposition is outside 1..252`);
+    if (!enforced && (lo < 0n || hi >= 1n << BigInt(n))) throw new OverflowError(`node '${node}': value bounds ${lo}..${hi} do not fit a ${n}-bit decomposition`);
+    const outs = Array.from({ length: n }, () => this.newSignal(0n, 1n, node));
+    this.steps.push({ kind: 'bits', outs, in: a, node });
+    return outs.map(linSignal);
+  }
+
+  /** s ? a : b for a bit s (a signal proven in {0, 1}, e.g. from `bits`): one constraint. */
+  select(s: Lin, a: Lin, b: Lin, node: string): Lin {
+    const [al, ah] = this.bounds(a);
+    const [bl, bh] = this.bounds(b);
+    const out = this.newSignal(al < bl ? al : bl, ah > bh ? ah : bh, node);
+    this.steps.push({ kind: 'select', out, s, a, b, node });
+    return linSignal(out);
+  }
+
+  /** floor(sqrt(a)) for a proven non-negative: about 2.5·n constraints, n the width of a's bound. */
+  sqrt(a: Lin, node: string): Lin {
+    const [lo, hi] = this.bounds(a);
+    if (lo < 0n) throw new UnsupportedOpError(`node '${node}': square root of a value that may be negative (bounds ${lo}..${hi})`);
+    checkBits(lo, hi, node);
+    const n = Math.max(1, bitLength(hi));
+    const out = this.newSignal(isqrt(lo), isqrt(hi), node);
+    this.steps.push({ kind: 'sqrt', out, in: a, n, node });
+    return linSignal(out);
+  }
+
+  /** max(a_1, …, a_n) as a balanced tree of n − 1 max steps. */
+  maxOf(xs: Lin[], node: string): Lin {
+    if (xs.length === 0) throw new Error(`maxOf: empty window in node '${node}'`);
+    let level = xs;
+    while (level.length > 1) {
+      const next: Lin[] = [];
+      for (let i = 0; i + 1 < level.length; i += 2) next.push(this.max(level[i]!, level[i + 1]!, node));
+      if (level.length % 2) next.push(level[level.length - 1]!);
+      level = next;
+    }
+    return level[0]!;
+  }
+
   addOutput(name: string, shape: number[], scale: number, exprs: Lin[], node: string): void {
     for (const e of exprs) {
       const [lo, hi] = this.bounds(e);
@@ -126,7 +240,18 @@ export class ProgramBuilder {
   }
 
   build(): Program {
-    return { nSignals: this.lo.length, lo: this.lo, hi: this.hi, steps: this.steps, inputs: this.inputs, outputs: this.outputs };
+    return { nSignals: this.lo.length, lo: this.lo, hi: this.hi, steps: this.steps, inputs: this.inputs, params: this.params, outputs: this.outputs };
+  }
+}
+
+/** floor(sqrt(x)) for x ≥ 0. */
+export function isqrt(x: bigint): bigint {
+  if (x < 2n) return x;
+  let r = 1n << BigInt(Math.ceil(bitLength(x) / 2)); // ≥ sqrt(x): Newton decreases monotonically to floor
+  for (;;) {
+    const n = (r + x / r) >> 1n;
+    if (n >= r) return r;
+    r = n;
   }
 }
 
@@ -152,12 +277,42 @@ export function evaluate(p: Program, inputs: bigint[][]): { signals: bigint[]; o
         step.signals.forEach((id, j) => (v[id] = xs[j]!));
         break;
       }
+      case 'param':
+        step.signals.forEach((id, j) => (v[id] = p.params[step.param]!.values[j]!));
+        break;
       case 'mul':
         v[step.out] = linEval(step.a, v) * linEval(step.b, v);
         break;
       case 'rescale': {
         const q = floorDiv(linEval(step.in, v), 1n << BigInt(step.k));
         v[step.out] = step.relu && q < 0n ? 0n : q;
+        break;
+      }
+      case 'div': {
+        const d = linEval(step.den, v);
+        if (d <= 0n) throw new InputError(`node '${step.node}': division by ${d} (the divisor must be positive; no proof exists)`);
+        v[step.out] = floorDiv(linEval(step.num, v), d);
+        break;
+      }
+      case 'bits': {
+        const x = linEval(step.in, v);
+        if (x < 0n || x >= 1n << BigInt(step.outs.length)) throw new InputError(`node '${step.node}': ${x} is outside the ${step.outs.length}-bit range the circuit enforces (no proof exists)`);
+        step.outs.forEach((id, i) => (v[id] = (x >> BigInt(i)) & 1n));
+        break;
+      }
+      case 'select':
+        v[step.out] = linEval(step.s, v) !== 0n ? linEval(step.a, v) : linEval(step.b, v);
+        break;
+      case 'sqrt': {
+        const x = linEval(step.in, v);
+        if (x < 0n || x >= 1n << BigInt(step.n)) throw new InputError(`node '${step.node}': ${x} is outside the ${step.n}-bit range of the square root (no proof exists)`);
+        v[step.out] = isqrt(x);
+        break;
+      }
+      case 'max': {
+        const a = linEval(step.a, v);
+        const b = linEval(step.b, v);
+        v[step.out] = a > b ? a : b;
         break;
       }
     }
@@ -176,15 +331,17 @@ const linFromJson = (j: LinJson): Lin => {
   return { terms: new Map(t.map(([id, v]) => [id, BigInt(v)])), c: BigInt(c) };
 };
 
+/** Step fields holding linear combinations. */
+const LIN_FIELDS = new Set(['a', 'b', 'in', 'num', 'den', 's']);
+
 export function programToJson(p: Program): unknown {
   return {
     nSignals: p.nSignals,
     lo: p.lo.map(String),
     hi: p.hi.map(String),
-    steps: p.steps.map((s) =>
-      s.kind === 'input' ? s : s.kind === 'mul' ? { ...s, a: linToJson(s.a), b: linToJson(s.b) } : { ...s, in: linToJson(s.in) },
-    ),
+    steps: p.steps.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, LIN_FIELDS.has(k) ? linToJson(v as Lin) : v]))),
     inputs: p.inputs.map((i) => ({ ...i, lo: String(i.lo), hi: String(i.hi) })),
+    params: p.params.map((i) => ({ ...i, lo: String(i.lo), hi: String(i.hi), values: i.values.map(String) })),
     outputs: p.outputs.map((o) => ({ ...o, exprs: o.exprs.map(linToJson) })),
   };
 }
@@ -197,9 +354,11 @@ export function programFromJson(j: unknown): Program {
     lo: x.lo.map(BigInt),
     hi: x.hi.map(BigInt),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    steps: x.steps.map((s: any) => (s.kind === 'input' ? s : s.kind === 'mul' ? { ...s, a: linFromJson(s.a), b: linFromJson(s.b) } : { ...s, in: linFromJson(s.in) })),
+    steps: x.steps.map((s: Record<string, unknown>) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, LIN_FIELDS.has(k) ? linFromJson(v as LinJson) : v]))),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     inputs: x.inputs.map((i: any) => ({ ...i, lo: BigInt(i.lo), hi: BigInt(i.hi) })),
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    params: (x.params ?? []).map((i: any) => ({ ...i, lo: BigInt(i.lo), hi: BigInt(i.hi), values: i.values.map(BigInt) })),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     outputs: x.outputs.map((o: any) => ({ ...o, exprs: o.exprs.map(linFromJson) })),
   };

@@ -8,6 +8,7 @@ import { OPS, supportedOps } from '../ops/index.js';
 import type { LowerCtx, QTensor, Value } from '../ops/types.js';
 import { linAddScaled, linConst, linSignal } from './lin.js';
 import { ProgramBuilder } from './program.js';
+import { optimizeGraph } from './passes.js';
 import type { Program } from './program.js';
 import { ShapeError, UnsupportedOpError } from '../errors.js';
 
@@ -23,6 +24,8 @@ export interface InputDecl {
 }
 
 export interface QuantizeSettings {
+  /** fixed: parameters are circuit constants; private/hashed: parameter inputs of ops become private signals. */
+  paramVisibility?: 'fixed' | 'private' | 'hashed';
   /** Activation scale in bits: tensors are rescaled to it before non-linear ops. */
   scale: number;
   /** Bits of precision for constant parameters (per-tensor power-of-two scale). */
@@ -75,8 +78,9 @@ export function runFloat(graph: Graph, inputs: Tensor[]): Tensor[] {
  * Quantize and lower a graph into an integer program with proven bounds.
  * @example const program = quantizeGraph(graph, { scale: 12, paramBits: 12, inputs: [{ name: 'x', scale: 12, min: -1, max: 1 }] });
  */
-export function quantizeGraph(graph: Graph, settings: QuantizeSettings): Program {
-  checkSupported(graph, graph.name);
+export function quantizeGraph(original: Graph, settings: QuantizeSettings): Program {
+  checkSupported(original, original.name);
+  const graph = optimizeGraph(original);
   const b = new ProgramBuilder();
   const env = new Map<string, Value>();
   for (const vi of graph.inputs) {
@@ -88,9 +92,27 @@ export function quantizeGraph(graph: Graph, settings: QuantizeSettings): Program
   }
   for (const [name, t] of graph.constants) if (!env.has(name)) env.set(name, { kind: 'const', t });
 
+  const paramSignals = new Map<string, Value>();
+  const asSignals = settings.paramVisibility === 'private' || settings.paramVisibility === 'hashed';
   for (const node of graph.nodes) {
     const op = OPS.get(node.op)!;
     const ins = node.inputs.map((n) => (n === '' ? undefined : env.get(n)));
+    if (asSignals && ins.some((v) => v?.kind === 'q')) {
+      // Parameters (initializers in an op's parameter slots) become private, range-checked signals.
+      for (const i of op.paramInputs ?? []) {
+        const name = node.inputs[i];
+        const v = ins[i];
+        if (!name || v?.kind !== 'const' || !graph.constants.has(name)) continue;
+        let q = paramSignals.get(name);
+        if (!q) {
+          const s = paramScale(v.t.data, settings.paramBits);
+          const ids = b.addParam(name, v.t.shape, s, Array.from(v.t.data, (x) => roundToBig(x * 2 ** s)));
+          q = { kind: 'q', t: { shape: v.t.shape, scale: s, exprs: ids.map(linSignal) } };
+          paramSignals.set(name, q);
+        }
+        ins[i] = q;
+      }
+    }
     node.inputs.forEach((n, i) => {
       if (n !== '' && ins[i] === undefined) throw new ShapeError(`node '${node.name}' (${node.op}): input '${n}' is not defined before use`);
     });

@@ -16,6 +16,8 @@ declare module 'snarkjs' {
     [k: string]: unknown;
   };
   export const r1cs: { [k: string]: unknown };
+  /** The curve singleton (globalThis.curve_bn128): built once, its worker threads kept until terminate(). */
+  export const curves: { getCurveFromName(name: string, options?: unknown): Promise<{ terminate(): Promise<void> }> };
   export const powersOfTau: { [k: string]: unknown };
   export interface Groth16Proof {
     pi_a: string[];

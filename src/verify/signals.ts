@@ -7,14 +7,15 @@ export async function expectedSignals(
   layout: Layout,
   inputs: readonly (readonly bigint[])[] | undefined,
   outputs: readonly (readonly bigint[])[] | undefined,
-  salts: { input?: bigint; output?: bigint },
+  salts: { input?: bigint; output?: bigint; params?: bigint },
+  params?: readonly (readonly bigint[])[],
 ): Promise<bigint[]> {
   const out: bigint[] = [];
   for (const g of layout.signals) {
-    const ints = g.of === 'input' ? inputs : outputs;
-    const packs = g.of === 'input' ? layout.inputs : layout.outputs;
+    const ints = g.of === 'input' ? inputs : g.of === 'output' ? outputs : params;
+    const packs = g.of === 'input' ? layout.inputs : g.of === 'output' ? layout.outputs : layout.params;
     if (!ints) throw new Error(`no ${g.of} values to compute public signals from`);
-    if (g.kind === 'packed') out.push(packValues(ints[g.tensor]!, packs[g.tensor]!, g.start, g.count));
+    if (g.kind === 'packed') out.push(packValues(ints[g.tensor]!, (g.of === 'input' ? layout.inputs : layout.outputs)[g.tensor]!, g.start, g.count));
     else {
       const salt = salts[g.of];
       if (salt === undefined) throw new Error(`no salt for the ${g.of} commitment`);

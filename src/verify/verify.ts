@@ -35,8 +35,11 @@ export interface VerifyResult {
 
 export interface VerifyParams {
   receipt: unknown;
-  /** Trusted artifacts of the model; else the receipt's own (hash-checked) key is used. */
-  trusted?: { compiled: CompiledInfo; setup: SetupInfo; vk: Record<string, unknown> };
+  /**
+   * Trusted artifacts of the model: its verification key, and (when at hand) compiled.json and setup.json;
+   * else the receipt's own (hash-checked) key is used. With a key alone, the receipt must carry that key.
+   */
+  trusted?: { compiled?: CompiledInfo; setup?: SetupInfo; vk: Record<string, unknown> };
   /** The prover's opening of the commitments (salts and values), to check them too. */
   opening?: Opening;
   /** Require a signature by this Ethereum address. */
@@ -125,14 +128,16 @@ export async function verifyReceipt(params: VerifyParams): Promise<VerifyResult>
   if (!add('model-binding', bindProblems.length === 0, bindProblems.join('; ') || 'the key is bound to this model, circuit and visibility')) return done(vkSource, devSetup);
   const binding = b!;
 
-  if (params.trusted) {
+  if (params.trusted?.compiled || params.trusted?.setup) {
     const { compiled, setup } = params.trusted;
     const problems: string[] = [];
-    if (compiled.circuitHash !== r.circuitHash) problems.push('circuit hash differs');
-    if (compiled.model.fileSha256 !== r.model.fileSha256) problems.push('model file hash differs');
-    if (compiled.model.quantizedSha256 !== r.model.quantizedSha256) problems.push('quantized model hash differs');
-    if (setup.vkHash !== r.vkHash) problems.push('verification key differs from setup.json');
-    if (!add('artifacts', problems.length === 0, problems.join('; ') || 'receipt belongs to these artifacts (model, circuit, keys)')) return done(vkSource, devSetup);
+    if (compiled && compiled.circuitHash !== r.circuitHash) problems.push('circuit hash differs');
+    if (compiled && compiled.model.fileSha256 !== r.model.fileSha256) problems.push('model file hash differs');
+    if (compiled && compiled.model.quantizedSha256 !== r.model.quantizedSha256) problems.push('quantized model hash differs');
+    if (compiled?.paramsCommitment !== undefined && compiled.paramsCommitment !== r.commitments?.params) problems.push("the parameter commitment is not these artifacts' weights");
+    if (setup && setup.vkHash !== r.vkHash) problems.push('verification key differs from setup.json');
+    if (setup && setup.dev !== devSetup) problems.push(`setup is ${setup.dev ? '' : 'not '}a dev setup, the receipt says otherwise`);
+    if (!add('artifacts', problems.length === 0, problems.join('; ') || `receipt belongs to these artifacts (${compiled ? 'model, circuit, ' : ''}keys)`)) return done(vkSource, devSetup);
   }
 
   const layout = binding.layout;
@@ -190,7 +195,8 @@ export async function verifyReceipt(params: VerifyParams): Promise<VerifyResult>
   if (params.opening) {
     const problems: string[] = [];
     for (const [g, i] of commitGroups) {
-      const part = params.opening[g.of as 'input' | 'output'];
+      if (g.of === 'params') continue; // the model owner's opening (params.opening.json), not the prover's
+      const part = params.opening[g.of];
       if (!part) {
         problems.push(`the opening has no ${g.of}`);
         continue;

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseOnnx } from '../../import/onnx.js';
+import { parseModel } from '../../import/model.js';
 import { sha256 } from '../../artifacts/hash.js';
 import { artifactPaths, readJson } from '../../artifacts/layout.js';
 import type { CompiledInfo } from '../../compile.js';
@@ -17,7 +17,7 @@ import { InputError } from '../../errors.js';
 
 export function inspectModel(file: string): Record<string, unknown> {
   const bytes = readFileSync(file);
-  const g = parseOnnx(bytes, file);
+  const g = parseModel(bytes, file);
   const ops: Record<string, number> = {};
   for (const n of g.nodes) ops[n.op] = (ops[n.op] ?? 0) + 1;
   let params = 0;

@@ -1,0 +1,55 @@
+/**
+ * Compact circom for long linear combinations that repeat one pattern at different places — a
+ * convolution's outputs share their weights and differ only by where the window sits. A combination
+ * Σ c_t · A[base + o_t] over one signal array A is written as a loop over two constant var arrays
+ * (coefficients c, offsets o) declared once per distinct pattern, plus one line per use. circom's witness
+ * code then holds a loop instead of one field multiply-add per term: the mnist-8 CNN's unrolled source
+ * made circom2's wasm backend run out of memory (a single 1.7 GB allocation).
+ * The constraints are identical: the var only accumulates a linear expression, as in the unrolled form.
+ */
+import type { Lin } from '../quantize/lin.js';
+
+/** Combinations with at least this many terms are written as loops. */
+export const PATTERN_MIN_TERMS = 16;
+
+export interface PatternEmitter {
+  /**
+   * Push the statements computing `e` into the var `target` onto `body` and return true, or return false
+   * when `e` is not a single-array combination worth a loop.
+   */
+  emit(e: Lin, target: string, body: string[]): boolean;
+}
+
+const REF = /^([A-Za-z_]\w*)\[(\d+)\]$/;
+
+export function patternEmitter(ref: readonly string[]): PatternEmitter {
+  const known = new Map<string, string>();
+  return {
+    emit(e, target, body) {
+      if (e.terms.size < PATTERN_MIN_TERMS) return false;
+      let array: string | undefined;
+      const idx: number[] = [];
+      const coef: bigint[] = [];
+      for (const [id, c] of e.terms) {
+        const m = REF.exec(ref[id]!);
+        if (!m || (array !== undefined && m[1] !== array)) return false;
+        array = m[1]!;
+        idx.push(Number(m[2]));
+        coef.push(c);
+      }
+      const order = idx.map((_, i) => i).sort((a, b) => idx[a]! - idx[b]!);
+      const base = idx[order[0]!]!;
+      const offs = order.map((i) => idx[i]! - base);
+      const cs = order.map((i) => coef[i]!);
+      const key = `${array}|${offs.join(',')}|${cs.join(',')}`;
+      let name = known.get(key);
+      if (!name) {
+        name = `P${known.size}`;
+        known.set(key, name);
+        body.push(`    var ${name}c[${cs.length}] = [${cs.join(',')}];`, `    var ${name}o[${offs.length}] = [${offs.join(',')}];`);
+      }
+      body.push(`    ${target} = ${e.c};`, `    for (var i = 0; i < ${cs.length}; i++) { ${target} += ${name}c[i] * ${array}[${base} + ${name}o[i]]; }`);
+      return true;
+    },
+  };
+}

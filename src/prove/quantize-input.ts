@@ -1,0 +1,47 @@
+/**
+ * Input specs and quantization: pure functions shared by the Node prover and the browser prover
+ * (no Node built-ins here; the page imports this file).
+ */
+import type { CompiledInfo } from '../compile.js';
+import { InputError } from '../errors.js';
+import { fmtShape, sizeOf } from '../ir/graph.js';
+
+export interface InputTensorSpec {
+  name: string;
+  shape: number[];
+  scale: number;
+  /** Enforced integer range (decimal strings in artifacts). */
+  lo: bigint;
+  hi: bigint;
+}
+
+/** The input specs of a compiled circuit (integer bounds as bigints). */
+export const inputSpecs = (info: Pick<CompiledInfo, 'inputs'>): InputTensorSpec[] =>
+  info.inputs.map((i) => ({ name: i.name, shape: i.shape, scale: i.scale, lo: BigInt(i.lo), hi: BigInt(i.hi) }));
+
+/** Check count and finiteness of one input tensor. */
+export function checkTensor(values: number[], shape: number[], spec: InputTensorSpec, path: string): number[] {
+  const where = `${path}: input '${spec.name}'`;
+  if (values.length !== sizeOf(spec.shape)) {
+    throw new InputError(`${where} has ${values.length} values (shape ${fmtShape(shape)}), expected ${sizeOf(spec.shape)} (shape ${fmtShape(spec.shape)})`);
+  }
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new InputError(`${where}[${bad}] is ${values[bad]}, expected a finite number`);
+  return values;
+}
+
+/** Quantize to the circuit's integers and check the declared range. */
+export function quantizeInput(values: number[], spec: InputTensorSpec, path: string): bigint[] {
+  const f = 2 ** spec.scale;
+  return values.map((v, i) => {
+    const q = BigInt(Math.round(v * f));
+    if (q < spec.lo || q > spec.hi) {
+      const lo = Number(spec.lo) / f;
+      const hi = Number(spec.hi) / f;
+      throw new InputError(`${path}: input '${spec.name}'[${i}] = ${v} is outside the range [${lo}, ${hi}] the circuit was compiled for`, {
+        hint: 'recompile with --calibration samples (or --input-range) that cover this input',
+      });
+    }
+    return q;
+  });
+}

@@ -1,0 +1,225 @@
+/**
+ * The browser page in Debian's Chromium, served by `zkinfer web`: receipts verify (and fail, naming the check)
+ * with src/verify/verify.ts running in a Web Worker; the digit demo proves in the page; screenshots go to
+ * test-results/ and browser timings are printed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { ROOT } from './helpers/conformance.js';
+import { provePipeline, terminateCurve, tempDir } from './helpers/pipeline.js';
+import { buildPage, launchChromium, startWebServer } from './helpers/browser.js';
+import { deploySolidity, startAnvil } from './helpers/chain.js';
+import { exportVerifier } from '../src/chain/verifier.js';
+import { verifyReceipt } from '../src/verify/verify.js';
+import { readCompiled, readSetup } from '../src/setup.js';
+import { artifactPaths, readJson } from '../src/artifacts/layout.js';
+import type { Receipt } from '../src/receipt.js';
+
+const SHOTS = path.join(ROOT, 'test-results');
+let dir: string;
+let receipt: Receipt;
+let server: Awaited<ReturnType<typeof startWebServer>>;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let page: Page;
+const pageErrors: string[] = [];
+
+const write = (name: string, r: unknown): string => {
+  writeFileSync(path.join(dir, name), typeof r === 'string' ? r : JSON.stringify(r));
+  return path.join(dir, name);
+};
+
+async function verdictOf(p: Page): Promise<{ verdict: string; text: string; verifyMs: number; totalMs: number }> {
+  const v = p.locator('#verdict[data-verdict]');
+  await v.waitFor({ timeout: 60_000 });
+  return { verdict: (await v.getAttribute('data-verdict'))!, text: await v.innerText(), verifyMs: Number(await v.getAttribute('data-verify-ms')), totalMs: Number(await v.getAttribute('data-total-ms')) };
+}
+
+beforeAll(async () => {
+  buildPage();
+  dir = tempDir('zkinfer-web-');
+  const r = await provePipeline({ modelPath: path.join(ROOT, 'models/mnist-mlp/model.onnx'), input: path.join(ROOT, 'models/mnist-mlp/input.json'), outDir: dir });
+  expect(r.verified.ok).toBe(true);
+  receipt = r.receipt;
+  write('receipt.json', receipt);
+  const tampered = structuredClone(receipt);
+  tampered.outputs![0]!.data[3]! += 1; // a decoded logit changed
+  write('tampered.json', tampered);
+  const forged = structuredClone(receipt);
+  [forged.proof.pi_a, forged.proof.pi_c] = [forged.proof.pi_c, forged.proof.pi_a]; // a proof that fails the pairing
+  write('forged.json', forged);
+  server = await startWebServer(dir);
+  browser = await launchChromium();
+  page = await browser.context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  // Absent optional files (compiled.json beside a receipt, …) are 404s that Chromium logs: not errors of the page.
+  page.on('console', (m) => m.type() === 'error' && !/Failed to load resource.*404/.test(m.text()) && pageErrors.push(m.text()));
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (server) expect(await server.stop()).toBe(0);
+  await terminateCurve();
+});
+
+describe('zkinfer web in Chromium', () => {
+  it('a valid receipt (?receipt=, key beside it) shows valid with its model, input image, score chart and dev warning', async () => {
+    await page.goto(`${server.url}?receipt=/files/receipt.json`);
+    const v = await verdictOf(page);
+    expect(v.verdict, v.text).toBe('valid');
+    console.log(`[browser timing] verify in Chromium (worker, verifyReceipt): ${v.verifyMs.toFixed(0)} ms; open → verdict incl. fetching receipt + key: ${v.totalMs.toFixed(0)} ms`);
+    expect(v.verifyMs).toBeLessThan(2000);
+    expect(await page.locator('#source').innerText()).toMatch(/checked against the artifacts published beside it \(verification_key\.json, compiled\.json, setup\.json\)/);
+    const facts = await page.locator('#facts').innerText();
+    expect(facts).toMatch(/mnist_mlp \(model\.onnx\)/);
+    expect(facts).toContain(receipt.model.fileSha256.slice(0, 16));
+    expect(facts).toMatch(/input public · params fixed · output public/);
+    expect(facts).toMatch(/signer\s+unsigned/);
+    expect(await page.locator('#dev-warning').isVisible()).toBe(true);
+    expect(await page.locator('canvas.tensor-image[data-tensor="pixels"]').isVisible()).toBe(true);
+    expect(await page.locator('svg.bars[data-tensor="logits"] g.bar').count()).toBe(10);
+    expect(await page.locator('.argmax').getAttribute('data-argmax')).toBe('7');
+    expect(await page.locator('#checks li.ok').count()).toBe(8); // format, vk-hash, model-binding, artifacts, public-signals, outputs, inputs, proof
+    await page.screenshot({ path: path.join(SHOTS, 'web-valid.png'), fullPage: true });
+  });
+
+  it('a tampered receipt shows invalid and names the failed check', async () => {
+    await page.goto(`${server.url}?receipt=/files/tampered.json`);
+    const v = await verdictOf(page);
+    expect(v.verdict).toBe('invalid');
+    expect(v.text).toMatch(/check 'outputs' failed: output 'logits'\[3\]/);
+    expect(await page.locator('#checks li.fail').getAttribute('data-check')).toBe('outputs');
+    await page.screenshot({ path: path.join(SHOTS, 'web-invalid.png'), fullPage: true });
+  });
+
+  it('a verification key published beside the receipt must be the receipt\'s own', async () => {
+    // Another key beside the receipt (alone: no compiled.json or setup.json there).
+    const other = path.join(dir, 'elsewhere');
+    mkdirSync(other);
+    const vk = structuredClone(receipt.verificationKey) as { IC: string[][] };
+    vk.IC[0] = vk.IC[1]!;
+    writeFileSync(path.join(other, 'verification_key.json'), JSON.stringify(vk));
+    writeFileSync(path.join(other, 'receipt.json'), JSON.stringify(receipt));
+    await page.goto(`${server.url}?receipt=/files/elsewhere/receipt.json`);
+    const v = await verdictOf(page);
+    expect(v.verdict).toBe('invalid');
+    expect(v.text).toMatch(/check 'vk-hash' failed: the receipt's vkHash .* is not the hash of the artifacts' verification key/);
+    expect(await page.locator('#source').innerText()).toMatch(/published beside it \(verification_key\.json\)\./);
+    // The same key beside it: valid, checked against that key alone.
+    writeFileSync(path.join(other, 'verification_key.json'), JSON.stringify(receipt.verificationKey));
+    await page.reload();
+    expect((await verdictOf(page)).verdict).toBe('valid');
+    expect(await page.locator('#checks li').evaluateAll((li) => li.map((e) => e.getAttribute('data-check')))).toEqual(['format', 'vk-hash', 'model-binding', 'public-signals', 'outputs', 'inputs', 'proof']);
+  });
+
+  it('receipts opened from the file picker and by drag and drop use their embedded key; a forged proof fails the pairing', async () => {
+    await page.goto(server.url);
+    await page.locator('#file').setInputFiles(path.join(dir, 'forged.json'));
+    let v = await verdictOf(page);
+    expect(v.verdict).toBe('invalid');
+    expect(v.text).toMatch(/check 'proof' failed: the Groth16 pairing check failed/);
+    expect(await page.locator('#source').innerText()).toMatch(/forged\.json \(local file\), verified with its embedded verification key/);
+
+    await page.locator('#file').setInputFiles(write('garbage.json', '{"format": "zkinfer.receipt/1", '));
+    v = await verdictOf(page);
+    expect(v.verdict).toBe('invalid');
+    expect(v.text).toMatch(/check 'format' failed: not valid JSON/);
+
+    const text = JSON.stringify(receipt);
+    await page.evaluate((body) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([body], 'dropped.json', { type: 'application/json' }));
+      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, text);
+    await page.locator('#source', { hasText: 'dropped.json' }).waitFor();
+    v = await verdictOf(page);
+    expect(v.verdict).toBe('valid');
+  });
+
+  it('the digit demo: draw a 1, prove in a worker with progress, verify in the page, download a receipt that Node verifies', async () => {
+    await page.goto(server.url);
+    await page.locator('#model-info', { hasText: `${readCompiled(dir).constraints.total.toLocaleString('en-US')} constraints` }).waitFor();
+    const pad = (await page.locator('#pad').boundingBox())!;
+    await page.mouse.move(pad.x + 140, pad.y + 40);
+    await page.mouse.down();
+    for (let y = 40; y <= 240; y += 10) await page.mouse.move(pad.x + 140 + (y - 40) / 20, pad.y + y);
+    await page.mouse.up();
+    // Watch the main thread while the worker proves: the page must keep painting frames.
+    await page.evaluate(() => {
+      const w = window as unknown as { maxGap: number };
+      w.maxGap = 0;
+      let last = performance.now();
+      const tick = () => {
+        const now = performance.now();
+        w.maxGap = Math.max(w.maxGap, now - last);
+        last = now;
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    await page.locator('#prove-button').click();
+    await page.locator('#prove-progress:not([hidden])').waitFor();
+    const status = page.locator('#prove-status[data-prove-ms]');
+    await status.waitFor({ timeout: 120_000 });
+    const ms = (k: string) => status.getAttribute(`data-${k}-ms`).then(Number);
+    console.log(`[browser timing] prove bundled MNIST MLP in Chromium: witness ${await ms('witness')} ms, Groth16 proof ${await ms('prove')} ms, click → verified receipt ${await ms('total')} ms (artifact download ${await ms('fetch')} ms)`);
+    const maxGap = await page.evaluate(() => (window as unknown as { maxGap: number }).maxGap);
+    console.log(`[browser timing] longest main-thread frame gap while proving: ${maxGap.toFixed(0)} ms`);
+    expect(maxGap).toBeLessThan(1000);
+    const digit = await status.getAttribute('data-digit');
+    expect(digit).toBe('1');
+    const v = await verdictOf(page);
+    expect(v.verdict).toBe('valid');
+    expect(await page.locator('#source').innerText()).toMatch(/proved in this page from your drawing/);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
+    const proved = JSON.parse(readFileSync((await download.path())!, 'utf8')) as Receipt;
+    const trusted = { compiled: readCompiled(dir), setup: readSetup(dir, readCompiled(dir)), vk: readJson<Record<string, unknown>>(artifactPaths(dir).vkey, 'vk') };
+    const node = await verifyReceipt({ receipt: proved, trusted });
+    expect(node.ok, node.failed?.detail).toBe(true);
+    const logits = proved.outputs![0]!.data;
+    expect(String(logits.indexOf(Math.max(...logits)))).toBe(digit);
+    expect(proved.inputs![0]!.data.some((x) => x > 0)).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'web-proved.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('the on-chain check asks a deployed verifier (anvil) and shows its answer beside the local one', async () => {
+    const anvil = await startAnvil();
+    try {
+      const sol = path.join(dir, 'Verifier.sol');
+      await exportVerifier({ dir, outPath: sol });
+      const address = await deploySolidity(anvil.rpcUrl, sol, 'Groth16Verifier');
+      const askChain = async () => {
+        await page.locator('#chain summary').click();
+        await page.locator('#rpc').fill(anvil.rpcUrl);
+        await page.locator('#address').fill(address);
+        await page.locator('#chain-form button').click();
+        const out = page.locator('#chain-result[data-onchain]');
+        await out.waitFor({ timeout: 60_000 });
+        return { answer: await out.getAttribute('data-onchain'), text: await out.innerText() };
+      };
+      await page.goto(`${server.url}?receipt=/files/receipt.json`);
+      expect((await verdictOf(page)).verdict).toBe('valid');
+      expect(await askChain()).toEqual({ answer: 'valid', text: 'on chain: valid · in this page: valid' });
+
+      await page.goto(`${server.url}?receipt=/files/forged.json`);
+      expect((await verdictOf(page)).verdict).toBe('invalid');
+      expect(await askChain()).toEqual({ answer: 'invalid', text: 'on chain: invalid · in this page: invalid' });
+    } finally {
+      await anvil.stop();
+    }
+  });
+
+  it('serves the page at / and DIR at /files/ on 127.0.0.1, nothing outside them', async () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const get = (p: string, init?: RequestInit) => fetch(new URL(p, server.url), init);
+    expect((await get('/')).headers.get('content-type')).toMatch(/text\/html/);
+    expect((await get('/files/circuit_js/circuit.wasm')).headers.get('content-type')).toBe('application/wasm');
+    expect(((await (await get('/files/receipt.json')).json()) as Receipt).vkHash).toBe(receipt.vkHash);
+    for (const p of ['/files/../package.json', '/files/%2e%2e/%2e%2e/etc/passwd', '/../package.json', '/files/nope.json']) expect((await get(p)).status, p).toBe(404);
+    expect((await get('/files/receipt.json', { method: 'POST' })).status).toBe(405);
+  });
+});

@@ -1,0 +1,195 @@
+/** The page: open a receipt (file, drop, ?receipt=URL) and verify it in the worker; prove a drawn digit. */
+import './style.css';
+import { ZkWorker, WorkerError } from './client.js';
+import { DigitPad } from './digit.js';
+import { argmax, byId, el, showResult, showState, tensorImage } from './view.js';
+import type { Trusted } from './protocol.js';
+import type { CompiledInfo } from '../../src/compile.js';
+import type { Receipt } from '../../src/receipt.js';
+import type { VerifyResult } from '../../src/verify/verify.js';
+
+const worker = new ZkWorker();
+const params = new URLSearchParams(location.search);
+/** The receipt on screen (for the on-chain check). */
+let current: Receipt | undefined;
+
+const describe = (e: unknown): string => (e instanceof WorkerError && e.info.hint ? `${e.message} (${e.info.hint})` : e instanceof Error ? e.message : String(e));
+
+async function fetchJson(url: string): Promise<unknown> {
+  try {
+    const res = await fetch(url, { cache: 'no-store' });
+    return res.ok ? await res.json() : undefined;
+  } catch {
+    return undefined; // absent or not JSON: nothing published there
+  }
+}
+
+/** verification_key.json (and compiled.json, setup.json) published beside a receipt URL, if any. */
+async function findBeside(receiptUrl: string): Promise<Trusted | undefined> {
+  const [vk, compiled, setup] = await Promise.all(['verification_key.json', 'compiled.json', 'setup.json'].map((f) => fetchJson(new URL(f, receiptUrl).href)));
+  if (!vk || typeof vk !== 'object') return undefined;
+  return { vk: vk as Trusted['vk'], compiled: compiled as Trusted['compiled'], setup: setup as Trusted['setup'] };
+}
+
+async function verifyText(text: string, source: string, t0: number, trusted?: Trusted): Promise<void> {
+  let receipt: unknown;
+  try {
+    receipt = JSON.parse(text);
+  } catch (e) {
+    const failed = { name: 'format' as const, ok: false, detail: `not valid JSON (${(e as Error).message})` };
+    const result: VerifyResult = { ok: false, failed, checks: [failed], devSetup: true, vkSource: 'receipt' };
+    return showResult({ result, source });
+  }
+  const { result, ms } = await worker.verify(receipt, trusted);
+  current = result.checks[0]?.ok ? (receipt as Receipt) : undefined;
+  showResult({ receipt: receipt as Receipt, result, source, ms: { verify: ms, total: performance.now() - t0 } });
+  byId('chain-result').textContent = '';
+}
+
+async function openUrl(url: string): Promise<void> {
+  const t0 = performance.now();
+  const abs = new URL(url, location.href).href;
+  showState('verifying', `fetching ${abs}`);
+  try {
+    const [res, trusted] = await Promise.all([fetch(abs, { cache: 'no-store' }), findBeside(abs)]);
+    if (!res.ok) throw new Error(`${abs}: HTTP ${res.status} ${res.statusText}`);
+    const text = await res.text();
+    const beside = trusted ? `checked against the artifacts published beside it (verification_key.json${trusted.compiled ? ', compiled.json' : ''}${trusted.setup ? ', setup.json' : ''})` : 'verified with its embedded verification key (none published beside it)';
+    await verifyText(text, `Receipt ${abs}, ${beside}.`, t0, trusted);
+  } catch (e) {
+    showState('error', `cannot load the receipt: ${describe(e)}`);
+  }
+}
+
+async function openFile(file: File): Promise<void> {
+  const t0 = performance.now();
+  showState('verifying', `reading ${file.name}`);
+  try {
+    await verifyText(await file.text(), `Receipt ${file.name} (local file), verified with its embedded verification key.`, t0);
+  } catch (e) {
+    showState('error', `cannot check ${file.name}: ${describe(e)}`);
+  }
+}
+
+// --- opening receipts ---------------------------------------------------------------------------
+const fileInput = byId<HTMLInputElement>('file');
+fileInput.addEventListener('change', () => {
+  const f = fileInput.files?.[0];
+  if (f) void openFile(f);
+  fileInput.value = '';
+});
+const drop = byId('drop');
+document.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+document.addEventListener('dragleave', () => drop.classList.remove('over'));
+document.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  const f = e.dataTransfer?.files[0];
+  if (f) void openFile(f);
+});
+byId('url-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const url = byId<HTMLInputElement>('url').value.trim();
+  if (!url) return;
+  const q = new URLSearchParams(location.search);
+  q.set('receipt', url);
+  history.replaceState(null, '', `?${q}`);
+  void openUrl(url);
+});
+const receiptParam = params.get('receipt');
+if (receiptParam) {
+  byId<HTMLInputElement>('url').value = receiptParam;
+  void openUrl(receiptParam);
+}
+
+// --- on-chain check -------------------------------------------------------------------------------
+byId('chain-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const out = byId('chain-result');
+  const local = byId('verdict').dataset.verdict ?? 'not checked';
+  if (!current) return void (out.textContent = 'Open a well-formed receipt first.');
+  out.textContent = 'asking the contract…';
+  delete out.dataset.onchain;
+  try {
+    const { verifyOnChain } = await import('./chain.js');
+    const args = await worker.calldata(current);
+    const ok = await verifyOnChain({ rpcUrl: byId<HTMLInputElement>('rpc').value.trim(), address: byId<HTMLInputElement>('address').value.trim(), args });
+    out.dataset.onchain = ok ? 'valid' : 'invalid';
+    out.replaceChildren(el('b', {}, `on chain: ${ok ? 'valid' : 'invalid'}`), ` · in this page: ${local}`, ok || local !== 'valid' ? '' : ' (the contract checks only the proof against its own key: is it this model’s verifier?)');
+  } catch (err) {
+    out.dataset.onchain = 'error';
+    out.textContent = `on-chain check failed: ${describe(err)}`;
+  }
+});
+
+// --- proving a drawn digit ----------------------------------------------------------------------------
+const artifacts = new URL(params.get('artifacts') ?? 'files/', location.href).href;
+const pad = new DigitPad(byId<HTMLCanvasElement>('pad'));
+const proveButton = byId<HTMLButtonElement>('prove-button');
+let canProve = false;
+pad.onChange = () => {
+  const px = pad.toMnist();
+  const preview = byId<HTMLCanvasElement>('preview');
+  const img = tensorImage({ name: 'preview', shape: [28, 28], scale: 0, data: px ?? new Array<number>(784).fill(0) }, [28, 28], 4);
+  img.id = 'preview';
+  preview.replaceWith(img);
+  proveButton.disabled = !canProve || !px;
+};
+pad.onChange();
+byId('clear').addEventListener('click', () => pad.clear());
+
+async function describeArtifacts(): Promise<void> {
+  const info = byId('model-info');
+  const compiled = (await fetchJson(new URL('compiled.json', artifacts).href)) as CompiledInfo | undefined;
+  if (!compiled?.inputs) {
+    info.textContent = `No compiled model at ${artifacts}: serve an artifact directory with \`zkinfer web --dir DIR\` (after zkinfer compile and setup), or pass ?artifacts=URL.`;
+    return;
+  }
+  const shapes = compiled.inputs.map((i) => `${i.name} [${i.shape.join('×')}]`).join(', ');
+  info.replaceChildren(`Model `, el('b', {}, compiled.model.name), ` from ${artifacts}: ${compiled.constraints.total.toLocaleString('en')} constraints, input ${shapes}.`);
+  canProve = compiled.inputs.length === 1 && compiled.inputs[0]!.shape.reduce((a, b) => a * b, 1) === 784;
+  if (!canProve) info.append(' The drawing pad makes 28×28 images only: this model takes another input.');
+  proveButton.disabled = !canProve || pad.empty;
+}
+void describeArtifacts();
+
+proveButton.addEventListener('click', async () => {
+  const px = pad.toMnist();
+  if (!px) return;
+  const bar = byId<HTMLProgressElement>('prove-progress');
+  const status = byId('prove-status');
+  const download = byId<HTMLAnchorElement>('download');
+  proveButton.disabled = true;
+  download.hidden = true;
+  bar.hidden = false;
+  bar.value = 0;
+  delete status.dataset.proveMs;
+  const t0 = performance.now();
+  try {
+    const r = await worker.prove(artifacts, [px], (stage, fraction) => {
+      bar.value = fraction;
+      status.textContent = `${stage}…`;
+    });
+    const total = performance.now() - t0;
+    const digit = argmax(r.receipt.outputs![0]!.data);
+    Object.assign(status.dataset, { proveMs: r.ms.prove.toFixed(0), witnessMs: r.ms.witness.toFixed(0), fetchMs: r.ms.fetch.toFixed(0), totalMs: total.toFixed(0), digit: String(digit) });
+    status.replaceChildren(
+      el('b', {}, `Proved: the model says ${digit}.`),
+      ` ${(total / 1000).toFixed(2)} s in all: artifacts ${(r.ms.fetch / 1000).toFixed(2)} s, witness ${(r.ms.witness / 1000).toFixed(2)} s, Groth16 proof ${(r.ms.prove / 1000).toFixed(2)} s, verification ${(r.ms.verify / 1000).toFixed(2)} s.`,
+    );
+    if (download.href) URL.revokeObjectURL(download.href);
+    download.href = URL.createObjectURL(new Blob([`${JSON.stringify(r.receipt, null, 2)}\n`], { type: 'application/json' }));
+    download.hidden = false;
+    current = r.receipt;
+    showResult({ receipt: r.receipt, result: r.result, source: `Receipt proved in this page from your drawing, with the artifacts at ${artifacts}.`, ms: { verify: r.ms.verify, total } });
+    byId('result').scrollIntoView({ behavior: 'smooth' });
+  } catch (e) {
+    status.textContent = `proving failed: ${describe(e)}`;
+  } finally {
+    bar.hidden = true;
+    proveButton.disabled = !canProve || pad.empty;
+  }
+});
