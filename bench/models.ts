@@ -120,6 +120,13 @@ function randomInputs(dir: string, stem: string, n: number, count: number): stri
   });
 }
 
+/** relu-N, written into workDir with seeded inputs. */
+function reluBench(workDir: string, n: number): BenchModel {
+  const file = path.join(workDir, `relu-${n}.onnx`);
+  writeIfChanged(file, reluModel(n));
+  return { name: `relu-${n}`, group: 'scaling', family: 'relu-N', modelPath: file, inputs: randomInputs(workDir, `relu-${n}`, n, 3) };
+}
+
 const digitInputs = (): string[] => [path.join(DIGITS, 'input.json'), ...[0, 3, 4, 8].map((d) => path.join(DIGITS, 'inputs', `digit-${d}.json`))];
 
 /** The default benchmark set (`npm run bench`); scaling models are written into `workDir`. */
@@ -129,7 +136,7 @@ export function benchModels(workDir: string, opts: { scaling?: boolean } = {}): 
   const ezkl = (name: string): BenchModel => ({ name: `ezkl-${name}`, group: 'conformance', modelPath: conf('models', 'ezkl', name, 'model.onnx'), inputs: [conf('models', 'ezkl', name, 'input.json')], calibration: conf('models', 'ezkl', name, 'input.json') });
   const models: BenchModel[] = [
     { name: 'mnist-mlp (bundled)', group: 'bench', modelPath: path.join(ROOT, 'models', 'mnist-mlp', 'model.onnx'), inputs: digitInputs() },
-    { name: 'ref-mlp', group: 'bench', modelPath: path.join(MODELS_DIR, 'ref-mlp.onnx'), inputs: digitInputs(), target: { constraints: 8_400, reference: 41_952 } },
+    { name: 'ref-mlp', group: 'bench', family: 'MLP on 784 pixels', modelPath: path.join(MODELS_DIR, 'ref-mlp.onnx'), inputs: digitInputs(), target: { constraints: 8_400, reference: 41_952 } },
     { name: 'ref-cnn', group: 'bench', modelPath: path.join(MODELS_DIR, 'ref-cnn.onnx'), inputs: digitInputs(), target: { constraints: 71_000, reference: 1_429_064 } },
     { name: 'ref-cnn (8-bit params)', group: 'bench', modelPath: path.join(MODELS_DIR, 'ref-cnn.onnx'), inputs: digitInputs(), paramBits: 8, target: { constraints: 71_000, reference: 1_429_064 } },
     {
@@ -150,29 +157,18 @@ export function benchModels(workDir: string, opts: { scaling?: boolean } = {}): 
     ezkl('1l_max_pool'),
     ezkl('1l_average'),
   ];
-  if (opts.scaling ?? true) {
-    for (const n of [1024, 4096]) {
-      const file = path.join(workDir, `relu-${n}.onnx`);
-      writeIfChanged(file, reluModel(n));
-      models.push({ name: `relu-${n}`, group: 'scaling', modelPath: file, inputs: randomInputs(workDir, `relu-${n}`, n, 3) });
-    }
-  }
+  if (opts.scaling ?? true) models.push(...[256, 1024, 4096].map((n) => reluBench(workDir, n)));
   return models;
 }
 
-/** Extra models for fitting the cost model (bench/fit-cost-model.ts): wider MLPs and a small ReLU layer. */
+/** Extra models for fitting the cost model (bench/fit-cost-model.ts): wider MLPs. */
 export function fitModels(workDir: string): BenchModel[] {
   const out: BenchModel[] = [];
   // (784 → 384 → 384 → 10, 453k source terms, crashes circom2: its wasm memory ends at 4 GiB)
   for (const h of [128, 192]) {
     const file = path.join(workDir, `mlp-${h}x2.onnx`);
     writeIfChanged(file, mlpModel([h, h], `mlp_${h}x2`));
-    out.push({ name: `mlp-${h}x2`, group: 'scaling', modelPath: file, inputs: digitInputs() });
-  }
-  for (const n of [256]) {
-    const file = path.join(workDir, `relu-${n}.onnx`);
-    writeIfChanged(file, reluModel(n));
-    out.push({ name: `relu-${n}`, group: 'scaling', modelPath: file, inputs: randomInputs(workDir, `relu-${n}`, n, 3) });
+    out.push({ name: `mlp-${h}x2`, group: 'scaling', family: 'MLP on 784 pixels', modelPath: file, inputs: digitInputs() });
   }
   return out;
 }

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { runBench } from '../src/bench/run.js';
 import { writeBenchResults } from '../src/bench/report.js';
 import { benchModels, MODELS_DIR, referenceModels, ROOT } from './models.js';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 
 const { values } = parseArgs({
   options: {
@@ -37,3 +37,4 @@ const report = await runBench({
   onProgress: (m) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`),
 });
 for (const f of writeBenchResults(report, values.out!)) process.stderr.write(`wrote ${path.relative(ROOT, f)}\n`);
+rmSync(work, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 /**
  * Every visibility combination on one model: compile → dev setup → prove → verify, with the cost of each.
- *   node --import tsx scripts/visibility-matrix.ts <model.onnx> <input> [--calibration P] [--scale N] [--input-scale N] [--param-bits N] [--params fixed,hashed]
+ *   node --import tsx scripts/visibility-matrix.ts <model.onnx> <input> [--calibration P] [--scale N] [--input-scale N] [--param-bits N] [--input-range LO,HI] [--params fixed,hashed]
  * Prints a Markdown table (constraints, public signals, seconds, verified).
  */
 import os from 'node:os';
@@ -14,11 +14,11 @@ import { verifyReceipt } from '../src/verify/verify.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { calibration: { type: 'string' }, scale: { type: 'string' }, 'input-scale': { type: 'string' }, 'param-bits': { type: 'string' }, params: { type: 'string', default: 'fixed' } },
+  options: { calibration: { type: 'string' }, scale: { type: 'string' }, 'input-scale': { type: 'string' }, 'param-bits': { type: 'string' }, 'input-range': { type: 'string' }, params: { type: 'string', default: 'fixed' } },
 });
 const [model, input] = positionals;
 if (!model || !input) {
-  console.error('usage: visibility-matrix.ts <model.onnx> <input> [--calibration P] [--scale N] [--input-scale N] [--param-bits N] [--params fixed,hashed]');
+  console.error('usage: visibility-matrix.ts <model.onnx> <input> [--calibration P] [--scale N] [--input-scale N] [--param-bits N] [--input-range LO,HI] [--params fixed,hashed]');
   process.exit(2);
 }
 const rows: string[] = ['| input | output | params | constraints | public signals | compile s | setup s | prove s | verified |', '|---|---|---|---|---|---|---|---|---|'];
@@ -31,6 +31,7 @@ for (const params of values.params!.split(',') as ('fixed' | 'private' | 'hashed
         modelPath: model, outDir: dir, calibration: values.calibration, inputVisibility, outputVisibility, paramVisibility: params,
         scale: values.scale ? Number(values.scale) : undefined, inputScale: values['input-scale'] ? Number(values['input-scale']) : undefined,
         paramBits: values['param-bits'] ? Number(values['param-bits']) : undefined,
+        inputRange: values['input-range'] ? (values['input-range'].split(',').map(Number) as [number, number]) : undefined,
       });
       const t1 = performance.now();
       await setupKeys({ dir });

@@ -4,11 +4,13 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { parseModel } from '../src/import/model.js';
 import { quantizeGraph, runFloat } from '../src/quantize/quantize.js';
 import { evaluate } from '../src/quantize/program.js';
-import { caseDir } from './helpers/conformance.js';
+import { ROOT, caseDir } from './helpers/conformance.js';
 import { provePipeline, tempDir, terminateCurve } from './helpers/pipeline.js';
 
 afterAll(terminateCurve);
@@ -54,4 +56,14 @@ describe('TF.js layers model (tfjs-abalone)', () => {
     const ref = REF.outputs[0]![0]!;
     expect(Math.abs(r.proved.outputs[0]!.data[0]! - ref)).toBeLessThanOrEqual(2 ** -(SCALE - 3) * (1 + Math.abs(ref)));
   }, 600_000);
+
+  it('`zkinfer inspect model.json` reads it as a model (not a receipt) and prints its hashes', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'zkinfer.js'), 'inspect', MODEL, '--json'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { kind: string; fileSha256: string; ops: Record<string, number>; circuitHash: string };
+    expect(out.kind).toBe('model');
+    expect(out.fileSha256).toBe(createHash('sha256').update(readFileSync(MODEL)).digest('hex'));
+    expect(out.ops).toEqual({ MatMul: 3, Add: 3, Sigmoid: 2 });
+    expect(out.circuitHash).toMatch(/^[0-9a-f]{64}$/);
+  });
 });

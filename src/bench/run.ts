@@ -9,19 +9,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { estimateModel } from '../estimate/estimate.js';
 import type { Estimate } from '../estimate/estimate.js';
-import { BENCH_STEPS } from '../estimate/cost-model.js';
 import type { BenchStep } from '../estimate/cost-model.js';
 import { predictVerifyGas } from '../chain/gas.js';
 import { parseOnnx } from '../import/onnx.js';
 import { runFloat } from '../quantize/quantize.js';
 import { readInputFile } from '../prove/input.js';
 import { inputSpecs } from '../compile.js';
+import type { CompileParams } from '../compile.js';
 import { readCompiled } from '../setup.js';
 import { circuitInputFor } from '../prove/prove.js';
 import { artifactPaths } from '../artifacts/layout.js';
 import type { ReceiptTensor } from '../receipt.js';
 import type { CircomOptimization } from '../toolchain/circom.js';
-import { UnsupportedOpError } from '../errors.js';
 import { StepError, median, repeat, runStep, stats } from './steps.js';
 import type { StepRun } from './steps.js';
 import type { BenchModel, StepStats } from './types.js';
@@ -42,12 +41,12 @@ export interface RunBenchParams {
 export interface ModelResult {
   name: string;
   group: BenchModel['group'];
+  family?: string;
   modelPath: string;
   status: 'ok' | 'skipped' | 'failed';
   reason?: string;
   target?: BenchModel['target'];
   estimate?: Omit<Estimate, 'costModel'>;
-  /** Predicted gas with the input hashed (the on-chain target's setting). */
   /** Hashed input, outputs rounded to the activation scale (--output-scale): the on-chain gas target's setting. */
   hashedInputGas?: { gas: number; nPublic: number; outputs: number; outputScale: number };
   measured?: {
@@ -62,6 +61,8 @@ export interface ModelResult {
     zkeyBytes: number;
     proofBytes: { raw: number; json: number };
     proveMany: { proofs: number; seconds: number; load: number; proofsPerMinute: number; medianProve: number; medianWitness: number };
+    /** One profiled Groth16 run: seconds per phase of snarkjs's prover. */
+    proverPhases: Record<string, number>;
     maxAbsError: number;
   };
 }
@@ -126,80 +127,30 @@ export async function runBench(params: RunBenchParams): Promise<BenchReport> {
   const baseline = await runStep(work, { step: 'noop' });
   log(`bench: ${params.models.length} models, ${N} runs per step, load ${loadStart.map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores; worker baseline ${baseline.peakRssMB.toFixed(0)} MiB`);
 
+  const ctx: Ctx = { work, cacheDir, N, manyProofs: params.manyProofs ?? 5, seen, ptauByPower };
   const models: ModelResult[] = [];
   let optimizations: BenchReport['optimizations'];
   for (const [mi, m] of params.models.entries()) {
     const tag = `bench [${mi + 1}/${params.models.length}] ${m.name}`;
-    const base: ModelResult = { name: m.name, group: m.group, modelPath: m.modelPath, status: 'ok', target: m.target };
-    const { name: _n, group: _g, inputs, target: _t, ...compileParams } = m;
-    let estimate: Estimate;
+    const say = (s: string) => log(`${tag}: ${s}`);
+    const result: ModelResult = { name: m.name, group: m.group, family: m.family, modelPath: m.modelPath, status: 'ok', target: m.target };
+    models.push(result);
+    const { name: _n, group: _g, family: _f, inputs, target: _t, ...compileParams } = m;
     try {
-      estimate = estimateModel(compileParams);
-    } catch (e) {
-      const unsupported = e instanceof UnsupportedOpError;
-      const op = unsupported ? (/uses op ([\w.]+)/.exec((e as Error).message)?.[1] ?? '?') : undefined;
-      const reason = unsupported ? `unsupported op ${op}` : `${(e as Error).name}: ${(e as Error).message}`;
-      log(`${tag}: ${unsupported ? 'skipped' : 'failed'}: ${reason}`);
-      models.push({ ...base, status: unsupported ? 'skipped' : 'failed', reason });
-      continue;
-    }
-    const { costModel: _c, ...est } = estimate;
-    base.estimate = est;
-    const outputScale = compileParams.outputScale ?? compileParams.scale ?? 12;
-    const hashed = predictVerifyGas(estimateModel({ ...compileParams, inputVisibility: 'hashed', outputScale }).constraints.nPublic);
-    base.hashedInputGas = { gas: hashed.gas, nPublic: hashed.nPublic, outputs: estimate.outputElements, outputScale };
-    log(`${tag}: estimate ${estimate.constraints.total} constraints (2^${estimate.constraints.ptauPower}), predicted prove ${estimate.predicted?.prove.seconds.toFixed(2) ?? '?'} s`);
-    try {
+      const { costModel: _c, ...estimate } = estimateModel(compileParams);
+      result.estimate = estimate;
+      const outputScale = compileParams.outputScale ?? compileParams.scale ?? 12;
+      const hashed = predictVerifyGas(estimateModel({ ...compileParams, inputVisibility: 'hashed', outputScale }).constraints.nPublic);
+      result.hashedInputGas = { gas: hashed.gas, nPublic: hashed.nPublic, outputs: estimate.outputElements, outputScale };
+      say(`estimate ${estimate.constraints.total} constraints (2^${estimate.constraints.ptauPower}), predicted prove ${estimate.predicted?.prove.seconds.toFixed(2) ?? '?'} s`);
       const dir = path.join(work, slug(m.name));
-      const step = (s: string) => (i: number, r: StepRun) => {
-        seen(r);
-        log(`${tag}: ${s} ${i + 1}/${N} ${r.seconds.toFixed(2)} s, peak ${r.peakRssMB.toFixed(0)} MiB`);
-      };
-      const compile = await repeat(N, work, (i) => ({ step: 'compile', params: { ...compileParams, outDir: i === 0 ? dir : `${dir}-c${i}` } }), step('compile'));
-      for (let i = 1; i < N; i++) rmSync(`${dir}-c${i}`, { recursive: true, force: true });
-      const info = compile[0]!.data as Pick<NonNullable<ModelResult['measured']>, 'constraints' | 'nPublic' | 'ptauPower' | 'ops'>;
-      if (!ptauByPower.has(info.ptauPower)) {
-        const r = await runStep(work, { step: 'ptau', power: info.ptauPower, path: path.join(work, `p${info.ptauPower}.ptau`) });
-        seen(r);
-        ptauByPower.set(info.ptauPower, { seconds: r.seconds, bytes: r.data!.ptauBytes as number });
-        rmSync(path.join(work, `p${info.ptauPower}.ptau`), { force: true });
-        log(`${tag}: dev ptau 2^${info.ptauPower} ${r.seconds.toFixed(2)} s`);
-      }
-      const setup = await repeat(N, work, () => ({ step: 'setup', dir, cacheDir }), step('setup'));
-      const witness = await repeat(N, work, () => ({ step: 'witness', dir, input: inputs[0]! }), step('witness'));
-      const receipt = path.join(work, `${slug(m.name)}.receipt.json`);
-      const prove = await repeat(N, work, () => ({ step: 'prove', dir, input: inputs[0]!, receiptPath: receipt }), step('prove'));
-      const verify = await repeat(N, work, () => ({ step: 'verify', receiptPath: receipt }), step('verify'));
-      const manyInputs = Array.from({ length: params.manyProofs ?? 5 }, (_, i) => inputs[i % inputs.length]!);
-      const many = await runStep(work, { step: 'prove-many', dir, inputs: manyInputs });
-      seen(many);
-      const md = many.data as { proofsPerMinute: number; load: number; proofs: { witness: number; prove: number }[]; outputs: ReceiptTensor[][] };
-      log(`${tag}: ${manyInputs.length} proofs in one process: ${md.proofsPerMinute.toFixed(1)} proofs/min`);
-      const proved = [{ input: inputs[0]!, outputs: prove[0]!.data!.outputs as ReceiptTensor[] }, ...manyInputs.map((input, i) => ({ input, outputs: md.outputs[i]! }))];
-      const split = { witness: median(prove.map((r) => r.split!.witness)), prove: median(prove.map((r) => r.split!.prove)) };
-      const steps = { compile: stats(compile), setup: stats(setup), witness: stats(witness), prove: stats(prove), verify: stats(verify) } satisfies Record<BenchStep, StepStats>;
-      base.measured = {
-        constraints: info.constraints,
-        nPublic: info.nPublic,
-        ptauPower: info.ptauPower,
-        ops: info.ops,
-        steps,
-        split: { ...split, witnessShare: split.witness / (split.witness + split.prove) },
-        ptau: { power: info.ptauPower, ...ptauByPower.get(info.ptauPower)! },
-        zkeyBytes: setup.at(-1)!.data!.zkeyBytes as number,
-        proofBytes: { raw: 256, json: prove[0]!.data!.proofBytes as number },
-        proveMany: { proofs: manyInputs.length, seconds: many.seconds, load: md.load, proofsPerMinute: md.proofsPerMinute, medianProve: median(md.proofs.map((p) => p.prove)), medianWitness: median(md.proofs.map((p) => p.witness)) },
-        maxAbsError: maxAbsError(m.modelPath, dir, proved),
-      };
-      if (params.compareOptimizations === m.name) optimizations = await compareOptimizations({ model: m.name, work, dir, input: inputs[0]!, runs: N, log: (s) => log(`${tag}: ${s}`), seen });
+      result.measured = await measureModel(ctx, { ...compileParams, outDir: dir }, inputs, say);
+      if (params.compareOptimizations === m.name) optimizations = await compareOptimizations({ model: m.name, work, dir, input: inputs[0]!, runs: N, log: say, seen });
       rmSync(dir, { recursive: true, force: true });
     } catch (e) {
-      const unsupported = e instanceof StepError && e.errorName === 'UnsupportedOpError';
-      base.status = unsupported ? 'skipped' : 'failed';
-      base.reason = unsupported ? `unsupported: ${(e as Error).message}` : `${(e as StepError).step ?? ''} ${(e as Error).message}`.trim();
-      log(`${tag}: ${base.status}: ${base.reason}`);
+      Object.assign(result, notMeasured(e));
+      say(`${result.status}: ${result.reason}`);
     }
-    models.push(base);
   }
   if (ownWork) rmSync(work, { recursive: true, force: true });
   const sorted = [...loads].sort((a, b) => a - b);
@@ -216,12 +167,89 @@ export async function runBench(params: RunBenchParams): Promise<BenchReport> {
   };
 }
 
+/** A model that could not be measured: skipped (an op the compiler does not support yet) or failed. */
+function notMeasured(e: unknown): { status: 'skipped' | 'failed'; reason: string } {
+  const name = e instanceof StepError ? e.errorName : ((e as Error)?.name ?? 'Error');
+  const message = (e as Error)?.message ?? String(e);
+  if (name === 'UnsupportedOpError') {
+    const op = /uses op ([\w.]+)/.exec(message)?.[1];
+    return { status: 'skipped', reason: op ? `unsupported op ${op}` : `unsupported: ${message}` };
+  }
+  return { status: 'failed', reason: e instanceof StepError ? `${e.step}: ${message}` : `${name}: ${message}` };
+}
+
+interface Ctx {
+  work: string;
+  cacheDir: string;
+  N: number;
+  manyProofs: number;
+  seen: (r: StepRun) => void;
+  /** Dev ptau seconds and bytes per power: generated once per power and run. */
+  ptauByPower: Map<number, { seconds: number; bytes: number }>;
+}
+
+/** Every step of the pipeline on one model, N runs each, in child processes. */
+async function measureModel(ctx: Ctx, params: Omit<CompileParams, 'onProgress'>, inputs: string[], say: (s: string) => void): Promise<NonNullable<ModelResult['measured']>> {
+  const { work, N } = ctx;
+  const dir = params.outDir;
+  const name = path.basename(dir);
+  const logRun = (s: string) => (i: number, r: StepRun) => {
+    ctx.seen(r);
+    say(`${s} ${i + 1}/${N} ${r.seconds.toFixed(2)} s, peak ${r.peakRssMB.toFixed(0)} MiB`);
+  };
+  const compile = await repeat(N, work, (i) => ({ step: 'compile', params: { ...params, outDir: i === 0 ? dir : `${dir}-c${i}` } }), logRun('compile'));
+  for (let i = 1; i < N; i++) rmSync(`${dir}-c${i}`, { recursive: true, force: true });
+  const info = compile[0]!.data as Pick<NonNullable<ModelResult['measured']>, 'constraints' | 'nPublic' | 'ptauPower' | 'ops'>;
+  if (!ctx.ptauByPower.has(info.ptauPower)) {
+    const file = path.join(work, `p${info.ptauPower}.ptau`);
+    const r = await runStep(work, { step: 'ptau', power: info.ptauPower, path: file });
+    ctx.seen(r);
+    ctx.ptauByPower.set(info.ptauPower, { seconds: r.seconds, bytes: r.data!.ptauBytes as number });
+    rmSync(file, { force: true });
+    say(`dev ptau 2^${info.ptauPower} ${r.seconds.toFixed(2)} s`);
+  }
+  const setup = await repeat(N, work, () => ({ step: 'setup', dir, cacheDir: ctx.cacheDir }), logRun('setup'));
+  const witness = await repeat(N, work, () => ({ step: 'witness', dir, input: inputs[0]! }), logRun('witness'));
+  const receipt = path.join(work, `${name}.receipt.json`);
+  const prove = await repeat(N, work, () => ({ step: 'prove', dir, input: inputs[0]!, receiptPath: receipt }), logRun('prove'));
+  const verify = await repeat(N, work, () => ({ step: 'verify', receiptPath: receipt }), logRun('verify'));
+  const manyInputs = Array.from({ length: ctx.manyProofs }, (_, i) => inputs[i % inputs.length]!);
+  const many = await runStep(work, { step: 'prove-many', dir, inputs: manyInputs });
+  ctx.seen(many);
+  const md = many.data as { proofsPerMinute: number; load: number; proofs: { witness: number; prove: number }[]; outputs: ReceiptTensor[][] };
+  say(`${manyInputs.length} proofs in one process: ${md.proofsPerMinute.toFixed(1)} proofs/min`);
+  const art = artifactPaths(dir);
+  const profile = await runStep(work, { step: 'groth16', wasmPath: art.wasm, zkeyPath: art.zkey, inputPath: writeCircuitInput(dir, inputs[0]!, path.join(work, `${name}.input.json`)), phases: true });
+  ctx.seen(profile);
+  const proved = [{ input: inputs[0]!, outputs: prove[0]!.data!.outputs as ReceiptTensor[] }, ...manyInputs.map((input, i) => ({ input, outputs: md.outputs[i]! }))];
+  const split = { witness: median(prove.map((r) => r.split!.witness)), prove: median(prove.map((r) => r.split!.prove)) };
+  return {
+    constraints: info.constraints,
+    nPublic: info.nPublic,
+    ptauPower: info.ptauPower,
+    ops: info.ops,
+    steps: { compile: stats(compile), setup: stats(setup), witness: stats(witness), prove: stats(prove), verify: stats(verify) },
+    split: { ...split, witnessShare: split.witness / (split.witness + split.prove) },
+    ptau: { power: info.ptauPower, ...ctx.ptauByPower.get(info.ptauPower)! },
+    zkeyBytes: setup.at(-1)!.data!.zkeyBytes as number,
+    proofBytes: { raw: 256, json: prove[0]!.data!.proofBytes as number },
+    proveMany: { proofs: manyInputs.length, seconds: many.seconds, load: md.load, proofsPerMinute: md.proofsPerMinute, medianProve: median(md.proofs.map((p) => p.prove)), medianWitness: median(md.proofs.map((p) => p.witness)) },
+    proverPhases: profile.data!.phases as Record<string, number>,
+    maxAbsError: maxAbsError(params.modelPath, dir, proved),
+  };
+}
+
+/** An input file as the circuit's input signals, written as JSON for the raw Groth16 step. */
+function writeCircuitInput(dir: string, input: string, file: string): string {
+  const { circuitInput } = circuitInputFor(dir, input);
+  writeFileSync(file, JSON.stringify(circuitInput, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+  return file;
+}
+
 /** circom --O1 vs --O2 on one generated source: same witness input, runs interleaved so load hits both alike. */
 async function compareOptimizations(p: { model: string; work: string; dir: string; input: string; runs: number; log: (s: string) => void; seen: (r: StepRun) => void }): Promise<NonNullable<BenchReport['optimizations']>> {
   const source = artifactPaths(p.dir).source;
-  const { circuitInput } = circuitInputFor(p.dir, p.input);
-  const inputPath = path.join(p.work, 'opt-input.json');
-  writeFileSync(inputPath, JSON.stringify(circuitInput, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+  const inputPath = writeCircuitInput(p.dir, p.input, path.join(p.work, 'opt-input.json'));
   const levels: CircomOptimization[] = ['O1', 'O2'];
   const runs = new Map(levels.map((o) => [o, { compile: [] as StepRun[], setup: [] as StepRun[], groth16: [] as StepRun[] }]));
   const out = (o: string) => path.join(p.work, `opt-${o}`);

@@ -7,6 +7,8 @@ export interface BenchModel extends Omit<CompileParams, 'outDir' | 'onProgress'>
   name: string;
   /** bench: the issue's models; conformance: networks written by others; scaling: size series for the curves. */
   group: 'bench' | 'conformance' | 'scaling';
+  /** Models of one architecture at several sizes: how memory grows with size is judged within a family. */
+  family?: string;
   /** Input files: the first is proved in the timed runs, all of them in the repeated-proving run. */
   inputs: string[];
   /** Fixed-point scale of the inputs (bits), passed to compile: honoured once compile supports it (ops work). */
@@ -35,7 +37,7 @@ export type WorkerTask =
   /** The O1/O2 comparison: circom, dev key and Groth16 on one circuit source, outside the artifact layout. */
   | { step: 'circom'; sourcePath: string; outDir: string; optimize: CircomOptimization }
   | { step: 'devsetup'; r1csPath: string; zkeyPath: string }
-  | { step: 'groth16'; wasmPath: string; zkeyPath: string; inputPath: string };
+  | { step: 'groth16'; wasmPath: string; zkeyPath: string; inputPath: string; phases?: boolean; zkeyInMemory?: boolean };
 
 /** What a worker reports; `seconds` is the step itself (not process start-up). */
 export interface WorkerResult {

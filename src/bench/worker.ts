@@ -17,6 +17,7 @@ import { artifactPaths } from '../artifacts/layout.js';
 import { calculateWtns } from '../toolchain/witness.js';
 import { compileCircuit } from '../toolchain/circom.js';
 import { devSetup, writeDevPtau } from '../toolchain/devsetup.js';
+import { warmCurve } from '../toolchain/curve.js';
 import type { WorkerResult, WorkerTask } from './types.js';
 
 const since = (t0: number): number => (performance.now() - t0) / 1000;
@@ -73,13 +74,39 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
     }
     case 'groth16': {
       const input = JSON.parse(readFileSync(task.inputPath, 'utf8')) as Record<string, string | string[]>;
+      await warmCurve(); // as proveInference does: before the witness wasm, counted with the prover
+      const tw = performance.now();
       const wtns = await calculateWtns({ wasmPath: task.wasmPath, input });
       const t1 = performance.now();
-      await snarkjs.groth16.prove(task.zkeyPath, wtns);
-      const split = { witness: (t1 - t0) / 1000, prove: since(t1) };
-      return { seconds: split.prove, split };
+      const marks: [number, string][] = [];
+      const logger = task.phases ? { debug: (m: string) => marks.push([performance.now(), m]), info() {}, warn() {}, error() {} } : undefined;
+      await snarkjs.groth16.prove(task.zkeyInMemory ? { type: 'mem', data: new Uint8Array(readFileSync(task.zkeyPath)) } : task.zkeyPath, wtns, logger);
+      const t2 = performance.now();
+      const split = { witness: (t1 - tw) / 1000, prove: (tw - t0 + t2 - t1) / 1000 };
+      return { seconds: split.prove, split, data: task.phases ? { phases: { 'bn128 curve (worker threads)': (tw - t0) / 1000, ...proverPhases(marks, t1, t2) } } : undefined };
     }
   }
+}
+
+/** Where snarkjs's Groth16 prover spends its time, from the debug messages it logs at each phase. */
+const PHASES: [RegExp, string][] = [
+  [/^Reading Wtns$/, 'read witness and coefficients'],
+  [/^Building ABC$/, 'A·w, B·w, C·w'],
+  [/^IFFT_A: fft/, 'FFTs (3 inverse, 3 forward)'],
+  [/^Join ABC$/, 'join A·B − C'],
+  [/^Reading A Points$/, 'MSM A (G1, wires)'],
+  [/^Reading B1 Points$/, 'MSM B1 (G1, wires)'],
+  [/^Reading B2 Points$/, 'MSM B2 (G2, wires)'],
+  [/^Reading C Points$/, 'MSM C (G1, private wires)'],
+  [/^Reading H Points$/, 'MSM H (G1, domain)'],
+];
+function proverPhases(marks: [number, string][], start: number, end: number): Record<string, number> {
+  const at: [number, string][] = [[start, 'key header and curve']];
+  for (const [re, name] of PHASES) {
+    const m = marks.find(([, msg]) => re.test(msg));
+    if (m) at.push([m[0], name]);
+  }
+  return Object.fromEntries(at.map(([t, name], i) => [name, ((at[i + 1]?.[0] ?? end) - t) / 1000]));
 }
 
 const taskFile = process.argv[2];

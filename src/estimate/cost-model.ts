@@ -46,7 +46,7 @@ export interface CostModel {
   /** Seconds are for an idle machine (see slowdown). */
   steps: Record<BenchStep, { seconds: LinearFit; peakRssMB: LinearFit }>;
   /** The measurements fitted (medians; seconds already divided by the slowdown at their load), to inspect or redo the fit. */
-  points: { model: string; features: CircuitFeatures; seconds: Record<BenchStep, number>; peakRssMB: Record<BenchStep, number>; load1: Record<BenchStep, number> }[];
+  points: { model: string; only?: BenchStep[]; features: CircuitFeatures; seconds: Record<BenchStep, number>; peakRssMB: Record<BenchStep, number>; load1: Record<BenchStep, number> }[];
 }
 
 export const predict = (f: LinearFit, x: CircuitFeatures): number =>

@@ -1,4 +1,4 @@
-/** `zkinfer inspect <model.onnx | DIR | receipt.json>`: the identities a user can recompute and compare. */
+/** `zkinfer inspect <model.onnx | model.json | DIR | receipt.json>`: the identities a user can recompute and compare. */
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -96,18 +96,27 @@ function printObject(o: Record<string, unknown>, indent = ''): void {
   }
 }
 
+/** A TF.js layers model.json (it has a modelTopology), which is a model, not a receipt. */
+function isTfjsLayersModel(file: string): boolean {
+  try {
+    return typeof (JSON.parse(readFileSync(file, 'utf8')) as { modelTopology?: unknown })?.modelTopology === 'object';
+  } catch {
+    return false;
+  }
+}
+
 export function registerInspect(program: Command): void {
   program
     .command('inspect')
     .description('print the hashes that identify a model file, an artifact directory or a receipt (recompute them from your own files to compare)')
-    .argument('<target>', 'model .onnx file, artifact directory, or receipt .json')
+    .argument('<target>', 'model (.onnx, or a TF.js model.json), artifact directory, or receipt .json')
     .option('--scale <bits>', 'with a model file: also compute its quantized-graph and circuit hashes at this scale (default settings otherwise)')
     .option('--calibration <path>', 'with a model file: calibration samples, as given to compile')
     .action(async (target: string, o: { scale?: string; calibration?: string }) => {
       if (!existsSync(target)) throw new InputError(`${target}: no such file or directory`);
       let out: Record<string, unknown>;
       if (statSync(target).isDirectory()) out = inspectDir(target);
-      else if (path.extname(target) === '.json') {
+      else if (path.extname(target) === '.json' && !isTfjsLayersModel(target)) {
         let r: Receipt;
         try {
           r = JSON.parse(readFileSync(target, 'utf8')) as Receipt;
