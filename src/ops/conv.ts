@@ -75,6 +75,7 @@ export function convFloat(node: GraphNode, x: Tensor, w: Tensor, b?: Tensor): Te
 
 export const Conv: OpDef = {
   onnx: ['Conv'],
+  paramInputs: [1, 2],
   float: (node, [x, w, b]) => [convFloat(node, requireInput(x, 0, node), requireInput(w, 1, node), b)],
   lower(ctx, [x0, w0, b0]) {
     const x = requireInput(x0, 0, ctx.node);

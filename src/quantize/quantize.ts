@@ -112,6 +112,7 @@ export function quantizeGraph(original: Graph, settings: QuantizeSettings): Prog
         }
         ins[i] = q;
       }
+      refuseFixedParams(node, ins, op.paramInputs ?? [], graph, settings.paramVisibility!);
     }
     node.inputs.forEach((n, i) => {
       if (n !== '' && ins[i] === undefined) throw new ShapeError(`node '${node.name}' (${node.op}): input '${n}' is not defined before use`);
@@ -153,4 +154,23 @@ export function quantizeGraph(original: Graph, settings: QuantizeSettings): Prog
     b.addOutput(o.name, v.t.shape, v.t.scale, v.t.exprs, o.name);
   }
   return b.build();
+}
+
+/**
+ * With private/hashed parameters every weight tensor must become a signal. An op that takes a weight
+ * tensor only as a constant (e.g. Conv) would leave it in the circuit, visible to anyone holding it:
+ * refuse rather than silently ignore the visibility asked for. Integer tensors (shapes, pads, axes,
+ * indices) and scalars (Clip bounds, division by a constant) are structure, not weights, and stay constants
+ * — except in the int8 ops, whose weights are integers.
+ */
+function refuseFixedParams(node: Graph['nodes'][number], ins: (Value | undefined)[], paramInputs: number[], graph: Graph, visibility: string): void {
+  ins.forEach((v, i) => {
+    const name = node.inputs[i];
+    if (!name || v?.kind !== 'const' || !graph.constants.has(name) || paramInputs.includes(i) || v.t.data.length < 2) return;
+    if (!/Integer$|^QLinear/.test(node.op) && v.t.data.every(Number.isInteger)) return;
+    throw new UnsupportedOpError(
+      `node '${node.name}' (${node.op}): parameter '${name}' [${v.t.shape.join('×')}] can only be a constant of the circuit, so --param-visibility ${visibility} would leave it visible`,
+      { hint: `compile with --param-visibility fixed (the default); private and hashed parameters are supported in the slots of ${[...OPS].filter(([, o]) => o.paramInputs?.length).map(([n]) => n).join(', ')}` },
+    );
+  });
 }
