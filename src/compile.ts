@@ -7,8 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseModel } from './import/model.js';
 import type { Graph, Tensor } from './ir/graph.js';
-import { sizeOf } from './ir/graph.js';
-import { checkSupported, quantizeGraph, runFloat } from './quantize/quantize.js';
+import { intRange, sizeOf } from './ir/graph.js';
+import { checkSupported, integerInputDecl, quantizeGraph, runFloat } from './quantize/quantize.js';
 import type { InputDecl } from './quantize/quantize.js';
 import { evaluate } from './quantize/program.js';
 import type { Program } from './quantize/program.js';
@@ -149,6 +149,7 @@ export function readSamples(p: string, graph: Graph): number[][][] {
 
 function declareInputs(graph: Graph, params: Omit<CompileParams, 'outDir'>, samples: number[][][] | undefined, scale: number): InputDecl[] & { source: string }[] {
   return graph.inputs.map((vi, i) => {
+    if (intRange(vi.dtype)) return { ...integerInputDecl(vi, { name: vi.name, scale: 0, min: 0, max: 0 }), source: `${vi.dtype} type` };
     const metaScale = graph.metadata['zkinfer.input_scale'];
     const s = params.inputScale ?? (metaScale !== undefined ? Number(metaScale) : scale);
     const exact = params.inputDecls?.find((d) => d.name === vi.name);

@@ -57,6 +57,35 @@ describe('new ops prove, verify and match the reference (parameters given as inp
   }
 });
 
+/** The int8 ops (integer inputs and outputs): proved outputs equal the reference exactly. */
+const INT8_CASES = [
+  'test_quantizelinear',
+  'test_quantizelinear_axis',
+  'test_dequantizelinear',
+  'test_dequantizelinear_axis',
+  'test_qlinearmatmul_2D_int8_float32',
+  'test_qlinearmatmul_2D_uint8_float32',
+  'test_qlinearmatmul_3D_int8_float32',
+  'test_qlinearmatmul_3D_uint8_float32',
+  'test_qlinearconv',
+  'test_matmulinteger',
+  'test_convinteger_with_padding',
+  'test_convinteger_without_padding',
+];
+
+describe('int8 ops prove, verify and equal the reference exactly (scales and zero points fixed as constants)', () => {
+  for (const name of INT8_CASES) {
+    it(name, async () => {
+      const id = `onnx-node/${name}`;
+      const c = withFixedParams({ id, dir: caseDir(id), model: caseDir(id, 'model.onnx'), ops: [], scale: SCALE, paramBits: 16 });
+      const [ds] = loadDataSets(c.dir);
+      const r = await provePipeline({ modelPath: c.model, calibration: ds!.dir, input: ds!.dir, scale: SCALE });
+      expect(r.verified.ok).toBe(true);
+      r.proved.outputs.forEach((o, i) => expect(Array.from(o.data)).toEqual(Array.from(ds!.outputs[i]!.data)));
+    });
+  }
+});
+
 describe('mnist-8 (ONNX zoo CNN: Conv, Relu, MaxPool, MatMul)', () => {
   it('set 0 (pixels 0..255) proves, verifies and gives the reference argmax', async () => {
     const dir = caseDir('models', 'mnist-8');

@@ -218,6 +218,35 @@ export class ProgramBuilder {
     return linSignal(out);
   }
 
+  /**
+   * round(v · m / 2^k) with ties to even (numpy rint, onnxruntime's requantization), exact, for an odd
+   * constant m. A tie needs v·m ≡ 2^(k−1) (mod 2^k), i.e. 2^(k−1) | v: when the bound of |v| is below
+   * 2^(k−1) there is none, and one round-half-up rescale (≈ width of v·m constraints) is exact. Otherwise
+   * the bits of v·m (+ an offset) give floor(v·m / 2^(k+1)), the parity bit p and the low k bits r, and
+   * result = 2·floor(v·m / 2^(k+1)) + p + floor((r + 2^(k−1) − 1 + p) / 2^k): ties go up only from an odd floor.
+   */
+  roundHalfEven(v: Lin, m: bigint, k: number, node: string): Lin {
+    if (m % 2n === 0n) throw new Error(`roundHalfEven: multiplier ${m} must be odd (node '${node}')`);
+    if (k <= 0) return linAddScaled(linConst(0n), v, m << BigInt(-k));
+    const [vl, vh] = this.bounds(v);
+    const w = linAddScaled(linConst(0n), v, m);
+    const half = 1n << BigInt(k - 1);
+    const big = (x: bigint) => (x < 0n ? -x : x) >= half;
+    if (!big(vl) && !big(vh)) return this.rescale(linAddScaled(linConst(half), w, 1n), k, false, node);
+    const [lo, hi] = this.bounds(w);
+    const unit = 1n << BigInt(k + 1);
+    const c = lo < 0n ? ((-lo + unit - 1n) / unit) * unit : 0n;
+    const n = Math.max(k + 1, bitLength(hi + c));
+    const bits = this.bits(linAddScaled(linConst(c), w, 1n), n, node);
+    const q2 = linConst(-c / unit);
+    for (let i = k + 1; i < n; i++) linAddScaled(q2, bits[i]!, 1n << BigInt(i - k - 1));
+    const r = linConst(half - 1n);
+    for (let i = 0; i < k; i++) linAddScaled(r, bits[i]!, 1n << BigInt(i));
+    linAddScaled(r, bits[k]!, 1n);
+    const t = this.rescale(r, k, false, node);
+    return linAddScaled(linAddScaled(linAddScaled(linConst(0n), q2, 2n), bits[k]!, 1n), t, 1n);
+  }
+
   /** max(a_1, …, a_n) as a balanced tree of n − 1 max steps. */
   maxOf(xs: Lin[], node: string): Lin {
     if (xs.length === 0) throw new Error(`maxOf: empty window in node '${node}'`);

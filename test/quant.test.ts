@@ -1,0 +1,77 @@
+/**
+ * The int8 ops' arithmetic (src/ops/quant.ts, ProgramBuilder.roundHalfEven): round half to even is exact on
+ * both of its paths (one rescale when the bounds exclude ties, the bit decomposition otherwise), float32
+ * scales are dyadic and represented exactly, and bad quantization parameters are refused naming the node.
+ * The circuits themselves are checked against the evaluator in quantize.test.ts and proved in conformance.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { ProgramBuilder, evaluate } from '../src/quantize/program.js';
+import { linSignal } from '../src/quantize/lin.js';
+import { dyadic, rintDyadic, rintF } from '../src/ops/quant.js';
+import { parseOnnx } from '../src/import/onnx.js';
+import { quantizeGraph } from '../src/quantize/quantize.js';
+import { UnsupportedOpError } from '../src/errors.js';
+import { caseDir } from './helpers/conformance.js';
+
+describe('round half to even', () => {
+  it('dyadic() writes float32 scales exactly as m · 2^e with m odd', () => {
+    for (const x of [2, 0.5, 0.006599999964237213, Math.fround(0.0066 * 0.00705), 5, 3 * 2 ** -30]) {
+      const { m, e } = dyadic(x);
+      expect(m % 2n).not.toBe(0n);
+      expect(Number(m) * 2 ** e).toBe(x);
+    }
+    expect(dyadic(0)).toEqual({ m: 0n, e: 0 });
+  });
+
+  it('rintDyadic and rintF agree with ties to even', () => {
+    expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4, -2.6].map(rintF)).toEqual([0, 2, 2, 0, -2, -2, 2, -3]);
+    for (let v = -40; v <= 40; v++) for (const [m, e] of [[1, -1], [3, -2], [5, -3], [1, -4], [7, 1]] as const) {
+      expect(Number(rintDyadic(BigInt(v), BigInt(m), e))).toBe(rintF(v * m * 2 ** e) + 0);
+    }
+  });
+
+  // every value of a 7-bit signed input, for multipliers and shifts that do and do not admit ties
+  for (const [m, k, lo, hi, path] of [
+    [1n, 1, -64n, 63n, 'bits'],
+    [3n, 2, -64n, 63n, 'bits'],
+    [5n, 3, -64n, 63n, 'bits'],
+    [-3n, 2, -64n, 63n, 'bits'],
+    [3n, 9, -64n, 63n, 'rescale'],
+    [12345n, 20, -300n, 300n, 'rescale'],
+    [1n, 6, 0n, 127n, 'bits'],
+  ] as const) {
+    it(`x · ${m} / 2^${k} for x in ${lo}..${hi} (${path} path)`, () => {
+      const b = new ProgramBuilder();
+      const [x] = b.addInput('x', [1], 0, lo, hi, 1);
+      const out = b.roundHalfEven(linSignal(x!), m, k, 'r');
+      b.addOutput('y', [1], 0, [out], 'r');
+      const p = b.build();
+      expect(p.steps.some((s) => s.kind === 'bits')).toBe(path === 'bits');
+      for (let v = lo; v <= hi; v++) {
+        const y = evaluate(p, [[v]]).outputs[0]![0]!;
+        expect(y, `x = ${v}`).toBe(rintDyadic(v, m, -k));
+        const [blo, bhi] = b.bounds(out);
+        expect(y >= blo && y <= bhi).toBe(true);
+      }
+    });
+  }
+});
+
+describe('int8 ops refuse what they cannot prove exactly, naming the node', () => {
+  const g = (id: string) => parseOnnx(readFileSync(caseDir('onnx-node', id, 'model.onnx')), id);
+
+  it('blocked quantization', () => {
+    const graph = g('test_quantizelinear_blocked_asymmetric');
+    const decls = graph.inputs.map((vi) => ({ name: vi.name, scale: 8, min: -64, max: 64 }));
+    expect(() => quantizeGraph(graph, { scale: 8, paramBits: 16, inputs: decls })).toThrow(UnsupportedOpError);
+    // y_scale is a graph input here: refused first as a non-constant scale, or as blocked when fixed
+    expect(() => quantizeGraph(graph, { scale: 8, paramBits: 16, inputs: decls })).toThrow(/node 'QuantizeLinear_0' \(QuantizeLinear\): (blocked quantization|scale must be a constant)/);
+  });
+
+  it('a scale computed from the input', () => {
+    const graph = g('test_qlinearmatmul_2D_uint8_float32');
+    const decls = graph.inputs.map((vi) => ({ name: vi.name, scale: 8, min: 0, max: 1 }));
+    expect(() => quantizeGraph(graph, { scale: 8, paramBits: 16, inputs: decls })).toThrow(/node 'QLinearMatMul_0' \(QLinearMatMul\): a_zero_point must be a constant/);
+  });
+});
