@@ -45,13 +45,19 @@ const OP_CASES = [
   'onnx-node/test_argmax_no_keepdims_example',
 ];
 
+/** A one-op case with its parameter inputs fixed as constants, proved and verified on its first data set. */
+async function proveCase(id: string) {
+  const c = withFixedParams({ id, dir: caseDir(id), model: caseDir(id, 'model.onnx'), ops: [], scale: SCALE, paramBits: 16 });
+  const [ds] = loadDataSets(c.dir);
+  const r = await provePipeline({ modelPath: c.model, calibration: ds!.dir, input: ds!.dir, scale: SCALE });
+  expect(r.verified.ok).toBe(true);
+  return { r, ds };
+}
+
 describe('new ops prove, verify and match the reference (parameters given as inputs are fixed as constants)', () => {
   for (const id of OP_CASES) {
     it(id, async () => {
-      const c = withFixedParams({ id, dir: caseDir(id), model: caseDir(id, 'model.onnx'), ops: [], scale: SCALE, paramBits: 16 });
-      const [ds] = loadDataSets(c.dir);
-      const r = await provePipeline({ modelPath: c.model, calibration: ds!.dir, input: ds!.dir, scale: SCALE });
-      expect(r.verified.ok).toBe(true);
+      const { r, ds } = await proveCase(id);
       r.proved.outputs.forEach((o, i) => o.data.forEach((v, j) => expect(Math.abs(v - ds!.outputs[i]!.data[j]!)).toBeLessThanOrEqual(tolerance(ds!.outputs[i]!.data[j]!))));
     });
   }
@@ -76,11 +82,7 @@ const INT8_CASES = [
 describe('int8 ops prove, verify and equal the reference exactly (scales and zero points fixed as constants)', () => {
   for (const name of INT8_CASES) {
     it(name, async () => {
-      const id = `onnx-node/${name}`;
-      const c = withFixedParams({ id, dir: caseDir(id), model: caseDir(id, 'model.onnx'), ops: [], scale: SCALE, paramBits: 16 });
-      const [ds] = loadDataSets(c.dir);
-      const r = await provePipeline({ modelPath: c.model, calibration: ds!.dir, input: ds!.dir, scale: SCALE });
-      expect(r.verified.ok).toBe(true);
+      const { r, ds } = await proveCase(`onnx-node/${name}`);
       r.proved.outputs.forEach((o, i) => expect(Array.from(o.data)).toEqual(Array.from(ds!.outputs[i]!.data)));
     });
   }
