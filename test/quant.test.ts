@@ -13,6 +13,13 @@ import { parseOnnx } from '../src/import/onnx.js';
 import { quantizeGraph } from '../src/quantize/quantize.js';
 import { UnsupportedOpError } from '../src/errors.js';
 import { caseDir } from './helpers/conformance.js';
+import { withFixedParams } from './helpers/cases.js';
+import { compileModel } from '../src/compile.js';
+import { artifactPaths } from '../src/artifacts/layout.js';
+import { calculateWitness } from '../src/toolchain/witness.js';
+import { checkWitness, constraintWires, loadR1cs } from '../src/toolchain/r1cs.js';
+import { inputSignalName } from '../src/codegen/circom.js';
+import { tempDir } from './helpers/pipeline.js';
 
 describe('round half to even', () => {
   it('dyadic() writes float32 scales exactly as m · 2^e with m odd', () => {
@@ -74,4 +81,32 @@ describe('int8 ops refuse what they cannot prove exactly, naming the node', () =
     const decls = graph.inputs.map((vi) => ({ name: vi.name, scale: 8, min: 0, max: 1 }));
     expect(() => quantizeGraph(graph, { scale: 8, paramBits: 16, inputs: decls })).toThrow(/node 'QLinearMatMul_0' \(QLinearMatMul\): a_zero_point must be a constant/);
   });
+});
+
+describe('the rounding circuit pins every signal', () => {
+  // roundHalfEven is built from the Bits and Rescale gadgets (each with its own forged-witness tests in
+  // gadgets.test.ts); here, on the real QuantizeLinear circuit with exact ties (x / 2 for odd x, the bit path),
+  // changing any one wire of the honest witness — the parity bit, a low bit, a quotient, the output — is rejected.
+  it('QuantizeLinear (y_scale 2, ties to even): every single-wire forgery fails a constraint', async () => {
+    const id = 'onnx-node/test_quantizelinear';
+    const c = withFixedParams({ id, dir: caseDir(id), model: caseDir(id, 'model.onnx'), ops: [], scale: 2, paramBits: 16 });
+    const dir = tempDir();
+    const { program } = await compileModel({ modelPath: c.model, outDir: dir, scale: 2, inputScale: 2, inputRange: [-8, 8], inputVisibility: 'private' });
+    expect(program!.steps.some((s) => s.kind === 'bits')).toBe(true);
+    const r1cs = await loadR1cs(artifactPaths(dir).r1cs);
+    // x = −5 … 5 at scale 2^2: −2.5 → −2, −1.5 → −2, −0.5 → 0, 0.5 → 0, 1.5 → 2, 2.5 → 2, …
+    const xs = Array.from({ length: 6 }, (_, j) => BigInt(4 * (2 * j - 5)));
+    const w = await calculateWitness({ wasmPath: artifactPaths(dir).wasm, input: { [inputSignalName(0)]: xs } });
+    expect(checkWitness(r1cs, w)).toEqual({ ok: true });
+    expect(evaluate(program!, [xs]).outputs[0]).toEqual([-2n, -2n, 0n, 0n, 2n, 2n].map((v) => v + 128n));
+    const used = new Set<number>();
+    for (const k of r1cs.constraints) for (const i of constraintWires(k)) used.add(i);
+    for (const i of used) {
+      for (const d of [1n, -1n]) {
+        const f = [...w];
+        f[i] = f[i]! + d;
+        expect(checkWitness(r1cs, f).ok, `wire ${i} ${d > 0 ? '+' : '−'} 1`).toBe(false);
+      }
+    }
+  }, 120_000);
 });

@@ -222,10 +222,11 @@ export const ConvInteger: OpDef = {
 
 /** QLinearMatMul's scales and output type (inputs: a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp). */
 function qmatmulParams(node: GraphNode, ins: (Value | undefined)[], outShape: number[]) {
-  const [as, bs, ys] = [1, 4, 6].map((i) => requireInput(constOf(node, ins[i], ['', 'a_scale', '', '', 'b_scale', '', 'y_scale'][i]!), i, node));
+  const scale = (i: number, what: string) => requireInput(constOf(node, ins[i], what), i, node);
+  const [as, bs, ys] = [scale(1, 'a_scale'), scale(4, 'b_scale'), scale(6, 'y_scale')];
   const yzp = constOf(node, ins[7], 'y_zero_point');
   if (yzp && yzp.data.length !== 1) throw new UnsupportedOpError(`node '${node.name}' (${node.op}): y_zero_point must be per-tensor (one value)`);
-  return { mult: rowColMult(node, outShape, as!, bs!, ys!), zp: () => yzp?.data[0] ?? 0, range: outRange(node, yzp) };
+  return { mult: rowColMult(node, outShape, as, bs, ys), zp: () => yzp?.data[0] ?? 0, range: outRange(node, yzp) };
 }
 
 export const QLinearMatMul: OpDef = {
