@@ -95,7 +95,8 @@ export interface CompiledInfo {
   paramSignals: number;
   /** Meaning of every public signal; copied into the verification key by setup. */
   layout: Layout;
-  inputs: (TensorInfo & { lo: string; hi: string; min: number; max: number; rangeSource: string })[];
+  /** dtype: present for integer-typed inputs (whole numbers at scale 0). */
+  inputs: (TensorInfo & { lo: string; hi: string; min: number; max: number; rangeSource: string; dtype?: string })[];
   outputs: TensorInfo[];
   constraints: { total: number; nonLinear: number; linear: number; wires: number };
   /** Number of public signals (see layout). */
@@ -316,7 +317,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
     model: { file: path.basename(params.modelPath), name: graph.name, fileSha256: sha256(bytes), quantizedSha256: sha256(source) },
     circuitHash,
     settings: chosenSettings,
-    inputs: program.inputs.map((inp, i) => ({ name: inp.name, shape: inp.shape, scale: inp.scale, lo: inp.lo.toString(), hi: inp.hi.toString(), min: decls[i]!.min, max: decls[i]!.max, rangeSource: decls[i]!.source })),
+    inputs: program.inputs.map((inp, i) => ({ name: inp.name, shape: inp.shape, scale: inp.scale, lo: inp.lo.toString(), hi: inp.hi.toString(), min: decls[i]!.min, max: decls[i]!.max, rangeSource: decls[i]!.source, ...(intRange(graph.inputs[i]!.dtype) ? { dtype: graph.inputs[i]!.dtype } : {}) })),
     outputs: program.outputs.map((o) => ({ name: o.name, shape: o.shape, scale: o.scale })),
     constraints: { total, nonLinear: c.nonLinearConstraints, linear: c.linearConstraints, wires: c.wires },
     layout,

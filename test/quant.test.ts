@@ -20,6 +20,8 @@ import { calculateWitness } from '../src/toolchain/witness.js';
 import { checkWitness, constraintWires, loadR1cs } from '../src/toolchain/r1cs.js';
 import { inputSignalName } from '../src/codegen/circom.js';
 import { tempDir } from './helpers/pipeline.js';
+import { inputSpecs, quantizeInput } from '../src/prove/quantize-input.js';
+import path from 'node:path';
 
 describe('round half to even', () => {
   it('dyadic() writes float32 scales exactly as m · 2^e with m odd', () => {
@@ -109,4 +111,16 @@ describe('the rounding circuit pins every signal', () => {
       }
     }
   }, 120_000);
+});
+
+describe('integer-typed inputs', () => {
+  it('are whole numbers at scale 0 over the type range; a fraction is refused naming the input', async () => {
+    const id = 'onnx-node/test_matmulinteger';
+    const c = withFixedParams({ id, dir: caseDir(id), model: caseDir(id, 'model.onnx'), ops: [], scale: 12, paramBits: 16 });
+    const { info } = await compileModel({ modelPath: c.model, outDir: tempDir(), calibration: path.join(c.dir, 'test_data_set_0') });
+    expect(info.inputs.map((i) => [i.scale, i.lo, i.hi, i.dtype])).toEqual([[0, '0', '255', 'uint8'], [0, '0', '255', 'uint8']]);
+    const specs = inputSpecs(info);
+    expect(quantizeInput([3, 255], { ...specs[0]!, shape: [2] }, 'x.json')).toEqual([3n, 255n]);
+    expect(() => quantizeInput([3.5], { ...specs[0]!, shape: [1] }, 'x.json')).toThrow(/x\.json: input 'A'\[0\] = 3\.5 is not a whole number; the model declares it uint8/);
+  });
 });
