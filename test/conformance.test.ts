@@ -67,8 +67,11 @@ describe('new ops prove, verify and match the reference (parameters given as inp
 const INT8_CASES = [
   'test_quantizelinear',
   'test_quantizelinear_axis',
+  'test_quantizelinear_blocked_asymmetric',
+  'test_quantizelinear_blocked_symmetric',
   'test_dequantizelinear',
   'test_dequantizelinear_axis',
+  'test_dequantizelinear_blocked',
   'test_qlinearmatmul_2D_int8_float32',
   'test_qlinearmatmul_2D_uint8_float32',
   'test_qlinearmatmul_3D_int8_float32',

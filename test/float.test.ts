@@ -44,14 +44,15 @@ describe('float reference vs onnxruntime-node', () => {
 /**
  * The int8 ops' semantics (our float reference, which the integer program equals exactly: quantize.test.ts)
  * against onnxruntime on random integer data over the full type range (scales and zero points from the case).
- * Exact, except one documented divergence of QLinear*: onnxruntime rounds acc·M to float32 before rint (double
- * rounding), zkinfer rounds the exact product; they differ by 1 when acc·M lies within half a float32 ulp of a
- * half-integer (1 of 1,200 elements below). ConvInteger with per-channel w_zero_point is left out: onnxruntime
+ * Exact, except one documented divergence of QLinear* and QuantizeLinear: onnxruntime rounds acc·M (x / scale) to
+ * float32 before rint (double rounding), zkinfer rounds the exact value; they differ by 1 when it lies within half
+ * a float32 ulp of a half-integer (1 of 1,200 elements of the QLinearMatMul case; with scales like 4.9 for
+ * QuantizeLinear). ConvInteger with per-channel w_zero_point is left out: onnxruntime
  * refuses it ("Non per-tensor quantization is not supported now").
  */
 describe('int8 ops vs onnxruntime-node on random inputs', () => {
   const ARRAYS = { uint8: Uint8Array, int8: Int8Array, int32: Int32Array, float32: Float32Array } as const;
-  const CASES = ['test_qlinearmatmul_2D_uint8_float32', 'test_qlinearmatmul_3D_int8_float32', 'test_qlinearconv', 'test_matmulinteger', 'test_convinteger_without_padding', 'test_quantizelinear', 'test_quantizelinear_axis', 'test_dequantizelinear_axis'];
+  const CASES = ['test_qlinearmatmul_2D_uint8_float32', 'test_qlinearmatmul_3D_int8_float32', 'test_qlinearconv', 'test_matmulinteger', 'test_convinteger_without_padding', 'test_quantizelinear', 'test_quantizelinear_axis', 'test_quantizelinear_blocked_asymmetric', 'test_quantizelinear_blocked_symmetric', 'test_dequantizelinear_axis', 'test_dequantizelinear_blocked'];
   for (const name of CASES) {
     it(name, async () => {
       let seed = 12345;
@@ -83,12 +84,12 @@ describe('int8 ops vs onnxruntime-node on random inputs', () => {
             n++;
             if (v === Number(ref[j])) return;
             differ++;
-            expect(/qlinear/.test(name) && Math.abs(v - Number(ref[j])) === 1, `${v} vs onnxruntime ${ref[j]}`).toBe(true);
+            expect(/qlinear|quantizelinear/.test(name) && Math.abs(v - Number(ref[j])) === 1, `${v} vs onnxruntime ${ref[j]}`).toBe(true);
           });
         });
       }
       await session.release();
-      expect(differ).toBeLessThanOrEqual(n / 500);
+      expect(differ, `${differ} of ${n} differ`).toBeLessThanOrEqual(n / 200);
     });
   }
 });

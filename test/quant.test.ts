@@ -8,13 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ProgramBuilder, evaluate } from '../src/quantize/program.js';
 import { linSignal } from '../src/quantize/lin.js';
-import { dyadic, rintDyadic, rintF } from '../src/ops/quant.js';
+import { dyadic, rintDyadic, rintF, rintRatio } from '../src/ops/quant.js';
 import { parseOnnx } from '../src/import/onnx.js';
 import { quantizeGraph } from '../src/quantize/quantize.js';
 import { UnsupportedOpError } from '../src/errors.js';
 import { caseDir } from './helpers/conformance.js';
 import { withFixedParams } from './helpers/cases.js';
-import { compileModel } from '../src/compile.js';
+import { compileModel, quantizeModel } from '../src/compile.js';
 import { artifactPaths } from '../src/artifacts/layout.js';
 import { calculateWitness } from '../src/toolchain/witness.js';
 import { checkWitness, constraintWires, loadR1cs } from '../src/toolchain/r1cs.js';
@@ -35,6 +35,7 @@ describe('round half to even', () => {
 
   it('rintDyadic and rintF agree with ties to even', () => {
     expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4, -2.6].map(rintF)).toEqual([0, 2, 2, 0, -2, -2, 2, -3]);
+    expect([[1.5, 3], [7.5, 3], [36.25, 2.5], [-4.5, 3], [10, 4], [1, 3]].map(([x, y]) => rintRatio(x!, y!) + 0)).toEqual([0, 2, 14, -2, 2, 0]);
     for (let v = -40; v <= 40; v++) for (const [m, e] of [[1, -1], [3, -2], [5, -3], [1, -4], [7, 1]] as const) {
       expect(Number(rintDyadic(BigInt(v), BigInt(m), e))).toBe(rintF(v * m * 2 ** e) + 0);
     }
@@ -67,15 +68,42 @@ describe('round half to even', () => {
   }
 });
 
+describe('division by a scale that is not a power of two, ties to even', () => {
+  for (const [d, k] of [[3n, 0], [5n, 1], [5n, -2], [3n, 3], [12345n, 4], [7n, -5]] as const) {
+    it(`x / (${d} · 2^${k}) for x in −200..200`, () => {
+      const b = new ProgramBuilder();
+      const [x] = b.addInput('x', [1], 0, -200n, 200n, 1);
+      const out = b.roundDivHalfEven(linSignal(x!), d, k, 'r');
+      b.addOutput('y', [1], 0, [out], 'r');
+      const p = b.build();
+      for (let v = -200; v <= 200; v++) {
+        const y = evaluate(p, [[BigInt(v)]]).outputs[0]![0]!;
+        expect(Number(y), `x = ${v}`).toBe(rintRatio(v, Number(d) * 2 ** k) + 0);
+        const [lo, hi] = b.bounds(out);
+        expect(y >= lo && y <= hi).toBe(true);
+      }
+    });
+  }
+});
+
 describe('int8 ops refuse what they cannot prove exactly, naming the node', () => {
   const g = (id: string) => parseOnnx(readFileSync(caseDir('onnx-node', id, 'model.onnx')), id);
 
-  it('blocked quantization', () => {
+  it('a scale that is a graph input', () => {
     const graph = g('test_quantizelinear_blocked_asymmetric');
     const decls = graph.inputs.map((vi) => ({ name: vi.name, scale: 8, min: -64, max: 64 }));
     expect(() => quantizeGraph(graph, { scale: 8, paramBits: 16, inputs: decls })).toThrow(UnsupportedOpError);
-    // y_scale is a graph input here: refused first as a non-constant scale, or as blocked when fixed
-    expect(() => quantizeGraph(graph, { scale: 8, paramBits: 16, inputs: decls })).toThrow(/node 'QuantizeLinear_0' \(QuantizeLinear\): (blocked quantization|scale must be a constant)/);
+    expect(() => quantizeGraph(graph, { scale: 8, paramBits: 16, inputs: decls })).toThrow(/node 'QuantizeLinear_0' \(QuantizeLinear\): scale must be a constant/);
+  });
+
+  it('blocks that do not fit the input', () => {
+    const graph = g('test_quantizelinear_blocked_asymmetric');
+    const ys = graph.inputs.findIndex((vi) => vi.name === 'y_scale');
+    graph.constants.set('y_scale', { shape: [3, 3], data: new Float64Array(9).fill(2) }); // 4 columns in blocks of 2: 2 entries
+    graph.inputs.splice(ys, 1);
+    graph.nodes[0]!.inputs = graph.nodes[0]!.inputs.slice(0, 2);
+    const decls = graph.inputs.map((vi) => ({ name: vi.name, scale: 8, min: -64, max: 64 }));
+    expect(() => quantizeGraph(graph, { scale: 8, paramBits: 16, inputs: decls })).toThrow(/node 'QuantizeLinear_0' \(QuantizeLinear\): scale of shape \[3,3\] does not fit blocks of 2 along axis 1 of \[3,4\]/);
   });
 
   it('a scale computed from the input', () => {
@@ -85,32 +113,43 @@ describe('int8 ops refuse what they cannot prove exactly, naming the node', () =
   });
 });
 
-describe('the rounding circuit pins every signal', () => {
-  // roundHalfEven is built from the Bits and Rescale gadgets (each with its own forged-witness tests in
-  // gadgets.test.ts); here, on the real QuantizeLinear circuit with exact ties (x / 2 for odd x, the bit path),
-  // changing any one wire of the honest witness — the parity bit, a low bit, a quotient, the output — is rejected.
-  it('QuantizeLinear (y_scale 2, ties to even): every single-wire forgery fails a constraint', async () => {
+describe('the rounding circuits pin every signal', () => {
+  // roundHalfEven / roundDivHalfEven are built from the Bits, Rescale and DivFloor gadgets (each with its own
+  // forged-witness tests); here, on real QuantizeLinear circuits fed exact ties (x / 2 for odd x: the bit path;
+  // x / 5 = ±0.5, ±1.5: the division path), changing any one wire of the honest witness — a parity or sticky bit,
+  // a quotient, a remainder, the output — is rejected.
+  for (const [name, n] of [['test_quantizelinear', 6], ['test_quantizelinear_axis', 18]] as const) {
+    it(`${name}: every single-wire forgery fails a constraint`, async () => {
+      const id = `onnx-node/${name}`;
+      const c = withFixedParams({ id, dir: caseDir(id), model: caseDir(id, 'model.onnx'), ops: [], scale: 2, paramBits: 16 });
+      const dir = tempDir();
+      const { program } = await compileModel({ modelPath: c.model, outDir: dir, scale: 2, inputScale: 2, inputRange: [-8, 8], inputVisibility: 'private' });
+      expect(program!.steps.some((s) => s.kind === 'bits')).toBe(true);
+      const r1cs = await loadR1cs(artifactPaths(dir).r1cs);
+      // −7.5, −5, −2.5, −1, 1, 2.5, 5, 7.5, … at scale 2^2
+      const ties = [-30n, -20n, -10n, -4n, 4n, 10n, 20n, 30n, 6n, -6n];
+      const xs = Array.from({ length: n }, (_, j) => ties[j % ties.length]!);
+      const w = await calculateWitness({ wasmPath: artifactPaths(dir).wasm, input: { [inputSignalName(0)]: xs } });
+      expect(checkWitness(r1cs, w)).toEqual({ ok: true });
+      const used = new Set<number>();
+      for (const k of r1cs.constraints) for (const i of constraintWires(k)) used.add(i);
+      for (const i of used) {
+        for (const d of [1n, -1n]) {
+          const f = [...w];
+          f[i] = f[i]! + d;
+          expect(checkWitness(r1cs, f).ok, `wire ${i} ${d > 0 ? '+' : '−'} 1`).toBe(false);
+        }
+      }
+    }, 120_000);
+  }
+
+  it('ties go to even: x / 2 for x = −2.5 … 2.5', async () => {
     const id = 'onnx-node/test_quantizelinear';
     const c = withFixedParams({ id, dir: caseDir(id), model: caseDir(id, 'model.onnx'), ops: [], scale: 2, paramBits: 16 });
-    const dir = tempDir();
-    const { program } = await compileModel({ modelPath: c.model, outDir: dir, scale: 2, inputScale: 2, inputRange: [-8, 8], inputVisibility: 'private' });
-    expect(program!.steps.some((s) => s.kind === 'bits')).toBe(true);
-    const r1cs = await loadR1cs(artifactPaths(dir).r1cs);
-    // x = −5 … 5 at scale 2^2: −2.5 → −2, −1.5 → −2, −0.5 → 0, 0.5 → 0, 1.5 → 2, 2.5 → 2, …
+    const q = quantizeModel({ modelPath: c.model, scale: 2, inputScale: 2, inputRange: [-8, 8] }, readFileSync(c.model), []);
     const xs = Array.from({ length: 6 }, (_, j) => BigInt(4 * (2 * j - 5)));
-    const w = await calculateWitness({ wasmPath: artifactPaths(dir).wasm, input: { [inputSignalName(0)]: xs } });
-    expect(checkWitness(r1cs, w)).toEqual({ ok: true });
-    expect(evaluate(program!, [xs]).outputs[0]).toEqual([-2n, -2n, 0n, 0n, 2n, 2n].map((v) => v + 128n));
-    const used = new Set<number>();
-    for (const k of r1cs.constraints) for (const i of constraintWires(k)) used.add(i);
-    for (const i of used) {
-      for (const d of [1n, -1n]) {
-        const f = [...w];
-        f[i] = f[i]! + d;
-        expect(checkWitness(r1cs, f).ok, `wire ${i} ${d > 0 ? '+' : '−'} 1`).toBe(false);
-      }
-    }
-  }, 120_000);
+    expect(evaluate(q.program, [xs]).outputs[0]).toEqual([-2n, -2n, 0n, 0n, 2n, 2n].map((v) => v + 128n));
+  });
 });
 
 describe('integer-typed inputs', () => {

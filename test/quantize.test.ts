@@ -53,6 +53,7 @@ const CASES: [string, string, string | undefined][] = [
     // int8 ops: integer inputs, zero points, exact accumulators, requantization with ties to even, saturation
     'onnx-node/test_quantizelinear',
     'onnx-node/test_quantizelinear_axis',
+    'onnx-node/test_quantizelinear_blocked_asymmetric',
     'onnx-node/test_dequantizelinear_axis',
     'onnx-node/test_qlinearmatmul_2D_int8_float32',
     'onnx-node/test_qlinearconv',

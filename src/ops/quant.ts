@@ -11,20 +11,18 @@
  *   skipped where the proven bound already lies inside the type's range). onnxruntime rounds acc · M to float32
  *   before rint (double rounding): the two differ by 1 where acc · M lies within half a float32 ulp of a
  *   half-integer (none on the reference cases, 1 of 1,200 random elements in test/float.test.ts);
- * - QuantizeLinear (float x at scale s): rint(x / y_scale) + zp, saturated. When y_scale is a power of two
- *   this is exact; otherwise 1 / y_scale is a fixed-point multiplier with enough bits that the result equals
- *   the exact rational rounding except at exact ties of x / y_scale (which then round by the multiplier's
- *   error, not necessarily to even);
+ * - QuantizeLinear (float x at scale s): rint(x / y_scale) + zp, saturated, exactly: y_scale = m · 2^e, a shift
+ *   when m = 1, else an exact division by the odd m (ProgramBuilder.roundDivHalfEven). onnxruntime divides in
+ *   float32 first, so near-ties can differ as for QLinear*;
  * - DequantizeLinear: (x − zp) · x_scale is a change of scale of an integer: exact (x_scale = m · 2^e becomes
  *   the integer factor m at scale −e).
- * Scales and zero points must be constants; per-tensor and per-axis (1-D) forms are supported, blocked
- * quantization (block_size) is refused.
+ * Scales and zero points must be constants: per tensor, per axis (1-D) or per block (block_size) for
+ * QuantizeLinear / DequantizeLinear; per tensor, per row / column / output channel for the others.
  */
 import type { GraphNode, Tensor } from '../ir/graph.js';
-import { intRange, sizeOf } from '../ir/graph.js';
+import { intRange, sizeOf, stridesOf } from '../ir/graph.js';
 import { linAddScaled, linConst } from '../quantize/lin.js';
 import type { Lin } from '../quantize/lin.js';
-import { bitLength } from '../quantize/program.js';
 import type { LowerCtx, OpDef, QTensor, Value } from './types.js';
 import { attrNum, broadcastMap, matmulPlan, requireInput } from './util.js';
 import { matmulFloat, matmulLower } from './matmul.js';
@@ -50,8 +48,6 @@ export function dyadic(x: number): { m: bigint; e: number } {
   }
   return { m, e };
 }
-
-const absBig = (x: bigint): bigint => (x < 0n ? -x : x);
 
 /** rint(v · m · 2^e) for an integer v: round half to even, exactly (the integer semantics, in bigints). */
 export function rintDyadic(v: bigint, m: bigint, e: number): bigint {
@@ -79,10 +75,26 @@ function constOf(node: GraphNode, v: Value | undefined, what: string): Tensor | 
   return v.t;
 }
 
-function refuseBlocked(node: GraphNode): void {
-  if (attrNum(node, 'block_size', 0) > 0) {
-    throw new UnsupportedOpError(`node '${node.name}' (${node.op}): blocked quantization (block_size ${attrNum(node, 'block_size', 0)}) is not supported`, { hint: 'use per-tensor or per-axis scales' });
+/**
+ * Blocked quantization: the parameter has x's rank, with ceil(x.shape[axis] / block_size) entries along `axis`;
+ * element i uses the entry of its block.
+ */
+function blockedAt(node: GraphNode, t: Tensor | undefined, shape: number[], axis: number, block: number, dflt: number, what: string): (i: number) => number {
+  if (!t) return () => dflt;
+  const ax = axis < 0 ? axis + shape.length : axis;
+  if (t.shape.length !== shape.length || t.shape.some((d, k) => (k === ax ? d !== Math.ceil(shape[k]! / block) : d !== shape[k]))) {
+    throw new UnsupportedOpError(`node '${node.name}' (${node.op}): ${what} of shape [${t.shape}] does not fit blocks of ${block} along axis ${axis} of [${shape}]`);
   }
+  const xs = stridesOf(shape);
+  const ts = stridesOf(t.shape);
+  return (i) => {
+    let j = 0;
+    for (let k = 0; k < shape.length; k++) {
+      const c = Math.floor(i / xs[k]!) % shape[k]!;
+      j += (k === ax ? Math.floor(c / block) : c) * ts[k]!;
+    }
+    return t.data[j]!;
+  };
 }
 
 /**
@@ -289,11 +301,27 @@ export const QLinearConv: OpDef = {
 
 /** QuantizeLinear / DequantizeLinear parameters: per-tensor or along `axis` (default 1). */
 function qParams(node: GraphNode, ins: (Value | undefined)[], shape: number[]) {
-  refuseBlocked(node);
   const axis = attrNum(node, 'axis', 1);
+  const block = attrNum(node, 'block_size', 0);
   const st = requireInput(constOf(node, ins[1], 'scale'), 1, node);
   const zt = constOf(node, ins[2], 'zero_point');
-  return { scale: paramAt(node, st, shape, axis, 1, 'scale'), zp: paramAt(node, zt, shape, axis, 0, 'zero_point'), zt };
+  const at = (t: Tensor | undefined, dflt: number, what: string) => (block > 0 ? blockedAt(node, t, shape, axis, block, dflt, what) : paramAt(node, t, shape, axis, dflt, what));
+  return { scale: at(st, 1, 'scale'), zp: at(zt, 0, 'zero_point'), zt };
+}
+
+/** rint(x / y) for doubles, exactly (x / y is a ratio of dyadic rationals), ties to even. */
+export function rintRatio(x: number, y: number): number {
+  if (!Number.isFinite(x)) return x > 0 ? Infinity : -Infinity; // saturates
+  const a = dyadic(x);
+  const b = dyadic(y);
+  // x / y = (ma / mb) · 2^(ea − eb)
+  const e = a.e - b.e;
+  let num = a.m * (e > 0 ? 1n << BigInt(e) : 1n);
+  let den = b.m * (e < 0 ? 1n << BigInt(-e) : 1n);
+  if (den < 0n) (num = -num), (den = -den);
+  const q = num >= 0n ? num / den : -((-num + den - 1n) / den); // floor
+  const r2 = 2n * (num - q * den);
+  return Number(r2 > den || (r2 === den && q % 2n !== 0n) ? q + 1n : q);
 }
 
 /** rint(x) with ties to even, for doubles. */
@@ -309,7 +337,7 @@ export const QuantizeLinear: OpDef = {
     const x = requireInput(ins0[0], 0, node);
     const q = qParams(node, constTensors(ins0), x.shape);
     const range = outRange(node, q.zt);
-    return [{ shape: x.shape, data: x.data.map((v, i) => Math.min(range[1], Math.max(range[0], rintF(v / q.scale(i)) + q.zp(i)))) }];
+    return [{ shape: x.shape, data: x.data.map((v, i) => Math.min(range[1], Math.max(range[0], rintRatio(v, Math.fround(q.scale(i))) + q.zp(i)))) }];
   },
   lower(ctx, ins) {
     const x = requireInput(ins[0], 0, ctx.node);
@@ -317,23 +345,11 @@ export const QuantizeLinear: OpDef = {
     const q = qParams(ctx.node, ins, x.t.shape);
     const range = outRange(ctx.node, q.zt);
     const exprs = x.t.exprs.map((e, i) => {
-      // x / scale = x_int · 2^−s / (m · 2^e) = x_int · (1/m) · 2^(−s−e)
+      // x / scale = x_int · 2^−s / (m · 2^e): a shift when m = 1, else an exact division by the odd m
       const { m, e: ex } = dyadic(Math.fround(q.scale(i)));
       if (m <= 0n) throw new UnsupportedOpError(`node '${ctx.node.name}' (QuantizeLinear): scale ${q.scale(i)} must be positive`);
-      let mult = 1n;
-      let k = x.t.scale + ex;
-      if (m !== 1n) {
-        // 1/m as R / 2^K with R = round(2^K / m): exact rounding (but for exact ties) once 2^K > |x_int|·m·2^max(0, −k) · 4
-        const [lo, hi] = ctx.b.bounds(e);
-        const nmax = absBig(lo) > absBig(hi) ? absBig(lo) : absBig(hi);
-        const K = bitLength(nmax * m) + Math.max(0, -k) + 2 + bitLength(m);
-        let R = ((1n << BigInt(K)) + m / 2n) / m;
-        let kk = k + K;
-        while (R % 2n === 0n) (R /= 2n), kk--;
-        mult = R;
-        k = kk;
-      }
-      const r = ctx.b.roundHalfEven(e, mult, k, ctx.node.name);
+      const k = x.t.scale + ex;
+      const r = m === 1n ? ctx.b.roundHalfEven(e, 1n, k, ctx.node.name) : ctx.b.roundDivHalfEven(e, m, k, ctx.node.name);
       return linAddScaled(linConst(BigInt(q.zp(i))), r, 1n);
     });
     return [clipQ(ctx, { shape: x.t.shape, scale: 0, exprs }, range[0], range[1])];

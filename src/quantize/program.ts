@@ -247,6 +247,24 @@ export class ProgramBuilder {
     return linAddScaled(linAddScaled(linAddScaled(linConst(0n), q2, 2n), bits[k]!, 1n), t, 1n);
   }
 
+  /**
+   * round(v / (d · 2^k)) with ties to even, exactly, for an odd constant d > 1 (a scale that is not a power of
+   * two). With v' = v · 2^j (j making k' = k + j ≥ 1): q = floor(v' / d) and the sticky bit s = [v' mod d > 0]
+   * (two DivFloor steps, the second with a 1-bit quotient); v' / d lies strictly between q and q + 1 when s = 1,
+   * as does q + 1/2, and the rounding boundaries (multiples of 2^(k'−1)) are integers, so
+   * round(v' / (d · 2^k')) = round((2q + s) / 2^(k'+1)).
+   */
+  roundDivHalfEven(v: Lin, d: bigint, k: number, node: string): Lin {
+    if (d < 3n || d % 2n === 0n) throw new Error(`roundDivHalfEven: divisor ${d} must be odd and > 1 (node '${node}')`);
+    const j = Math.max(0, 1 - k);
+    const n = linAddScaled(linConst(0n), v, 1n << BigInt(j));
+    const [nl, nh] = this.bounds(n);
+    const q = this.div(n, linConst(d), node, [floorDiv(nl, d), floorDiv(nh, d)]);
+    const r = linAddScaled(linAddScaled(linConst(d - 1n), n, 1n), q, -d); // v' mod d + d − 1 ∈ [d − 1, 2d − 2]
+    const sticky = this.div(r, linConst(d), node, [0n, 1n]);
+    return this.roundHalfEven(linAddScaled(linAddScaled(linConst(0n), q, 2n), sticky, 1n), 1n, k + j + 1, node);
+  }
+
   /** max(a_1, …, a_n) as a balanced tree of n − 1 max steps. */
   maxOf(xs: Lin[], node: string): Lin {
     if (xs.length === 0) throw new Error(`maxOf: empty window in node '${node}'`);

@@ -124,9 +124,6 @@ function scopeReason(g: Graph, dir: string): string | undefined {
   if (!ds) return 'no reference data set';
   const fixed = paramInputs(g, ds);
   const signals = ds.inputs.filter((_, i) => !fixed.includes(i));
-  if (g.nodes.some((n) => INT_OPS.has(n.op) && typeof n.attrs.block_size === 'number' && n.attrs.block_size > 0)) {
-    return 'blocked quantization (block_size): refused with UnsupportedOpError; per-tensor and per-axis scales are supported';
-  }
   // ArgMax's output is an integer index (int64 reference compared as a number); the int8 ops take and give
   // integer tensors (exact integers at scale 0)
   const intOps = g.nodes.some((n) => INT_OPS.has(n.op));
