@@ -2,8 +2,8 @@
  * Float graph → quantized integer program. Walks the nodes in order; nodes whose inputs are all
  * constants are folded with their float reference; every other node is lowered by its OpDef.
  */
-import type { Graph, Tensor } from '../ir/graph.js';
-import { sizeOf } from '../ir/graph.js';
+import type { Graph, Tensor, ValueInfo } from '../ir/graph.js';
+import { intRange, sizeOf } from '../ir/graph.js';
 import { OPS, supportedOps } from '../ops/index.js';
 import type { LowerCtx, QTensor, Value } from '../ops/types.js';
 import { linAddScaled, linConst, linSignal } from './lin.js';
@@ -31,6 +31,15 @@ export interface QuantizeSettings {
   /** Bits of precision for constant parameters (per-tensor power-of-two scale). */
   paramBits: number;
   inputs: InputDecl[];
+}
+
+/**
+ * An integer-typed graph input (uint8, int8, int32 …) is an exact integer: scale 0, and the full range of
+ * its type (what the circuit range-checks), whatever range was declared for it.
+ */
+export function integerInputDecl(vi: ValueInfo, d: InputDecl): InputDecl {
+  const r = intRange(vi.dtype);
+  return r ? { ...d, scale: 0, min: r[0], max: r[1] } : d;
 }
 
 /** Round half away from zero to a bigint. */
@@ -84,8 +93,9 @@ export function quantizeGraph(original: Graph, settings: QuantizeSettings): Prog
   const b = new ProgramBuilder();
   const env = new Map<string, Value>();
   for (const vi of graph.inputs) {
-    const d = settings.inputs.find((x) => x.name === vi.name);
-    if (!d) throw new ShapeError(`no range declared for graph input '${vi.name}'`);
+    const d0 = settings.inputs.find((x) => x.name === vi.name);
+    if (!d0) throw new ShapeError(`no range declared for graph input '${vi.name}'`);
+    const d = integerInputDecl(vi, d0);
     const f = 2 ** d.scale;
     const ids = b.addInput(vi.name, vi.shape, d.scale, BigInt(Math.floor(d.min * f)), BigInt(Math.ceil(d.max * f)), sizeOf(vi.shape));
     env.set(vi.name, { kind: 'q', t: { shape: vi.shape, scale: d.scale, exprs: ids.map(linSignal) } });
