@@ -7,10 +7,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseModel } from './import/model.js';
 import type { Graph, Tensor } from './ir/graph.js';
-import { sizeOf } from './ir/graph.js';
-import { checkSupported, quantizeGraph, runFloat } from './quantize/quantize.js';
+import { intRange, sizeOf } from './ir/graph.js';
+import { checkSupported, integerInputDecl, quantizeGraph, runFloat } from './quantize/quantize.js';
 import type { InputDecl } from './quantize/quantize.js';
-import { evaluate } from './quantize/program.js';
+import { chooseScales, measureFidelity } from './quantize/calibrate.js';
+import type { AutoChoice, Fidelity } from './quantize/calibrate.js';
 import type { Program } from './quantize/program.js';
 import { generateCircom } from './codegen/circom.js';
 import { makeLayout } from './quantize/layout.js';
@@ -25,6 +26,8 @@ import { canonicalJson, sha256 } from './artifacts/hash.js';
 import { readInputFile, readInputShapes, quantizeInput } from './prove/input.js';
 import type { InputTensorSpec } from './prove/input.js';
 import { InputError, ModelParseError } from './errors.js';
+
+export type { Fidelity } from './quantize/calibrate.js';
 
 export const ZKINFER_VERSION = '0.1.0';
 export const COMPILED_FORMAT = 'zkinfer.compiled/1';
@@ -52,6 +55,11 @@ export interface CompileParams {
   inputScale?: number;
   /** Precision of constant parameters in bits (default 16). */
   paramBits?: number;
+  /**
+   * Choose the activation scale, the parameter bits and the input scales (those not given) from the calibration
+   * samples (src/quantize/calibrate.ts); `scale` / `paramBits` / `inputScale`, when given, stay fixed.
+   */
+  autoScale?: boolean;
   /** A sample input file, or a directory of them (.json / .pb, searched recursively). */
   calibration?: string;
   /** Declared float range of every input, overriding calibration and model metadata. */
@@ -86,14 +94,15 @@ export interface CompiledInfo {
   key: string;
   model: { file: string; name: string; fileSha256: string; quantizedSha256: string };
   circuitHash: string;
-  settings: { scale: number; paramBits: number; inputVisibility: InputVisibility; paramVisibility: ParamVisibility; outputVisibility: OutputVisibility; optimize: string; outputScale?: number };
+  settings: { scale: number; paramBits: number; autoScale?: boolean; inputVisibility: InputVisibility; paramVisibility: ParamVisibility; outputVisibility: OutputVisibility; optimize: string; outputScale?: number };
   /** With hashed params: the Poseidon commitment of the weights (salted; salt in params.opening.json). */
   paramsCommitment?: string;
   /** Number of parameters carried as private signals (param visibility private/hashed). */
   paramSignals: number;
   /** Meaning of every public signal; copied into the verification key by setup. */
   layout: Layout;
-  inputs: (TensorInfo & { lo: string; hi: string; min: number; max: number; rangeSource: string })[];
+  /** dtype: present for integer-typed inputs (whole numbers at scale 0). */
+  inputs: (TensorInfo & { lo: string; hi: string; min: number; max: number; rangeSource: string; dtype?: string })[];
   outputs: TensorInfo[];
   constraints: { total: number; nonLinear: number; linear: number; wires: number };
   /** Number of public signals (see layout). */
@@ -103,11 +112,6 @@ export interface CompiledInfo {
   ops: Record<string, number>;
   steps: { inputRangeChecks: number; rescales: number; relus: number; products: number };
   fidelity?: Fidelity;
-}
-
-export interface Fidelity {
-  samples: number;
-  outputs: { name: string; maxAbsError: number; meanAbsError: number; argmaxAgreement: number }[];
 }
 
 export interface CompileResult {
@@ -153,8 +157,9 @@ export function readSamples(p: string, graph: Graph): number[][][] {
   return files.map((f) => readInputFile(f, specs));
 }
 
-function declareInputs(graph: Graph, params: Omit<CompileParams, 'outDir'>, samples: number[][][] | undefined, scale: number): InputDecl[] & { source: string }[] {
+function declareInputs(graph: Graph, params: Omit<CompileParams, 'outDir'>, samples: number[][][] | undefined, scale: number): (InputDecl & { source: string })[] {
   return graph.inputs.map((vi, i) => {
+    if (intRange(vi.dtype)) return { ...integerInputDecl(vi, { name: vi.name, scale: 0, min: 0, max: 0 }), source: `${vi.dtype} type` };
     const metaScale = graph.metadata['zkinfer.input_scale'];
     const s = params.inputScale ?? (metaScale !== undefined ? Number(metaScale) : scale);
     const exact = params.inputDecls?.find((d) => d.name === vi.name);
@@ -187,38 +192,6 @@ function resolveSymbolicDims(graph: Graph, files: string[]): void {
   });
 }
 
-const argmax = (xs: ArrayLike<number>): number => {
-  let b = 0;
-  for (let i = 1; i < xs.length; i++) if (xs[i]! > xs[b]!) b = i;
-  return b;
-};
-
-/** Quantized vs float outputs on samples: the fidelity report. */
-export function measureFidelity(graph: Graph, program: Program, samples: number[][][]): Fidelity {
-  const outs = program.outputs.map((o) => ({ name: o.name, maxAbsError: 0, sum: 0, n: 0, agree: 0 }));
-  const used = samples.slice(0, 32);
-  for (const smp of used) {
-    const floatOut = runFloat(graph, smp.map((x, i): Tensor => ({ shape: graph.inputs[i]!.shape, data: Float64Array.from(x) })));
-    const ints = smp.map((x, i) => quantizeInput(x, { name: program.inputs[i]!.name, shape: program.inputs[i]!.shape, scale: program.inputs[i]!.scale, lo: program.inputs[i]!.lo, hi: program.inputs[i]!.hi }, 'calibration'));
-    const r = evaluate(program, ints);
-    program.outputs.forEach((o, k) => {
-      const q = r.outputs[k]!.map((v) => Number(v) / 2 ** o.scale);
-      const f = floatOut[k]!.data;
-      q.forEach((v, j) => {
-        const e = Math.abs(v - f[j]!);
-        outs[k]!.maxAbsError = Math.max(outs[k]!.maxAbsError, e);
-        outs[k]!.sum += e;
-        outs[k]!.n++;
-      });
-      if (argmax(q) === argmax(f)) outs[k]!.agree++;
-    });
-  }
-  return {
-    samples: used.length,
-    outputs: outs.map((o) => ({ name: o.name, maxAbsError: o.maxAbsError, meanAbsError: o.n ? o.sum / o.n : 0, argmaxAgreement: used.length ? o.agree / used.length : 1 })),
-  };
-}
-
 function opCounts(graph: Graph): Record<string, number> {
   const c: Record<string, number> = {};
   for (const n of graph.nodes) c[n.op] = (c[n.op] ?? 0) + 1;
@@ -238,8 +211,8 @@ async function gadgetSources(): Promise<string> {
  * before circom runs (also what `estimate` counts constraints from).
  */
 export function quantizeModel(params: Omit<CompileParams, 'outDir'>, bytes: Uint8Array, calFiles: string[]) {
-  const scale = params.scale ?? 12;
-  const paramBits = params.paramBits ?? 16;
+  let scale = params.scale ?? 12;
+  let paramBits = params.paramBits ?? 16;
   const graph = parseModel(bytes, params.modelPath);
   checkSupported(graph, params.modelPath);
   if (calFiles.length) resolveSymbolicDims(graph, calFiles);
@@ -248,23 +221,36 @@ export function quantizeModel(params: Omit<CompileParams, 'outDir'>, bytes: Uint
     if (vi && d.shape) vi.shape = d.shape;
   }
   const samples = params.calibration ? readSamples(params.calibration, graph) : undefined;
-  const decls = declareInputs(graph, params, samples, scale);
-  params.onProgress?.(`compile: quantizing ${graph.nodes.length} nodes (scale 2^${scale}, params ${paramBits} bits)`);
+  let decls = declareInputs(graph, params, samples, scale);
   const paramVisibility = params.paramVisibility ?? 'fixed';
+  let auto: AutoChoice | undefined;
+  if (params.autoScale) {
+    if (!samples) throw new InputError('automatic scales need calibration samples', { hint: 'pass --calibration FILE|DIR, or give --scale' });
+    const metaScale = graph.metadata['zkinfer.input_scale'] !== undefined;
+    const inputScaleGiven = decls.map((d) => params.inputScale !== undefined || metaScale || d.source !== 'calibration');
+    params.onProgress?.(`compile: choosing scales from ${samples.length} calibration sample(s)`);
+    auto = chooseScales(graph, samples, decls, { inputScaleGiven, scale: params.scale, paramBits: params.paramBits, paramVisibility });
+    scale = auto.scale;
+    paramBits = auto.paramBits;
+    decls = decls.map((d, i) => ({ ...d, scale: auto!.inputScales[i]! }));
+    params.onProgress?.(`compile: automatic scales: activations 2^${scale}, params ${paramBits} bits, inputs 2^${auto.inputScales.join(', 2^')}${auto.metTarget ? '' : ' (the error target was not met: the most accurate choice)'}`);
+  }
+  params.onProgress?.(`compile: quantizing ${graph.nodes.length} nodes (scale 2^${scale}, params ${paramBits} bits)`);
   const program = quantizeGraph(graph, { scale, paramBits, inputs: decls, paramVisibility, outputScale: params.outputScale });
   const visibility: Visibility = { input: params.inputVisibility ?? 'public', output: params.outputVisibility ?? 'public', params: paramVisibility };
   const layout = makeLayout(program, visibility);
-  return { graph, program, decls, samples, layout };
+  return { graph, program, decls, samples, layout, scale, paramBits, auto };
 }
 
 /** Model bytes → quantized program → circom source and the hashes that identify them (no compiler run). */
 async function buildSource(params: CompileParams, bytes: Uint8Array, calFiles: string[]) {
-  const { graph, program, decls, samples, layout } = quantizeModel(params, bytes, calFiles);
+  const q = quantizeModel(params, bytes, calFiles);
+  const { graph, program, layout } = q;
   // With fixed params the weights are in the source; otherwise the source is the architecture alone.
   const title = (params.paramVisibility ?? 'fixed') === 'fixed' ? `model ${path.basename(params.modelPath)} sha256 ${sha256(bytes)}` : `architecture of ${graph.name} (parameters are private signals)`;
   const source = generateCircom(program, { layout, title });
   const circuitHash = sha256(source, await gadgetSources(), await circomVersion(), OPTIMIZE);
-  return { graph, program, decls, samples, layout, source, circuitHash };
+  return { ...q, source, circuitHash };
 }
 
 /**
@@ -295,7 +281,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const settings = { scale, paramBits, inputVisibility, paramVisibility, outputVisibility, optimize: OPTIMIZE, ...(params.outputScale !== undefined ? { outputScale: params.outputScale } : {}) };
   const key = sha256(
     bytes,
-    canonicalJson({ settings, inputRange: params.inputRange ?? null, inputDecls: params.inputDecls ?? null, inputScale: params.inputScale ?? null, zkinfer: ZKINFER_VERSION, compiler }),
+    canonicalJson({ settings, inputRange: params.inputRange ?? null, inputDecls: params.inputDecls ?? null, inputScale: params.inputScale ?? null, zkinfer: ZKINFER_VERSION, compiler, ...(params.autoScale ? { autoScale: true } : {}) }),
     gadgets,
     ...calFiles.flatMap((f) => [f, readFileSync(f)]),
   );
@@ -308,7 +294,9 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
     }
   }
 
-  const { graph, program, decls, samples, layout, source, circuitHash } = await buildSource(params, bytes, calFiles);
+  const { graph, program, decls, samples, layout, source, circuitHash, auto, ...chosen } = await buildSource(params, bytes, calFiles);
+  // with automatic scales, the chosen ones (what reproduces the circuit)
+  const chosenSettings: CompiledInfo['settings'] = { ...settings, scale: chosen.scale, paramBits: chosen.paramBits, ...(auto ? { autoScale: true } : {}) };
   mkdirSync(params.outDir, { recursive: true });
   writeFileAtomic(paths.source, source);
   progress(`compile: running circom ${compiler} (--${OPTIMIZE}) on ${(source.length / 1024).toFixed(0)} KiB of generated source`);
@@ -316,7 +304,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const total = c.nonLinearConstraints + c.linearConstraints;
   const nIn = program.inputs.reduce((a, o) => a + o.signals.length, 0);
   const nPublic = layout.signals.length;
-  const fidelity = samples ? measureFidelity(graph, program, samples) : undefined;
+  const fidelity = auto?.fidelity ?? (samples ? measureFidelity(graph, program, samples) : undefined);
   const steps = { inputRangeChecks: nIn, rescales: 0, relus: 0, products: 0 };
   for (const s of program.steps) {
     if (s.kind === 'mul') steps.products++;
@@ -334,8 +322,8 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
     key,
     model: { file: path.basename(params.modelPath), name: graph.name, fileSha256: sha256(bytes), quantizedSha256: sha256(source) },
     circuitHash,
-    settings,
-    inputs: program.inputs.map((inp, i) => ({ name: inp.name, shape: inp.shape, scale: inp.scale, lo: inp.lo.toString(), hi: inp.hi.toString(), min: decls[i]!.min, max: decls[i]!.max, rangeSource: decls[i]!.source })),
+    settings: chosenSettings,
+    inputs: program.inputs.map((inp, i) => ({ name: inp.name, shape: inp.shape, scale: inp.scale, lo: inp.lo.toString(), hi: inp.hi.toString(), min: decls[i]!.min, max: decls[i]!.max, rangeSource: decls[i]!.source, ...(intRange(graph.inputs[i]!.dtype) ? { dtype: graph.inputs[i]!.dtype } : {}) })),
     outputs: program.outputs.map((o) => ({ name: o.name, shape: o.shape, scale: o.scale })),
     constraints: { total, nonLinear: c.nonLinearConstraints, linear: c.linearConstraints, wires: c.wires },
     layout,

@@ -204,7 +204,7 @@ describe('bad input gets a one-line typed error and exit 2', () => {
   });
 
   it('unknown op', () => {
-    expectOneLineError(zk(['compile', caseDir('onnx-node', 'test_matmulinteger', 'model.onnx'), '-o', path.join(work, 'z')]), 'unsupported-op', /node 'MatMulInteger_0' uses op MatMulInteger.*supported ops: Add, .*Conv, .*Gemm/);
+    expectOneLineError(zk(['compile', caseDir('onnx-node', 'test_convtranspose', 'model.onnx'), '-o', path.join(work, 'z')]), 'unsupported-op', /node 'ConvTranspose_0' uses op ConvTranspose.*supported ops: Add, .*Conv, .*Gemm/);
   });
 
   it('input of the wrong shape', () => {

@@ -45,14 +45,48 @@ const OP_CASES = [
   'onnx-node/test_argmax_no_keepdims_example',
 ];
 
+/** A one-op case with its parameter inputs fixed as constants, proved and verified on its first data set. */
+async function proveCase(id: string) {
+  const c = withFixedParams({ id, dir: caseDir(id), model: caseDir(id, 'model.onnx'), ops: [], scale: SCALE, paramBits: 16 });
+  const [ds] = loadDataSets(c.dir);
+  const r = await provePipeline({ modelPath: c.model, calibration: ds!.dir, input: ds!.dir, scale: SCALE });
+  expect(r.verified.ok).toBe(true);
+  return { r, ds };
+}
+
 describe('new ops prove, verify and match the reference (parameters given as inputs are fixed as constants)', () => {
   for (const id of OP_CASES) {
     it(id, async () => {
-      const c = withFixedParams({ id, dir: caseDir(id), model: caseDir(id, 'model.onnx'), ops: [], scale: SCALE, paramBits: 16 });
-      const [ds] = loadDataSets(c.dir);
-      const r = await provePipeline({ modelPath: c.model, calibration: ds!.dir, input: ds!.dir, scale: SCALE });
-      expect(r.verified.ok).toBe(true);
+      const { r, ds } = await proveCase(id);
       r.proved.outputs.forEach((o, i) => o.data.forEach((v, j) => expect(Math.abs(v - ds!.outputs[i]!.data[j]!)).toBeLessThanOrEqual(tolerance(ds!.outputs[i]!.data[j]!))));
+    });
+  }
+});
+
+/** The int8 ops (integer inputs and outputs): proved outputs equal the reference exactly. */
+const INT8_CASES = [
+  'test_quantizelinear',
+  'test_quantizelinear_axis',
+  'test_quantizelinear_blocked_asymmetric',
+  'test_quantizelinear_blocked_symmetric',
+  'test_dequantizelinear',
+  'test_dequantizelinear_axis',
+  'test_dequantizelinear_blocked',
+  'test_qlinearmatmul_2D_int8_float32',
+  'test_qlinearmatmul_2D_uint8_float32',
+  'test_qlinearmatmul_3D_int8_float32',
+  'test_qlinearmatmul_3D_uint8_float32',
+  'test_qlinearconv',
+  'test_matmulinteger',
+  'test_convinteger_with_padding',
+  'test_convinteger_without_padding',
+];
+
+describe('int8 ops prove, verify and equal the reference exactly (scales and zero points fixed as constants)', () => {
+  for (const name of INT8_CASES) {
+    it(name, async () => {
+      const { r, ds } = await proveCase(`onnx-node/${name}`);
+      r.proved.outputs.forEach((o, i) => expect(Array.from(o.data)).toEqual(Array.from(ds!.outputs[i]!.data)));
     });
   }
 });

@@ -13,7 +13,7 @@ const CASES = allCases().filter((c) => !c.skip && !/mnist/.test(c.id));
 describe('float reference and integer program match the upstream reference', () => {
   it('covers the listed op families', () => {
     const ops = new Set(CASES.flatMap((c) => c.ops));
-    for (const op of ['Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'BatchNormalization', 'Transpose', 'Concat', 'Pad', 'Squeeze', 'Unsqueeze', 'Slice', 'Gather', 'Sub', 'Mul', 'Clip', 'LeakyRelu', 'PRelu', 'HardSigmoid', 'ReduceMean', 'ReduceSum']) {
+    for (const op of ['Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'BatchNormalization', 'Transpose', 'Concat', 'Pad', 'Squeeze', 'Unsqueeze', 'Slice', 'Gather', 'Sub', 'Mul', 'Clip', 'LeakyRelu', 'PRelu', 'HardSigmoid', 'ReduceMean', 'ReduceSum', 'QuantizeLinear', 'DequantizeLinear', 'QLinearMatMul', 'QLinearConv', 'MatMulInteger', 'ConvInteger']) {
       expect(ops.has(op), op).toBe(true);
     }
   });

@@ -50,6 +50,15 @@ const CASES: [string, string, string | undefined][] = [
     'onnx-node/test_sqrt_example',
     'onnx-node/test_argmax_keepdims_example',
     'onnx-node/test_argmax_no_keepdims_example_select_last_index',
+    // int8 ops: integer inputs, zero points, exact accumulators, requantization with ties to even, saturation
+    'onnx-node/test_quantizelinear',
+    'onnx-node/test_quantizelinear_axis',
+    'onnx-node/test_quantizelinear_blocked_asymmetric',
+    'onnx-node/test_dequantizelinear_axis',
+    'onnx-node/test_qlinearmatmul_2D_int8_float32',
+    'onnx-node/test_qlinearconv',
+    'onnx-node/test_matmulinteger',
+    'onnx-node/test_convinteger_with_padding',
   ].map((id): [string, string, string] => {
     const c = withFixedParams({ id, dir: caseDir(id), model: caseDir(id, 'model.onnx'), ops: [], scale: 12, paramBits: 16 });
     return [id, c.model, path.join(c.dir, 'test_data_set_0')];
@@ -71,12 +80,17 @@ describe('integer evaluator equals the witness', () => {
       const r1cs = await loadR1cs(artifactPaths(dir).r1cs);
       expect(r1cs.nConstraints).toBe(info.constraints.total);
       const rand = rng(42);
-      for (let trial = 0; trial < 4; trial++) {
-        // trial 0: the extremes of the enforced range; then uniform random values
+      for (let trial = 0; trial < 5; trial++) {
+        // trial 0: the extremes of the enforced range; then uniform random values; trial 4: random whole numbers
+        // (multiples of 2^scale), where roundings hit exact ties (x / 2 for odd x)
         const ints = program!.inputs.map((inp) =>
           inp.signals.map((_, j) => {
             if (trial === 0) return j % 2 ? inp.hi : inp.lo;
-            return inp.lo + BigInt(Math.floor(rand() * Number(inp.hi - inp.lo + 1n)));
+            const v = inp.lo + BigInt(Math.floor(rand() * Number(inp.hi - inp.lo + 1n)));
+            if (trial < 4 || inp.scale === 0) return v;
+            const u = 1n << BigInt(inp.scale);
+            const w = (v / u) * u;
+            return w < inp.lo ? w + u : w;
           }),
         );
         const input: Record<string, bigint[]> = {};

@@ -86,6 +86,26 @@ describe('parameter visibility', () => {
   }
 });
 
+describe('parameter visibility on convolutions and refused ops', () => {
+  const m = path.join(ROOT, '../shared/conformance/models/ezkl/1l_conv');
+  const opts = { modelPath: path.join(m, 'model.onnx'), calibration: path.join(m, 'input.json'), input: path.join(m, 'input.json') };
+  it('Conv weights and bias become private signals (hashed: committed); the outputs stay those of fixed weights within rounding', async () => {
+    const fixed = await provePipeline(opts);
+    const r = await provePipeline({ ...opts, paramVisibility: 'hashed' });
+    expect(r.verified.ok, r.verified.failed?.detail).toBe(true);
+    expect(r.compiled.info.paramSignals).toBe(4); // the 1×3×1×1 kernel + 1 bias
+    expect(r.receipt.commitments!.params).toBe(r.compiled.info.paramsCommitment);
+    const [a, b] = [r.proved.outputs[0]!.data, fixed.proved.outputs[0]!.data];
+    a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(2 ** -8));
+  });
+  it('an op that takes its weights only as constants (PRelu) is refused with the node named, not silently left public', async () => {
+    const p = path.join(ROOT, '../shared/conformance/models/ezkl/1l_prelu');
+    await expect(provePipeline({ modelPath: path.join(p, 'model.onnx'), calibration: path.join(p, 'input.json'), input: path.join(p, 'input.json'), paramVisibility: 'private' })).rejects.toThrow(
+      /node '\/layer\/PRelu' \(PRelu\): parameter .* can only be a constant of the circuit/,
+    );
+  });
+});
+
 describe('Poseidon', () => {
   it('matches circomlib reference vectors', async () => {
     expect(await poseidonHash([1n, 2n])).toBe(7853200120776062878684798364095072458815029376092732009249414926327459813530n);

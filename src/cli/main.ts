@@ -51,11 +51,12 @@ const defaultDir = (model: string): string => {
 function printCompiled(info: CompiledInfo, dir: string, cached: boolean): void {
   say(`model       ${info.model.file} (${info.model.name}), sha256 ${info.model.fileSha256.slice(0, 16)}…`);
   say(`ops         ${Object.entries(info.ops).map(([k, v]) => `${k}×${v}`).join(', ')}`);
+  say(`scales      activations 2^${info.settings.scale}, params ${info.settings.paramBits} bits${info.settings.autoScale ? ' (chosen from the calibration samples)' : ''}`);
   say(`inputs      ${info.inputs.map((i) => `${i.name} [${i.shape}] scale 2^${i.scale}, range [${i.min}, ${i.max}] (${i.rangeSource})`).join('; ')}`);
   say(`constraints ${info.constraints.total} (${info.constraints.nonLinear} non-linear, ${info.constraints.linear} linear); ptau power needed: ${info.ptauPower}`);
   say(`            ${info.steps.inputRangeChecks} input range checks, ${info.steps.relus} rescale+ReLU, ${info.steps.rescales} rescales, ${info.steps.products} products`);
   if (info.fidelity) {
-    for (const o of info.fidelity.outputs) say(`fidelity    ${o.name}: max |quantized − float| ${o.maxAbsError.toExponential(2)}, mean ${o.meanAbsError.toExponential(2)}, argmax agreement ${(o.argmaxAgreement * 100).toFixed(0)}% over ${info.fidelity.samples} samples`);
+    for (const o of info.fidelity.outputs) say(`fidelity    ${o.name}: max |quantized − float| ${o.maxAbsError.toExponential(2)}, mean ${o.meanAbsError.toExponential(2)}, ${o.maxRelError !== undefined ? `, max relative ${o.maxRelError.toExponential(2)}` : ''}, argmax agreement ${(o.argmaxAgreement * 100).toFixed(0)}% over ${info.fidelity.samples} samples`);
   }
   say(`artifacts   ${dir}${cached ? ' (cached)' : ''}`);
 }

@@ -20,15 +20,19 @@ export function parseIntOpt(name: string, min: number, max: number) {
 
 export const compileOptions = (c: Command): Command =>
   c
-    .option('--calibration <path>', 'sample input file, or a directory of them (.json / input_*.pb): sets the input range and reports the quantization error')
-    .option('--scale <bits>', 'fixed-point scale of activations in bits (real = int / 2^bits)', parseIntOpt('--scale', 0, 40), 12)
-    .option('--param-bits <bits>', 'precision of constant weights in bits (per-tensor power-of-two scale)', parseIntOpt('--param-bits', 2, 40), 16)
+    .option('--calibration <path>', 'sample input file, or a directory of them (.json / input_*.pb): sets the input range, reports the quantization error and, without --scale, chooses the scales')
+    .option('--scale <bits>', 'fixed-point scale of activations in bits (real = int / 2^bits); default: chosen from --calibration, else 12', parseIntOpt('--scale', 0, 40))
+    .option('--param-bits <bits>', 'precision of constant weights in bits (per-tensor power-of-two scale); default: chosen from --calibration, else 16', parseIntOpt('--param-bits', 2, 40))
+    .option('--input-scale <bits>', 'fixed-point scale of the inputs in bits; default: the model\'s zkinfer.input_scale, else chosen from --calibration, else the activation scale', parseIntOpt('--input-scale', 0, 40))
     .option('--input-range <lo,hi>', 'declared range of every input value (overrides calibration and model metadata)', parseRange)
     .addOption(new Option('--input-visibility <v>', 'public: the input is in the receipt; private: hidden; hashed: hidden, its salted Poseidon commitment is public').choices(['public', 'private', 'hashed']).default('public'))
+    .addOption(new Option('--param-visibility <v>', 'fixed: weights are constants of the circuit, bound by the verifying key; private: weights are private signals (one key serves every model of the architecture); hashed: private, and their salted Poseidon commitment is public and named in the receipt').choices(['fixed', 'private', 'hashed']).default('fixed'))
     .option('--output-scale <bits>', 'round the outputs to 2^-bits (proven): fewer bits per packed output, fewer public signals, less gas on chain', parseIntOpt('--output-scale', 0, 40))
     .addOption(new Option('--output-visibility <v>', 'public: the output is in the receipt; hashed: only its salted Poseidon commitment is public').choices(['public', 'hashed']).default('public'));
 
-export interface CompileOpts { calibration?: string; scale: number; paramBits: number; inputRange?: [number, number]; inputVisibility: 'public' | 'private' | 'hashed'; outputVisibility: 'public' | 'hashed'; outputScale?: number }
+export interface CompileOpts { calibration?: string; scale?: number; paramBits?: number; inputScale?: number; inputRange?: [number, number]; inputVisibility: 'public' | 'private' | 'hashed'; paramVisibility: 'fixed' | 'private' | 'hashed'; outputVisibility: 'public' | 'hashed'; outputScale?: number }
 export const compileParams = (model: string, outDir: string, o: CompileOpts) => ({
-  modelPath: model, outDir, calibration: o.calibration, scale: o.scale, paramBits: o.paramBits, inputRange: o.inputRange, inputVisibility: o.inputVisibility, outputVisibility: o.outputVisibility, outputScale: o.outputScale, onProgress: log,
+  modelPath: model, outDir, calibration: o.calibration, scale: o.scale, paramBits: o.paramBits, inputScale: o.inputScale,
+  // with samples and no --scale, the scales are chosen from the samples
+  autoScale: o.calibration !== undefined && o.scale === undefined, inputRange: o.inputRange, inputVisibility: o.inputVisibility, paramVisibility: o.paramVisibility, outputVisibility: o.outputVisibility, outputScale: o.outputScale, onProgress: log,
 });

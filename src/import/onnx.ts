@@ -40,6 +40,7 @@ export function tensorFromProto(t: any, where: string): Tensor {
   const n = sizeOf(shape);
   const dt: number = t.dataType ?? 0;
   const data = new Float64Array(n);
+  const dtype = dtypeName(dt);
   const raw: Uint8Array | undefined = t.rawData && t.rawData.length ? t.rawData : undefined;
   if (t.dataLocation === 1) throw new ModelParseError(`${where}: tensor '${t.name}' uses external data`, { hint: 'save the model with weights embedded (onnx.save(..., save_as_external_data=False))' });
   if (raw) {
@@ -65,7 +66,7 @@ export function tensorFromProto(t: any, where: string): Tensor {
         case 13: data[i] = Number(dv.getBigUint64(o, true)); break;
       }
     }
-    return { shape, data };
+    return { shape, data, dtype };
   }
   let src: ArrayLike<Longish>;
   if (dt === 1) src = t.floatData;
@@ -80,7 +81,7 @@ export function tensorFromProto(t: any, where: string): Tensor {
     const v = num(src[i]);
     data[i] = dt === 10 ? halfToFloat(v) : dt === 16 ? new Float32Array(new Uint32Array([v << 16]).buffer)[0]! : v;
   }
-  return { shape, data };
+  return { shape, data, dtype };
 }
 
 /** Decode a serialized onnx.TensorProto (`.pb` file of the ONNX backend-test layout). */

@@ -7,6 +7,8 @@
 export interface Tensor {
   shape: number[];
   data: Float64Array;
+  /** Element type in the file (e.g. `uint8`) where it matters: integer ops take their output range from it. */
+  dtype?: string;
 }
 
 export type AttrValue = number | string | number[] | string[] | Tensor;
@@ -26,6 +28,16 @@ export interface ValueInfo {
   shape: number[];
   /** Dimensions that were symbolic in the file (resolved to 1 unless sample inputs say otherwise). */
   symbolic?: number[];
+  /** Element type in the file (`float32`, `uint8`, …): integer-typed inputs are exact integers (scale 0). */
+  dtype?: string;
+}
+
+/** Inclusive value range of an integer element type; undefined for float types. */
+export function intRange(dtype: string | undefined): [number, number] | undefined {
+  const r: Record<string, [number, number]> = {
+    uint8: [0, 255], int8: [-128, 127], uint16: [0, 65535], int16: [-32768, 32767], int32: [-(2 ** 31), 2 ** 31 - 1], uint32: [0, 2 ** 32 - 1], bool: [0, 1],
+  };
+  return dtype === undefined ? undefined : r[dtype];
 }
 
 export interface Graph {

@@ -7,7 +7,7 @@ import type { GraphNode, Tensor } from '../ir/graph.js';
 import { sizeOf } from '../ir/graph.js';
 import { linAddScaled, linConst } from '../quantize/lin.js';
 import type { Lin } from '../quantize/lin.js';
-import type { OpDef, QTensor } from './types.js';
+import type { LowerCtx, OpDef, QTensor, Value } from './types.js';
 import { attrNum, requireInput } from './util.js';
 import { windowAttrs, windowPlan } from './window.js';
 import type { WindowPlan } from './window.js';
@@ -73,31 +73,33 @@ export function convFloat(node: GraphNode, x: Tensor, w: Tensor, b?: Tensor): Te
   return { shape: p.outShape, data: out };
 }
 
+/**
+ * The convolution sum of x and w (at least one a signal tensor), without bias. A constant operand is
+ * quantized at `constScale` when given (0 for integer operands: exact), else at its own scale.
+ */
+export function convLower(ctx: LowerCtx, p: ConvPlan, x: Value, w: Value, constScale?: number): QTensor {
+  const exprs: Lin[] = Array.from({ length: sizeOf(p.outShape) }, () => linConst(0n));
+  if (x.kind === 'q' && w.kind === 'q') {
+    forEachTap(p, (o, xi, wi) => linAddScaled(exprs[o]!, ctx.b.mul(x.t.exprs[xi]!, w.t.exprs[wi]!, ctx.node.name), 1n));
+    return { shape: p.outShape, scale: x.t.scale + w.t.scale, exprs };
+  }
+  const [q, c, onX] = x.kind === 'q' ? [x.t, w.t as Tensor, true] : [w.t as QTensor, x.t as Tensor, false];
+  const cq = ctx.quantizeConst(c, constScale);
+  forEachTap(p, (o, xi, wi) => linAddScaled(exprs[o]!, q.exprs[onX ? xi : wi]!, cq.ints[onX ? wi : xi]!));
+  return { shape: p.outShape, scale: q.scale + cq.scale, exprs };
+}
+
+export const channelOfOutput = (p: ConvPlan, o: number): number => channelOf(p, o);
+
 export const Conv: OpDef = {
   onnx: ['Conv'],
+  paramInputs: [1, 2],
   float: (node, [x, w, b]) => [convFloat(node, requireInput(x, 0, node), requireInput(w, 1, node), b)],
   lower(ctx, [x0, w0, b0]) {
     const x = requireInput(x0, 0, ctx.node);
     const w = requireInput(w0, 1, ctx.node);
     const p = convPlan(ctx.node, x.t.shape, w.t.shape);
-    const size = sizeOf(p.outShape);
-    const exprs: Lin[] = Array.from({ length: size }, () => linConst(0n));
-    let q: QTensor;
-    if (x.kind === 'q' && w.kind === 'const') {
-      const wq = ctx.quantizeConst(w.t);
-      const xs = x.t.exprs;
-      forEachTap(p, (o, xi, wi) => linAddScaled(exprs[o]!, xs[xi]!, wq.ints[wi]!));
-      q = { shape: p.outShape, scale: x.t.scale + wq.scale, exprs };
-    } else if (x.kind === 'q' && w.kind === 'q') {
-      forEachTap(p, (o, xi, wi) => linAddScaled(exprs[o]!, ctx.b.mul(x.t.exprs[xi]!, (w.t as QTensor).exprs[wi]!, ctx.node.name), 1n));
-      q = { shape: p.outShape, scale: x.t.scale + w.t.scale, exprs };
-    } else {
-      // constant input, signal weights
-      const xq = ctx.quantizeConst(x.t as Tensor);
-      const ws = (w.t as QTensor).exprs;
-      forEachTap(p, (o, xi, wi) => linAddScaled(exprs[o]!, ws[wi]!, xq.ints[xi]!));
-      q = { shape: p.outShape, scale: (w.t as QTensor).scale + xq.scale, exprs };
-    }
+    const q = convLower(ctx, p, x, w);
     if (!b0) return [q];
     if (b0.kind === 'const') {
       const bi = ctx.quantizeConst(b0.t, q.scale).ints;

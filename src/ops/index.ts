@@ -12,8 +12,9 @@ import { Reduce } from './reduce.js';
 import { Sigmoid, Softmax, Tanh } from './exp.js';
 import { Sqrt } from './sqrt.js';
 import { ArgMax } from './argmax.js';
+import { ConvInteger, DequantizeLinear, MatMulInteger, QLinearConv, QLinearMatMul, QuantizeLinear } from './quant.js';
 
-const ALL: OpDef[] = [Gemm, MatMul, Add, Mul, Relu, Clip, HardSigmoid, LeakyRelu, PRelu, Reshape, Remaps, Concat, Conv, Pool, BatchNormalization, Reduce, Sigmoid, Tanh, Softmax, Sqrt, ArgMax];
+const ALL: OpDef[] = [Gemm, MatMul, Add, Mul, Relu, Clip, HardSigmoid, LeakyRelu, PRelu, Reshape, Remaps, Concat, Conv, Pool, BatchNormalization, Reduce, Sigmoid, Tanh, Softmax, Sqrt, ArgMax, QuantizeLinear, DequantizeLinear, QLinearMatMul, QLinearConv, MatMulInteger, ConvInteger];
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(ALL.flatMap((d) => d.onnx.map((n) => [n, d] as const)));
 

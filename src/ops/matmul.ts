@@ -21,8 +21,11 @@ export function matmulFloat(node: GraphNode, a: Tensor, b: Tensor): Tensor {
   return { shape: p.outShape, data: out };
 }
 
-/** Integer MatMul of two values (at least one a signal tensor); `alpha` is folded into a constant operand. */
-export function matmulLower(ctx: LowerCtx, a: Value, b: Value, alpha = 1): QTensor {
+/**
+ * Integer MatMul of two values (at least one a signal tensor); `alpha` is folded into a constant operand,
+ * which is quantized at `constScale` when given (0 for integer operands: exact), else at its own scale.
+ */
+export function matmulLower(ctx: LowerCtx, a: Value, b: Value, alpha = 1, constScale?: number): QTensor {
   const p = matmulPlan(a.t.shape, b.t.shape, ctx.node);
   const exprs: Lin[] = new Array(p.size);
   if (a.kind === 'q' && b.kind === 'q') {
@@ -38,7 +41,7 @@ export function matmulLower(ctx: LowerCtx, a: Value, b: Value, alpha = 1): QTens
   }
   const [qv, cv, qIdx, cIdx] = a.kind === 'q' ? [a.t as QTensor, b.t as Tensor, p.aIdx, p.bIdx] : [b.t as QTensor, a.t as Tensor, p.bIdx, p.aIdx];
   const scaled = alpha === 1 ? cv : { shape: cv.shape, data: cv.data.map((x) => x * alpha) };
-  const w = ctx.quantizeConst(scaled);
+  const w = ctx.quantizeConst(scaled, constScale);
   for (let o = 0; o < p.size; o++) {
     const acc = linConst(0n);
     for (let k = 0; k < p.K; k++) linAddScaled(acc, qv.exprs[qIdx[o * p.K + k]!]!, w.ints[cIdx[o * p.K + k]!]!);

@@ -4,7 +4,7 @@
  */
 import type { CompiledInfo } from '../compile.js';
 import { InputError } from '../errors.js';
-import { fmtShape, sizeOf } from '../ir/graph.js';
+import { fmtShape, intRange, sizeOf } from '../ir/graph.js';
 
 export interface InputTensorSpec {
   name: string;
@@ -13,11 +13,13 @@ export interface InputTensorSpec {
   /** Enforced integer range (decimal strings in artifacts). */
   lo: bigint;
   hi: bigint;
+  /** Integer element type of the model input (uint8, int8, int32 …): its values must be whole numbers. */
+  dtype?: string;
 }
 
 /** The input specs of a compiled circuit (integer bounds as bigints). */
 export const inputSpecs = (info: Pick<CompiledInfo, 'inputs'>): InputTensorSpec[] =>
-  info.inputs.map((i) => ({ name: i.name, shape: i.shape, scale: i.scale, lo: BigInt(i.lo), hi: BigInt(i.hi) }));
+  info.inputs.map((i) => ({ name: i.name, shape: i.shape, scale: i.scale, lo: BigInt(i.lo), hi: BigInt(i.hi), ...(i.dtype ? { dtype: i.dtype } : {}) }));
 
 /** Check count and finiteness of one input tensor. */
 export function checkTensor(values: number[], shape: number[], spec: InputTensorSpec, path: string): number[] {
@@ -33,7 +35,9 @@ export function checkTensor(values: number[], shape: number[], spec: InputTensor
 /** Quantize to the circuit's integers and check the declared range. */
 export function quantizeInput(values: number[], spec: InputTensorSpec, path: string): bigint[] {
   const f = 2 ** spec.scale;
+  const integer = intRange(spec.dtype) !== undefined;
   return values.map((v, i) => {
+    if (integer && !Number.isInteger(v)) throw new InputError(`${path}: input '${spec.name}'[${i}] = ${v} is not a whole number; the model declares it ${spec.dtype}`);
     const q = BigInt(Math.round(v * f));
     if (q < spec.lo || q > spec.hi) {
       const lo = Number(spec.lo) / f;

@@ -218,6 +218,53 @@ export class ProgramBuilder {
     return linSignal(out);
   }
 
+  /**
+   * round(v · m / 2^k) with ties to even (numpy rint, onnxruntime's requantization), exact, for an odd
+   * constant m. A tie needs v·m ≡ 2^(k−1) (mod 2^k), i.e. 2^(k−1) | v: when the bound of |v| is below
+   * 2^(k−1) there is none, and one round-half-up rescale (≈ width of v·m constraints) is exact. Otherwise
+   * the bits of v·m (+ an offset) give floor(v·m / 2^(k+1)), the parity bit p and the low k bits r, and
+   * result = 2·floor(v·m / 2^(k+1)) + p + floor((r + 2^(k−1) − 1 + p) / 2^k): ties go up only from an odd floor.
+   */
+  roundHalfEven(v: Lin, m: bigint, k: number, node: string): Lin {
+    if (m % 2n === 0n) throw new Error(`roundHalfEven: multiplier ${m} must be odd (node '${node}')`);
+    if (k <= 0) return linAddScaled(linConst(0n), v, m << BigInt(-k));
+    const [vl, vh] = this.bounds(v);
+    const w = linAddScaled(linConst(0n), v, m);
+    const half = 1n << BigInt(k - 1);
+    const big = (x: bigint) => (x < 0n ? -x : x) >= half;
+    if (!big(vl) && !big(vh)) return this.rescale(linAddScaled(linConst(half), w, 1n), k, false, node);
+    const [lo, hi] = this.bounds(w);
+    const unit = 1n << BigInt(k + 1);
+    const c = lo < 0n ? ((-lo + unit - 1n) / unit) * unit : 0n;
+    const n = Math.max(k + 1, bitLength(hi + c));
+    const bits = this.bits(linAddScaled(linConst(c), w, 1n), n, node);
+    const q2 = linConst(-c / unit);
+    for (let i = k + 1; i < n; i++) linAddScaled(q2, bits[i]!, 1n << BigInt(i - k - 1));
+    const r = linConst(half - 1n);
+    for (let i = 0; i < k; i++) linAddScaled(r, bits[i]!, 1n << BigInt(i));
+    linAddScaled(r, bits[k]!, 1n);
+    const t = this.rescale(r, k, false, node);
+    return linAddScaled(linAddScaled(linAddScaled(linConst(0n), q2, 2n), bits[k]!, 1n), t, 1n);
+  }
+
+  /**
+   * round(v / (d · 2^k)) with ties to even, exactly, for an odd constant d > 1 (a scale that is not a power of
+   * two). With v' = v · 2^j (j making k' = k + j ≥ 1): q = floor(v' / d) and the sticky bit s = [v' mod d > 0]
+   * (two DivFloor steps, the second with a 1-bit quotient); v' / d lies strictly between q and q + 1 when s = 1,
+   * as does q + 1/2, and the rounding boundaries (multiples of 2^(k'−1)) are integers, so
+   * round(v' / (d · 2^k')) = round((2q + s) / 2^(k'+1)).
+   */
+  roundDivHalfEven(v: Lin, d: bigint, k: number, node: string): Lin {
+    if (d < 3n || d % 2n === 0n) throw new Error(`roundDivHalfEven: divisor ${d} must be odd and > 1 (node '${node}')`);
+    const j = Math.max(0, 1 - k);
+    const n = linAddScaled(linConst(0n), v, 1n << BigInt(j));
+    const [nl, nh] = this.bounds(n);
+    const q = this.div(n, linConst(d), node, [floorDiv(nl, d), floorDiv(nh, d)]);
+    const r = linAddScaled(linAddScaled(linConst(d - 1n), n, 1n), q, -d); // v' mod d + d − 1 ∈ [d − 1, 2d − 2]
+    const sticky = this.div(r, linConst(d), node, [0n, 1n]);
+    return this.roundHalfEven(linAddScaled(linAddScaled(linConst(0n), q, 2n), sticky, 1n), 1n, k + j + 1, node);
+  }
+
   /** max(a_1, …, a_n) as a balanced tree of n − 1 max steps. */
   maxOf(xs: Lin[], node: string): Lin {
     if (xs.length === 0) throw new Error(`maxOf: empty window in node '${node}'`);

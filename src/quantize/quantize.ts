@@ -2,8 +2,8 @@
  * Float graph → quantized integer program. Walks the nodes in order; nodes whose inputs are all
  * constants are folded with their float reference; every other node is lowered by its OpDef.
  */
-import type { Graph, Tensor } from '../ir/graph.js';
-import { sizeOf } from '../ir/graph.js';
+import type { Graph, Tensor, ValueInfo } from '../ir/graph.js';
+import { intRange, sizeOf } from '../ir/graph.js';
 import { OPS, supportedOps } from '../ops/index.js';
 import type { LowerCtx, QTensor, Value } from '../ops/types.js';
 import { linAddScaled, linConst, linSignal } from './lin.js';
@@ -33,6 +33,15 @@ export interface QuantizeSettings {
   inputs: InputDecl[];
   /** Round outputs finer than this scale to it (half up; one decomposition per value). Default: keep as is. */
   outputScale?: number;
+}
+
+/**
+ * An integer-typed graph input (uint8, int8, int32 …) is an exact integer: scale 0, and the full range of
+ * its type (what the circuit range-checks), whatever range was declared for it.
+ */
+export function integerInputDecl(vi: ValueInfo, d: InputDecl): InputDecl {
+  const r = intRange(vi.dtype);
+  return r ? { ...d, scale: 0, min: r[0], max: r[1] } : d;
 }
 
 /** Round half away from zero to a bigint. */
@@ -86,8 +95,9 @@ export function quantizeGraph(original: Graph, settings: QuantizeSettings): Prog
   const b = new ProgramBuilder();
   const env = new Map<string, Value>();
   for (const vi of graph.inputs) {
-    const d = settings.inputs.find((x) => x.name === vi.name);
-    if (!d) throw new ShapeError(`no range declared for graph input '${vi.name}'`);
+    const d0 = settings.inputs.find((x) => x.name === vi.name);
+    if (!d0) throw new ShapeError(`no range declared for graph input '${vi.name}'`);
+    const d = integerInputDecl(vi, d0);
     const f = 2 ** d.scale;
     const ids = b.addInput(vi.name, vi.shape, d.scale, BigInt(Math.floor(d.min * f)), BigInt(Math.ceil(d.max * f)), sizeOf(vi.shape));
     env.set(vi.name, { kind: 'q', t: { shape: vi.shape, scale: d.scale, exprs: ids.map(linSignal) } });
@@ -114,6 +124,7 @@ export function quantizeGraph(original: Graph, settings: QuantizeSettings): Prog
         }
         ins[i] = q;
       }
+      refuseFixedParams(node, ins, op.paramInputs ?? [], graph, settings.paramVisibility!);
     }
     node.inputs.forEach((n, i) => {
       if (n !== '' && ins[i] === undefined) throw new ShapeError(`node '${node.name}' (${node.op}): input '${n}' is not defined before use`);
@@ -161,4 +172,23 @@ export function quantizeGraph(original: Graph, settings: QuantizeSettings): Prog
     b.addOutput(o.name, t.shape, t.scale, t.exprs, o.name);
   }
   return b.build();
+}
+
+/**
+ * With private/hashed parameters every weight tensor must become a signal. An op that takes a weight
+ * tensor only as a constant (e.g. Conv) would leave it in the circuit, visible to anyone holding it:
+ * refuse rather than silently ignore the visibility asked for. Integer tensors (shapes, pads, axes,
+ * indices) and scalars (Clip bounds, division by a constant) are structure, not weights, and stay constants
+ * — except in the int8 ops, whose weights are integers.
+ */
+function refuseFixedParams(node: Graph['nodes'][number], ins: (Value | undefined)[], paramInputs: number[], graph: Graph, visibility: string): void {
+  ins.forEach((v, i) => {
+    const name = node.inputs[i];
+    if (!name || v?.kind !== 'const' || !graph.constants.has(name) || paramInputs.includes(i) || v.t.data.length < 2) return;
+    if (!/Integer$|^QLinear/.test(node.op) && v.t.data.every(Number.isInteger)) return;
+    throw new UnsupportedOpError(
+      `node '${node.name}' (${node.op}): parameter '${name}' [${v.t.shape.join('×')}] can only be a constant of the circuit, so --param-visibility ${visibility} would leave it visible`,
+      { hint: `compile with --param-visibility fixed (the default); private and hashed parameters are supported in the slots of ${[...OPS].filter(([, o]) => o.paramInputs?.length).map(([n]) => n).join(', ')}` },
+    );
+  });
 }

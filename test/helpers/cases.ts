@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseOnnx } from '../../src/import/onnx.js';
 import type { Graph, Tensor } from '../../src/ir/graph.js';
+import { intRange } from '../../src/ir/graph.js';
 import { OPS } from '../../src/ops/index.js';
 import { quantizeGraph, runFloat } from '../../src/quantize/quantize.js';
 import { evaluate } from '../../src/quantize/program.js';
@@ -39,24 +40,37 @@ export const CASE_SCALE = 12;
 export const tolerance = (ref: number, scale = CASE_SCALE): number => 2 ** -(scale - 3) * (1 + Math.abs(ref));
 
 /** Input positions that are parameters by the op's definition (constants in a real model). */
-const PARAM_INPUTS: Record<string, number[]> = { BatchNormalization: [1, 2, 3, 4], PRelu: [1], Clip: [1, 2], Pad: [1, 2, 3] };
+const PARAM_INPUTS: Record<string, number[]> = {
+  BatchNormalization: [1, 2, 3, 4], PRelu: [1], Clip: [1, 2], Pad: [1, 2, 3],
+  QuantizeLinear: [1, 2], DequantizeLinear: [1, 2], QLinearMatMul: [1, 2, 4, 5, 6, 7], QLinearConv: [1, 2, 4, 5, 6, 7, 8], MatMulInteger: [2, 3], ConvInteger: [2, 3],
+};
+/** Input positions of the integer ops that take integer data (uint8 / int8 / int32 tensors proved as exact integers). */
+const INT_DATA_INPUTS: Record<string, number[]> = { DequantizeLinear: [0], QLinearMatMul: [0, 3], QLinearConv: [0, 3], MatMulInteger: [0, 1], ConvInteger: [0, 1] };
+const INT_OPS = new Set(['QuantizeLinear', ...Object.keys(INT_DATA_INPUTS)]);
+const feeds = (g: Graph, name: string, table: Record<string, number[]>) => {
+  const uses = g.nodes.filter((n) => n.inputs.includes(name));
+  return uses.length > 0 && uses.every((n) => n.inputs.some((x, k) => x === name && (table[n.op] ?? []).includes(k)));
+};
 
 /**
- * Graph inputs to fix as constants for a case: integer-typed ones (indices, shapes, axes) and those feeding a
- * parameter position (BatchNormalization statistics, PRelu slope, Clip bounds). The backend tests feed
- * them as inputs; in a deployed model they are initializers, and zkinfer proves over the float tensors.
+ * Graph inputs to fix as constants for a case: integer-typed ones (indices, shapes, axes) except integer data of
+ * the int8 ops, and those feeding a parameter position (BatchNormalization statistics, PRelu slope, Clip bounds,
+ * quantization scales and zero points). The backend tests feed them as inputs; in a deployed model they are
+ * initializers, and zkinfer proves over the remaining tensors.
  */
 export function paramInputs(g: Graph, ds: DataSet): number[] {
   return g.inputs
     .map((vi, i) => i)
     .filter((i) => {
       const dt = (ds.inputs[i] as Tensor & { dtype?: string }).dtype;
-      if (dt !== 'float32' && dt !== 'float64') return true;
       const name = g.inputs[i]!.name;
-      const uses = g.nodes.filter((n) => n.inputs.includes(name));
-      return uses.length > 0 && uses.every((n) => n.inputs.some((x, k) => x === name && (PARAM_INPUTS[n.op] ?? []).includes(k)));
+      if (dt !== 'float32' && dt !== 'float64') return !feeds(g, name, INT_DATA_INPUTS);
+      return feeds(g, name, PARAM_INPUTS);
     });
 }
+
+/** Reference outputs of integer type are compared exactly (error 0). */
+export const isIntegerOutput = (t: Tensor): boolean => intRange(t.dtype) !== undefined;
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -110,9 +124,11 @@ function scopeReason(g: Graph, dir: string): string | undefined {
   if (!ds) return 'no reference data set';
   const fixed = paramInputs(g, ds);
   const signals = ds.inputs.filter((_, i) => !fixed.includes(i));
-  // ArgMax's output is an integer index: its int64 reference is compared as a number
-  const outs = opsOf(g).includes('ArgMax') ? [] : ds.outputs;
-  const dtypes = [...new Set([...signals, ...outs].map((t) => (t as Tensor & { dtype?: string }).dtype))];
+  // ArgMax's output is an integer index (int64 reference compared as a number); the int8 ops take and give
+  // integer tensors (exact integers at scale 0)
+  const intOps = g.nodes.some((n) => INT_OPS.has(n.op));
+  const outs = opsOf(g).includes('ArgMax') || intOps ? [] : ds.outputs;
+  const dtypes = [...new Set([...(intOps ? [] : signals), ...outs].map((t) => (t as Tensor & { dtype?: string }).dtype))];
   if (dtypes.some((d) => d !== 'float32' && d !== 'float64')) return `integer-typed data (${dtypes.join(', ')}): an integer op, not a float model to prove in fixed point`;
   if (signals.some((t) => t.data.length === 0)) return 'empty input tensor: nothing to prove';
   if (ds.outputs.some((t) => t.data.some((v) => Number.isNaN(v)))) return 'reference output has NaN (e.g. sqrt of a negative): no fixed-point value to prove';
@@ -195,10 +211,11 @@ export function integerCheck(c0: Case): IntegerCheck {
     const ref = ds.outputs[k]!.data;
     const q = r.outputs[k]!.map((v) => Number(v) / 2 ** o.scale);
     if (q.length !== ref.length) throw new Error(`${c.id}: output ${k} has ${q.length} values, reference ${ref.length}`);
+    const exact = isIntegerOutput(ds.outputs[k]!);
     q.forEach((v, j) => {
       const e = Math.abs(v - ref[j]!);
       maxAbsError = Math.max(maxAbsError, e);
-      worstRatio = Math.max(worstRatio, e / tolerance(ref[j]!, c.scale));
+      worstRatio = Math.max(worstRatio, exact && e > 0 ? Infinity : e / tolerance(ref[j]!, c.scale));
     });
     if (argmax(q) !== argmax(ref)) argmaxAgrees = false;
   });

@@ -1,0 +1,165 @@
+/**
+ * The int8 ops' arithmetic (src/ops/quant.ts, ProgramBuilder.roundHalfEven): round half to even is exact on
+ * both of its paths (one rescale when the bounds exclude ties, the bit decomposition otherwise), float32
+ * scales are dyadic and represented exactly, and bad quantization parameters are refused naming the node.
+ * The circuits themselves are checked against the evaluator in quantize.test.ts and proved in conformance.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { ProgramBuilder, evaluate } from '../src/quantize/program.js';
+import { linSignal } from '../src/quantize/lin.js';
+import { dyadic, rintDyadic, rintF, rintRatio } from '../src/ops/quant.js';
+import { parseOnnx } from '../src/import/onnx.js';
+import { quantizeGraph } from '../src/quantize/quantize.js';
+import { UnsupportedOpError } from '../src/errors.js';
+import { caseDir } from './helpers/conformance.js';
+import { withFixedParams } from './helpers/cases.js';
+import { compileModel, quantizeModel } from '../src/compile.js';
+import { artifactPaths } from '../src/artifacts/layout.js';
+import { calculateWitness } from '../src/toolchain/witness.js';
+import { checkWitness, constraintWires, loadR1cs } from '../src/toolchain/r1cs.js';
+import { inputSignalName } from '../src/codegen/circom.js';
+import { tempDir } from './helpers/pipeline.js';
+import { inputSpecs, quantizeInput } from '../src/prove/quantize-input.js';
+import path from 'node:path';
+
+describe('round half to even', () => {
+  it('dyadic() writes float32 scales exactly as m · 2^e with m odd', () => {
+    for (const x of [2, 0.5, 0.006599999964237213, Math.fround(0.0066 * 0.00705), 5, 3 * 2 ** -30]) {
+      const { m, e } = dyadic(x);
+      expect(m % 2n).not.toBe(0n);
+      expect(Number(m) * 2 ** e).toBe(x);
+    }
+    expect(dyadic(0)).toEqual({ m: 0n, e: 0 });
+  });
+
+  it('rintDyadic and rintF agree with ties to even', () => {
+    expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4, -2.6].map(rintF)).toEqual([0, 2, 2, 0, -2, -2, 2, -3]);
+    expect([[1.5, 3], [7.5, 3], [36.25, 2.5], [-4.5, 3], [10, 4], [1, 3]].map(([x, y]) => rintRatio(x!, y!) + 0)).toEqual([0, 2, 14, -2, 2, 0]);
+    for (let v = -40; v <= 40; v++) for (const [m, e] of [[1, -1], [3, -2], [5, -3], [1, -4], [7, 1]] as const) {
+      expect(Number(rintDyadic(BigInt(v), BigInt(m), e))).toBe(rintF(v * m * 2 ** e) + 0);
+    }
+  });
+
+  // every value of a 7-bit signed input, for multipliers and shifts that do and do not admit ties
+  for (const [m, k, lo, hi, path] of [
+    [1n, 1, -64n, 63n, 'bits'],
+    [3n, 2, -64n, 63n, 'bits'],
+    [5n, 3, -64n, 63n, 'bits'],
+    [-3n, 2, -64n, 63n, 'bits'],
+    [3n, 9, -64n, 63n, 'rescale'],
+    [12345n, 20, -300n, 300n, 'rescale'],
+    [1n, 6, 0n, 127n, 'bits'],
+  ] as const) {
+    it(`x · ${m} / 2^${k} for x in ${lo}..${hi} (${path} path)`, () => {
+      const b = new ProgramBuilder();
+      const [x] = b.addInput('x', [1], 0, lo, hi, 1);
+      const out = b.roundHalfEven(linSignal(x!), m, k, 'r');
+      b.addOutput('y', [1], 0, [out], 'r');
+      const p = b.build();
+      expect(p.steps.some((s) => s.kind === 'bits')).toBe(path === 'bits');
+      for (let v = lo; v <= hi; v++) {
+        const y = evaluate(p, [[v]]).outputs[0]![0]!;
+        expect(y, `x = ${v}`).toBe(rintDyadic(v, m, -k));
+        const [blo, bhi] = b.bounds(out);
+        expect(y >= blo && y <= bhi).toBe(true);
+      }
+    });
+  }
+});
+
+describe('division by a scale that is not a power of two, ties to even', () => {
+  for (const [d, k] of [[3n, 0], [5n, 1], [5n, -2], [3n, 3], [12345n, 4], [7n, -5]] as const) {
+    it(`x / (${d} · 2^${k}) for x in −200..200`, () => {
+      const b = new ProgramBuilder();
+      const [x] = b.addInput('x', [1], 0, -200n, 200n, 1);
+      const out = b.roundDivHalfEven(linSignal(x!), d, k, 'r');
+      b.addOutput('y', [1], 0, [out], 'r');
+      const p = b.build();
+      for (let v = -200; v <= 200; v++) {
+        const y = evaluate(p, [[BigInt(v)]]).outputs[0]![0]!;
+        expect(Number(y), `x = ${v}`).toBe(rintRatio(v, Number(d) * 2 ** k) + 0);
+        const [lo, hi] = b.bounds(out);
+        expect(y >= lo && y <= hi).toBe(true);
+      }
+    });
+  }
+});
+
+describe('int8 ops refuse what they cannot prove exactly, naming the node', () => {
+  const g = (id: string) => parseOnnx(readFileSync(caseDir('onnx-node', id, 'model.onnx')), id);
+
+  it('a scale that is a graph input', () => {
+    const graph = g('test_quantizelinear_blocked_asymmetric');
+    const decls = graph.inputs.map((vi) => ({ name: vi.name, scale: 8, min: -64, max: 64 }));
+    expect(() => quantizeGraph(graph, { scale: 8, paramBits: 16, inputs: decls })).toThrow(UnsupportedOpError);
+    expect(() => quantizeGraph(graph, { scale: 8, paramBits: 16, inputs: decls })).toThrow(/node 'QuantizeLinear_0' \(QuantizeLinear\): scale must be a constant/);
+  });
+
+  it('blocks that do not fit the input', () => {
+    const graph = g('test_quantizelinear_blocked_asymmetric');
+    const ys = graph.inputs.findIndex((vi) => vi.name === 'y_scale');
+    graph.constants.set('y_scale', { shape: [3, 3], data: new Float64Array(9).fill(2) }); // 4 columns in blocks of 2: 2 entries
+    graph.inputs.splice(ys, 1);
+    graph.nodes[0]!.inputs = graph.nodes[0]!.inputs.slice(0, 2);
+    const decls = graph.inputs.map((vi) => ({ name: vi.name, scale: 8, min: -64, max: 64 }));
+    expect(() => quantizeGraph(graph, { scale: 8, paramBits: 16, inputs: decls })).toThrow(/node 'QuantizeLinear_0' \(QuantizeLinear\): scale of shape \[3,3\] does not fit blocks of 2 along axis 1 of \[3,4\]/);
+  });
+
+  it('a scale computed from the input', () => {
+    const graph = g('test_qlinearmatmul_2D_uint8_float32');
+    const decls = graph.inputs.map((vi) => ({ name: vi.name, scale: 8, min: 0, max: 1 }));
+    expect(() => quantizeGraph(graph, { scale: 8, paramBits: 16, inputs: decls })).toThrow(/node 'QLinearMatMul_0' \(QLinearMatMul\): a_zero_point must be a constant/);
+  });
+});
+
+describe('the rounding circuits pin every signal', () => {
+  // roundHalfEven / roundDivHalfEven are built from the Bits, Rescale and DivFloor gadgets (each with its own
+  // forged-witness tests); here, on real QuantizeLinear circuits fed exact ties (x / 2 for odd x: the bit path;
+  // x / 5 = ±0.5, ±1.5: the division path), changing any one wire of the honest witness — a parity or sticky bit,
+  // a quotient, a remainder, the output — is rejected.
+  for (const [name, n] of [['test_quantizelinear', 6], ['test_quantizelinear_axis', 18]] as const) {
+    it(`${name}: every single-wire forgery fails a constraint`, async () => {
+      const id = `onnx-node/${name}`;
+      const c = withFixedParams({ id, dir: caseDir(id), model: caseDir(id, 'model.onnx'), ops: [], scale: 2, paramBits: 16 });
+      const dir = tempDir();
+      const { program } = await compileModel({ modelPath: c.model, outDir: dir, scale: 2, inputScale: 2, inputRange: [-8, 8], inputVisibility: 'private' });
+      expect(program!.steps.some((s) => s.kind === 'bits')).toBe(true);
+      const r1cs = await loadR1cs(artifactPaths(dir).r1cs);
+      // −7.5, −5, −2.5, −1, 1, 2.5, 5, 7.5, … at scale 2^2
+      const ties = [-30n, -20n, -10n, -4n, 4n, 10n, 20n, 30n, 6n, -6n];
+      const xs = Array.from({ length: n }, (_, j) => ties[j % ties.length]!);
+      const w = await calculateWitness({ wasmPath: artifactPaths(dir).wasm, input: { [inputSignalName(0)]: xs } });
+      expect(checkWitness(r1cs, w)).toEqual({ ok: true });
+      const used = new Set<number>();
+      for (const k of r1cs.constraints) for (const i of constraintWires(k)) used.add(i);
+      for (const i of used) {
+        for (const d of [1n, -1n]) {
+          const f = [...w];
+          f[i] = f[i]! + d;
+          expect(checkWitness(r1cs, f).ok, `wire ${i} ${d > 0 ? '+' : '−'} 1`).toBe(false);
+        }
+      }
+    }, 120_000);
+  }
+
+  it('ties go to even: x / 2 for x = −2.5 … 2.5', async () => {
+    const id = 'onnx-node/test_quantizelinear';
+    const c = withFixedParams({ id, dir: caseDir(id), model: caseDir(id, 'model.onnx'), ops: [], scale: 2, paramBits: 16 });
+    const q = quantizeModel({ modelPath: c.model, scale: 2, inputScale: 2, inputRange: [-8, 8] }, readFileSync(c.model), []);
+    const xs = Array.from({ length: 6 }, (_, j) => BigInt(4 * (2 * j - 5)));
+    expect(evaluate(q.program, [xs]).outputs[0]).toEqual([-2n, -2n, 0n, 0n, 2n, 2n].map((v) => v + 128n));
+  });
+});
+
+describe('integer-typed inputs', () => {
+  it('are whole numbers at scale 0 over the type range; a fraction is refused naming the input', async () => {
+    const id = 'onnx-node/test_matmulinteger';
+    const c = withFixedParams({ id, dir: caseDir(id), model: caseDir(id, 'model.onnx'), ops: [], scale: 12, paramBits: 16 });
+    const { info } = await compileModel({ modelPath: c.model, outDir: tempDir(), calibration: path.join(c.dir, 'test_data_set_0') });
+    expect(info.inputs.map((i) => [i.scale, i.lo, i.hi, i.dtype])).toEqual([[0, '0', '255', 'uint8'], [0, '0', '255', 'uint8']]);
+    const specs = inputSpecs(info);
+    expect(quantizeInput([3, 255], { ...specs[0]!, shape: [2] }, 'x.json')).toEqual([3n, 255n]);
+    expect(() => quantizeInput([3.5], { ...specs[0]!, shape: [1] }, 'x.json')).toThrow(/x\.json: input 'A'\[0\] = 3\.5 is not a whole number; the model declares it uint8/);
+  });
+});
