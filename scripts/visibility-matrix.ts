@@ -1,6 +1,6 @@
 /**
  * Every visibility combination on one model: compile → dev setup → prove → verify, with the cost of each.
- *   node --import tsx scripts/visibility-matrix.ts <model.onnx> <input> [--calibration P] [--scale N] [--input-scale N] [--param-bits N] [--input-range LO,HI] [--params fixed,hashed]
+ *   node --import tsx scripts/visibility-matrix.ts <model.onnx> <input> [--calibration P] [--scale N] [--input-scale N] [--param-bits N] [--input-range LO,HI] [--params fixed,hashed] [--inputs public,private,hashed] [--outputs public,hashed]
  * Prints a Markdown table (constraints, public signals, seconds, verified).
  */
 import os from 'node:os';
@@ -14,7 +14,7 @@ import { verifyReceipt } from '../src/verify/verify.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { calibration: { type: 'string' }, scale: { type: 'string' }, 'input-scale': { type: 'string' }, 'param-bits': { type: 'string' }, 'input-range': { type: 'string' }, params: { type: 'string', default: 'fixed' } },
+  options: { calibration: { type: 'string' }, scale: { type: 'string' }, 'input-scale': { type: 'string' }, 'param-bits': { type: 'string' }, 'input-range': { type: 'string' }, params: { type: 'string', default: 'fixed' }, inputs: { type: 'string', default: 'public,private,hashed' }, outputs: { type: 'string', default: 'public,hashed' } },
 });
 const [model, input] = positionals;
 if (!model || !input) {
@@ -23,8 +23,8 @@ if (!model || !input) {
 }
 const rows: string[] = ['| input | output | params | constraints | public signals | compile s | setup s | prove s | verified |', '|---|---|---|---|---|---|---|---|---|'];
 for (const params of values.params!.split(',') as ('fixed' | 'private' | 'hashed')[]) {
-  for (const inputVisibility of ['public', 'private', 'hashed'] as const) {
-    for (const outputVisibility of ['public', 'hashed'] as const) {
+  for (const inputVisibility of values.inputs!.split(',') as ('public' | 'private' | 'hashed')[]) {
+    for (const outputVisibility of values.outputs!.split(',') as ('public' | 'hashed')[]) {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'zkinfer-vis-'));
       const t0 = performance.now();
       const c = await compileModel({
