@@ -56,6 +56,28 @@ const EXCEPTIONS: Record<number, string> = {
   7: 'Out of bounds array access.',
 };
 
+/**
+ * Compile a witness wasm with V8's baseline compiler only (Liftoff, no TurboFan tier-up).
+ *
+ * circom puts a circuit's witness code in a few giant functions that run once. With tier-up, V8 keeps
+ * optimising them in the background after the witness is done: mnist-8's prove process peaked at 1.63 GB
+ * (0.89 GB without), memory grew faster than linearly with the circuit (bench: exponent 1.30), and that
+ * background compilation competed with the Groth16 prover (mnist-8, 4 interleaved runs each at load 6–8,
+ * medians: witness 4.5 → 5.9 s but Groth16 18.0 → 13.5 s, total 22.4 → 19.1 s). The flag is set only while this module
+ * compiles and restored at once, so snarkjs's own field-arithmetic wasm keeps its optimising tier.
+ * `ZKINFER_WITNESS_TIERUP=1` restores V8's default for comparison.
+ */
+async function compileBaselineOnly(code: Uint8Array): Promise<WebAssembly.Module> {
+  if (process.env.ZKINFER_WITNESS_TIERUP === '1') return WebAssembly.compile(new Uint8Array(code));
+  const v8 = await import('node:v8');
+  v8.setFlagsFromString('--liftoff-only');
+  try {
+    return await WebAssembly.compile(new Uint8Array(code));
+  } finally {
+    v8.setFlagsFromString('--no-liftoff-only');
+  }
+}
+
 /** Raised inside the wasm's exception handler; carries circom's message out of the wasm stack. */
 class CircomRuntimeFailure extends Error {}
 
@@ -130,7 +152,7 @@ export class LoadedWitnessCalculator {
     };
     let calc: RuntimeCalculator;
     try {
-      const module = await WebAssembly.compile(new Uint8Array(code));
+      const module = await compileBaselineOnly(code);
       const wanted = new Set(WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`));
       const imports: WebAssembly.Imports = { runtime: {} };
       for (const [k, f] of Object.entries(runtime)) if (wanted.has(`runtime.${k}`)) imports.runtime![k] = f;
