@@ -50,12 +50,14 @@ export function mulConst(ctx: LowerCtx, q: QTensor, c: Tensor): QTensor {
   return { shape, scale: q.scale + k.scale, exprs: Array.from(mq, (j, i) => linAddScaled(linConst(0n), q.exprs[j]!, k.ints[mc[i]!]!)) };
 }
 
-function mulSignals(ctx: LowerCtx, a: QTensor, b: QTensor): QTensor {
+/** Two signal operands of an elementwise op: the broadcast shape, each requantized to the activation scale, and their index maps. */
+function signalPair(ctx: LowerCtx, a: QTensor, b: QTensor) {
   const shape = broadcastShapes(a.shape, b.shape, ctx.node);
-  const x = ctx.requant(a, false);
-  const y = ctx.requant(b, false);
-  const ma = broadcastMap(shape, a.shape);
-  const mb = broadcastMap(shape, b.shape);
+  return { shape, x: ctx.requant(a, false), y: ctx.requant(b, false), ma: broadcastMap(shape, a.shape), mb: broadcastMap(shape, b.shape) };
+}
+
+function mulSignals(ctx: LowerCtx, a: QTensor, b: QTensor): QTensor {
+  const { shape, x, y, ma, mb } = signalPair(ctx, a, b);
   return { shape, scale: x.scale + y.scale, exprs: Array.from(ma, (ia, i) => ctx.b.mul(x.exprs[ia]!, y.exprs[mb[i]!]!, ctx.node.name)) };
 }
 
@@ -64,11 +66,7 @@ function mulSignals(ctx: LowerCtx, a: QTensor, b: QTensor): QTensor {
  * through DivFloor (one pinned quotient per element). The divisor's sign must follow from its bounds.
  */
 function divSignals(ctx: LowerCtx, a: QTensor, b: QTensor): QTensor {
-  const shape = broadcastShapes(a.shape, b.shape, ctx.node);
-  const x = ctx.requant(a, false);
-  const y = ctx.requant(b, false);
-  const ma = broadcastMap(shape, a.shape);
-  const mb = broadcastMap(shape, b.shape);
+  const { shape, x, y, ma, mb } = signalPair(ctx, a, b);
   const e = ctx.scale + y.scale - x.scale;
   const exprs = Array.from(ma, (ia, i) => {
     let num = linAddScaled(linConst(0n), x.exprs[ia]!, e >= 0 ? 1n << BigInt(e) : 1n);
