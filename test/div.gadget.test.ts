@@ -4,16 +4,12 @@
  * quotient with a compensating remainder, remainder ≥ divisor, negative remainder, a field-sized quotient,
  * zero divisor) are rejected by the constraints.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compileCircuit } from '../src/toolchain/circom.js';
-import { BN254_P, checkWitness, failingConstraints, loadR1cs, loadSymbols } from '../src/toolchain/r1cs.js';
+import { compileGadget } from './helpers/gadget.js';
+import { BN254_P, checkWitness, failingConstraints } from '../src/toolchain/r1cs.js';
 import { calculateWitness } from '../src/toolchain/witness.js';
 import { WitnessError } from '../src/errors.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const P = BN254_P;
 const mod = (v: bigint): bigint => ((v % P) + P) % P;
 const signed = (v: bigint): bigint => (v > P / 2n ? v - P : v);
@@ -22,21 +18,7 @@ const floorDiv = (a: bigint, b: bigint): bigint => {
   return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 };
 
-async function build(nq: number, nr: number) {
-  const dir = path.join(ROOT, '.zkinfer', 'test-circuits', 'gadgets', `divfloor-${nq}-${nr}`);
-  await mkdir(dir, { recursive: true });
-  const sourcePath = path.join(dir, 't.circom');
-  await writeFile(sourcePath, `pragma circom 2.1.0;\ninclude "div.circom";\n\ncomponent main = DivFloor(${nq}, ${nr});\n`);
-  const c = await compileCircuit({ sourcePath, outDir: dir, includeDirs: ['circuits'], optimize: 'O1', projectRoot: ROOT });
-  const r1cs = await loadR1cs(c.r1csPath);
-  const sym = await loadSymbols(c.symPath);
-  const idx = (n: string) => {
-    const i = sym.get(n);
-    if (i === undefined) throw new Error(`no wire ${n}`);
-    return i;
-  };
-  return { c, r1cs, sym, idx };
-}
+const build = (nq: number, nr: number) => compileGadget({ key: `divfloor-${nq}-${nr}`, include: 'div.circom', main: `DivFloor(${nq}, ${nr})` });
 
 /** Fill the decomposition wires of a ShiftedBits(n, off) component for value v (raw, may be out of range). */
 function setBits(w: bigint[], idx: (n: string) => number, sym: Map<string, number>, comp: string, v: bigint, n: number): void {

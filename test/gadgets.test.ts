@@ -21,13 +21,13 @@ import {
   failingConstraints,
   isLinearConstraint,
   loadR1cs,
-  loadSymbols,
   type R1cs,
 } from '../src/toolchain/r1cs.js';
 import { calculateWitness, WitnessCalculators, type CircuitInput } from '../src/toolchain/witness.js';
+import { compileGadget, GADGET_WORK } from './helpers/gadget.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const WORK = path.join(ROOT, '.zkinfer', 'test-circuits', 'gadgets');
+const WORK = GADGET_WORK;
 const P = BN254_P;
 
 const mod = (v: bigint): bigint => ((v % P) + P) % P;
@@ -179,14 +179,7 @@ function build(name: string, include: string, main: string, optimize: CircomOpti
   const key = `${name}-${optimize}`;
   let b = builds.get(key);
   if (!b) {
-    b = (async () => {
-      const dir = path.join(WORK, key);
-      await mkdir(dir, { recursive: true });
-      const sourcePath = path.join(dir, `t_${name}.circom`);
-      await writeFile(sourcePath, `pragma circom 2.1.0;\ninclude "${include}";\n\ncomponent main = ${main};\n`);
-      const compiled = await compileCircuit({ sourcePath, outDir: dir, includeDirs: ['circuits'], optimize, projectRoot: ROOT });
-      return new Circuit(compiled, await loadR1cs(compiled.r1csPath), await loadSymbols(compiled.symPath));
-    })();
+    b = compileGadget({ key, include, main, optimize, file: `t_${name}.circom` }).then((g) => new Circuit(g.c, g.r1cs, g.sym));
     builds.set(key, b);
   }
   return b;

@@ -4,35 +4,17 @@
  * auxiliary wires, a negative or out-of-range value, a flipped bit) are rejected by the constraints, and
  * small instances are checked exhaustively: only the honest root satisfies the system.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compileCircuit } from '../src/toolchain/circom.js';
-import { BN254_P, checkWitness, failingConstraints, loadR1cs, loadSymbols } from '../src/toolchain/r1cs.js';
+import { compileGadget } from './helpers/gadget.js';
+import { BN254_P, checkWitness, failingConstraints } from '../src/toolchain/r1cs.js';
 import { calculateWitness } from '../src/toolchain/witness.js';
 import { isqrt } from '../src/quantize/program.js';
 import { WitnessError } from '../src/errors.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const P = BN254_P;
 const mod = (v: bigint): bigint => ((v % P) + P) % P;
 
-async function build(n: number) {
-  const dir = path.join(ROOT, '.zkinfer', 'test-circuits', 'gadgets', `sqrt-${n}`);
-  await mkdir(dir, { recursive: true });
-  const sourcePath = path.join(dir, 't.circom');
-  await writeFile(sourcePath, `pragma circom 2.1.0;\ninclude "sqrt.circom";\n\ncomponent main = SqrtFloor(${n});\n`);
-  const c = await compileCircuit({ sourcePath, outDir: dir, includeDirs: ['circuits'], optimize: 'O1', projectRoot: ROOT });
-  const r1cs = await loadR1cs(c.r1csPath);
-  const sym = await loadSymbols(c.symPath);
-  const idx = (name: string) => {
-    const i = sym.get(name);
-    if (i === undefined) throw new Error(`no wire ${name}`);
-    return i;
-  };
-  return { c, r1cs, sym, idx };
-}
+const build = (n: number) => compileGadget({ key: `sqrt-${n}`, include: 'sqrt.circom', main: `SqrtFloor(${n})` });
 
 /** A witness for input x claiming root r, every auxiliary wire made consistent with r (bits of raw values). */
 function forge(base: bigint[], idx: (n: string) => number, sym: Map<string, number>, n: number, x: bigint, r: bigint): bigint[] {
