@@ -96,13 +96,18 @@ function printObject(o: Record<string, unknown>, indent = ''): void {
   }
 }
 
-/** A TF.js layers model.json (it has a modelTopology), which is a model, not a receipt. */
-function isTfjsLayersModel(file: string): boolean {
+/** A .json target, read once: a TF.js layers model.json (it has a modelTopology) is a model; anything else must be a receipt. */
+function readJsonTarget(file: string): { tfjsModel: true } | { tfjsModel: false; receipt: Receipt } {
+  let v: unknown;
   try {
-    return typeof (JSON.parse(readFileSync(file, 'utf8')) as { modelTopology?: unknown })?.modelTopology === 'object';
-  } catch {
-    return false;
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new InputError(`${file}: not valid JSON (${(e as Error).message})`);
   }
+  if (typeof (v as { modelTopology?: unknown } | null)?.modelTopology === 'object') return { tfjsModel: true };
+  const r = v as Receipt;
+  if (typeof r?.format !== 'string' || !r.format.startsWith('zkinfer.receipt/')) throw new InputError(`${file}: not a zkinfer receipt (format field is ${JSON.stringify(r?.format)})`);
+  return { tfjsModel: false, receipt: r };
 }
 
 export function registerInspect(program: Command): void {
@@ -115,17 +120,11 @@ export function registerInspect(program: Command): void {
     .action(async (target: string, o: { scale?: string; calibration?: string }) => {
       if (!existsSync(target)) throw new InputError(`${target}: no such file or directory`);
       let out: Record<string, unknown>;
-      if (statSync(target).isDirectory()) out = inspectDir(target);
-      else if (path.extname(target) === '.json' && !isTfjsLayersModel(target)) {
-        let r: Receipt;
-        try {
-          r = JSON.parse(readFileSync(target, 'utf8')) as Receipt;
-        } catch (e) {
-          throw new InputError(`${target}: not valid JSON (${(e as Error).message})`);
-        }
-        if (typeof r?.format !== 'string' || !r.format.startsWith('zkinfer.receipt/')) throw new InputError(`${target}: not a zkinfer receipt (format field is ${JSON.stringify(r?.format)})`);
-        out = inspectReceipt(target, r);
-      } else {
+      const isDir = statSync(target).isDirectory();
+      const json = !isDir && path.extname(target) === '.json' ? readJsonTarget(target) : undefined;
+      if (isDir) out = inspectDir(target);
+      else if (json && !json.tfjsModel) out = inspectReceipt(target, json.receipt);
+      else {
         out = inspectModel(target);
         const id = await circuitIdentity({ modelPath: target, scale: o.scale ? Number(o.scale) : undefined, calibration: o.calibration });
         out.quantizedSha256 = id.quantizedSha256;
