@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Interface, Wallet } from 'ethers';
 import { DEV_KEYS, startLocalNode } from '../test/helpers/evm.js';
 import { provePipeline, terminateCurve } from '../test/helpers/pipeline.js';
-import { connectChain, deployBytecode } from '../src/chain/evm.js';
+import { connectChain, deployBytecode, waitMined } from '../src/chain/evm.js';
 import { buildModelContract, verifyInferenceAbi } from '../src/chain/deploy.js';
 import { proofWords } from '../src/chain/model-contract.js';
 import { estimateVerifyGas } from '../src/chain/gas.js';
@@ -28,7 +28,7 @@ try {
   const iface = new Interface(verifyInferenceAbi(n));
   const data = iface.encodeFunctionData('verifyInference', [proofWords(p.receipt.proof), p.receipt.publicSignals.map(BigInt)]);
   const [ok] = iface.decodeFunctionResult('verifyInference', await chain.provider.call({ to: d.address, data }));
-  const rc = (await (await wallet.sendTransaction({ to: d.address, data, gasLimit: 10_000_000n })).wait())!;
+  const rc = await waitMined(chain, await wallet.sendTransaction({ to: d.address, data, gasLimit: 10_000_000n }));
   const est = estimateVerifyGas(n);
   console.log(JSON.stringify({ nPublic: n, verified: ok, runtimeBytes: built.contract.runtimeBytes, deployGas: d.gasUsed.toString(), verifyGas: rc.gasUsed.toString(), predicted: { typical: est.typical, worst: est.total } }));
 } finally {

@@ -16,7 +16,7 @@ import { commitmentOf, packAll } from '../src/quantize/layout.js';
 import { FIELD_P, encodeReal, modelIdOf } from '../src/receipt.js';
 import type { KeyBinding, Receipt } from '../src/receipt.js';
 import type { Chain } from '../src/chain/evm.js';
-import { deployBytecode } from '../src/chain/evm.js';
+import { deployBytecode, waitMined } from '../src/chain/evm.js';
 import { deployCommitment } from '../src/chain/commitment.js';
 import { deployModel, verifyInferenceAbi, verifyOnChain } from '../src/chain/deploy.js';
 import { proofWords } from '../src/chain/model-contract.js';
@@ -93,7 +93,7 @@ describe('bundled MLP, hashed input, --output-scale 12: input commitment + 1 pac
     expect(r.ok, r.reason).toBe(true);
     const data = new Interface(verifyInferenceAbi(2)).encodeFunctionData('verifyInference', [proofWords(receipt.proof), receipt.publicSignals.map(BigInt)]);
     // An explicit limit: verifyInference answers false (no revert) when starved, so an estimated limit could be too low.
-    const rc = (await (await wallet.sendTransaction({ to: model, data, gasLimit: 1_000_000n })).wait())!;
+    const rc = await waitMined(chain, await wallet.sendTransaction({ to: model, data, gasLimit: 1_000_000n }));
     const predicted = predictVerifyGas(2).gas;
     expect(Math.abs(runtimeBytes - predictedRuntimeBytes(2, true)) / runtimeBytes).toBeLessThan(0.05);
     console.log(`bundled MLP, hashed input, 10 outputs in 1 signal: verifyInference transaction ${rc.gasUsed} gas (predicted at most ${predicted}); contract ${runtimeBytes} bytes`);
@@ -137,7 +137,7 @@ describe('bundled MLP, hashed input, --output-scale 12: input commitment + 1 pac
     expect(await h(good).check!(words, sig)).toBe(true);
     expect(await h(otherData).check!(words, sig)).toBe(false);
     expect(await h(otherSalt).check!(words, sig)).toBe(false);
-    const rc = (await (await wallet.sendTransaction({ to: good, data: h(good).interface.encodeFunctionData('check', [words, sig]), gasLimit: 5_000_000n })).wait())!;
+    const rc = await waitMined(chain, await wallet.sendTransaction({ to: good, data: h(good).interface.encodeFunctionData('check', [words, sig]), gasLimit: 5_000_000n }));
     console.log(`check() on ${elems.length} packed elements held on chain (commitment recomputed + proof): a transaction of ${rc.gasUsed} gas`);
     // Raw integers: packed by the contract, then committed.
     const m = new Contract(model, ['function verifyInferenceOnValues(uint256[8] proof, uint256[2] publicSignals, int256[] values, uint256 salt) view returns (bool)'], chain.provider);

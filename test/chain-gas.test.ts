@@ -10,6 +10,7 @@ import { useLocalChain } from './helpers/evm.js';
 import { linearModel } from './helpers/synthetic.js';
 import { quantizeModel } from '../src/compile.js';
 import type { Chain } from '../src/chain/evm.js';
+import { waitMined } from '../src/chain/evm.js';
 import { deployModel, verifyInferenceAbi } from '../src/chain/deploy.js';
 import { proofWords } from '../src/chain/model-contract.js';
 import { GAS, calldataGas, estimateVerifyGas } from '../src/chain/gas.js';
@@ -47,10 +48,10 @@ describe('verification gas: measured vs predicted', () => {
       expect(ok).toBe(true);
       // An explicit limit: verifyInference answers false (no revert) when starved, so an estimated limit could be too low.
       const tx = await wallet.sendTransaction({ to: dep.address, data, gasLimit: 2_000_000n });
-      const rc = (await tx.wait())!;
+      const rc = await waitMined(chain, tx);
       const measured = Number(rc.gasUsed);
       // The same calldata sent to an account without code: intrinsic + calldata gas, as charged.
-      const bare = Number((await (await wallet.sendTransaction({ to: '0x000000000000000000000000000000000000dEaD', data, gasLimit: 2_000_000n })).wait())!.gasUsed);
+      const bare = Number((await waitMined(chain, await wallet.sendTransaction({ to: '0x000000000000000000000000000000000000dEaD', data, gasLimit: 2_000_000n }))).gasUsed);
       expect(bare).toBe(GAS.intrinsic + calldataGas([...words, ...signals]));
       const exec = measured - bare;
       const est = estimateVerifyGas(n);

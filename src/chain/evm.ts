@@ -64,6 +64,7 @@ export function loadSigner(params: { key?: string; chain: Chain }): Wallet {
 
 /** Turn an ethers failure into a ChainError, decoding custom errors (revert data) with the contract's interface. */
 export function chainError(what: string, e: unknown, url: string, iface?: Interface): ChainError {
+  if (e instanceof ChainError) return e;
   const err = e as { shortMessage?: string; message?: string; revert?: { name: string; args: unknown[] } | null; data?: string };
   let decoded = err.revert ?? undefined;
   if (!decoded && iface && typeof err.data === 'string' && err.data.length >= 10) {
@@ -76,6 +77,26 @@ export function chainError(what: string, e: unknown, url: string, iface?: Interf
   }
   const revert = decoded ? `${decoded.name}(${decoded.args.map(String).join(', ')})` : undefined;
   return new ChainError(`${what} on ${url} failed: ${revert ? `reverted with ${revert}` : err.shortMessage ?? err.message ?? String(e)}`, { cause: e });
+}
+
+/**
+ * Wait for a transaction's receipt by polling eth_getTransactionReceipt (every 100 ms, then slower).
+ * ethers' own `tx.wait()` waits for a new-block event, which can be missed on an automining node (the
+ * block was mined before the subscription started) and then never comes: a hang, seen on anvil.
+ * A mined but reverted transaction (status 0) throws a ChainError.
+ * @example const rc = await waitMined(chain, await wallet.sendTransaction({ to, data }));
+ */
+export async function waitMined(chain: Chain, tx: { hash: string }, params: { what?: string; timeoutMs?: number } = {}): Promise<TransactionReceipt> {
+  const deadline = Date.now() + (params.timeoutMs ?? 120_000);
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+    const rc = await chain.provider.getTransactionReceipt(tx.hash);
+    if (rc) {
+      if (rc.status !== 1) throw new ChainError(`${params.what ?? `transaction ${tx.hash}`} on ${chain.url}: the transaction ${tx.hash} reverted (mined in block ${rc.blockNumber})`);
+      return rc;
+    }
+    if (Date.now() > deadline) throw new ChainError(`${params.what ?? `transaction ${tx.hash}`} on ${chain.url}: not mined after ${Math.round((params.timeoutMs ?? 120_000) / 1000)} s`, { hint: 'is the node mining (anvil mines on every transaction; a node with --no-mining needs blocks)?' });
+    await new Promise((r) => setTimeout(r, delay));
+  }
 }
 
 export interface Deployed {
@@ -91,16 +112,14 @@ export interface Deployed {
  */
 export async function deployBytecode(params: { wallet: Wallet; contract: CompiledContract; chain: Chain; args?: unknown[] }): Promise<Deployed> {
   const f = new ContractFactory(params.contract.abi as InterfaceAbi, params.contract.bytecode, params.wallet);
-  let receipt: TransactionReceipt | null;
+  let receipt: TransactionReceipt;
   let address: string;
   try {
     const c = await f.deploy(...(params.args ?? []));
-    const tx = c.deploymentTransaction()!;
-    receipt = await tx.wait();
+    receipt = await waitMined(params.chain, c.deploymentTransaction()!, { what: `deploying ${params.contract.name}` });
     address = await c.getAddress();
   } catch (e) {
     throw chainError(`deploying ${params.contract.name}`, e, params.chain.url);
   }
-  if (!receipt || receipt.status !== 1) throw new ChainError(`deploying ${params.contract.name} on ${params.chain.url}: transaction failed`);
   return { address, txHash: receipt.hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
 }

@@ -10,7 +10,7 @@ import type { Receipt } from '../receipt.js';
 import { ChainError } from '../errors.js';
 import { compileSolidity } from './solc.js';
 import type { CompiledContract } from './solc.js';
-import { chainError, deployBytecode } from './evm.js';
+import { chainError, deployBytecode, waitMined } from './evm.js';
 import type { Chain, Deployed } from './evm.js';
 import { proofWords } from './model-contract.js';
 
@@ -71,7 +71,7 @@ export async function registerModel(params: { chain: Chain; wallet: Wallet; regi
   const r = registry(params.registry, params.wallet);
   try {
     const tx = await r.register!(b32(params.modelId), params.verifier, b32(params.vkHash), params.metadataURI ?? '');
-    const rc = await tx.wait();
+    const rc = await waitMined(params.chain, tx, { what: `registering model ${b32(params.modelId)}` });
     return { txHash: rc.hash, gasUsed: rc.gasUsed, blockNumber: rc.blockNumber };
   } catch (e) {
     throw chainError(`registering model ${b32(params.modelId)}`, e, params.chain.url, r.interface);
@@ -107,7 +107,7 @@ export async function submitReceipt(params: { chain: Chain; wallet: Wallet; regi
   const modelId = b32(modelIdOf(params.receipt.model));
   try {
     const tx = await r.submit!(modelId, proofWords(params.receipt.proof), params.receipt.publicSignals.map((s) => BigInt(s)));
-    const rc = await tx.wait();
+    const rc = await waitMined(params.chain, tx, { what: `submitting a receipt of model ${modelId}` });
     const parsed = (rc.logs as Log[]).map((l) => r.interface.parseLog(l)).find((p) => p?.name === 'InferenceVerified');
     if (!parsed) throw new ChainError(`the submit transaction ${rc.hash} emitted no InferenceVerified log`);
     const event: InferenceEvent = { modelId: parsed.args[0], inputRef: parsed.args[1], outputsHash: parsed.args[2], prover: parsed.args[3], txHash: rc.hash, blockNumber: rc.blockNumber };
