@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { runBench } from '../src/bench/run.js';
 import type { BenchReport } from '../src/bench/run.js';
 import { writeBenchResults } from '../src/bench/report.js';
-import { BENCH_STEPS, COST_MODEL_URL, fitLinear, slowdown } from '../src/estimate/cost-model.js';
+import { BENCH_STEPS, COST_MODEL_URL, fitLinear, formula, slowdown } from '../src/estimate/cost-model.js';
 import type { BenchStep, CostModel, Feature } from '../src/estimate/cost-model.js';
 import { benchModels, fitModels, ROOT } from './models.js';
 
@@ -85,7 +85,7 @@ const model: CostModel = {
 writeFileSync(COST_MODEL_URL, `${JSON.stringify(model, null, 2)}\n`);
 for (const s of BENCH_STEPS) {
   const f = steps[s];
-  process.stderr.write(`${s.padEnd(8)} seconds = ${f.seconds.intercept.toFixed(3)} + ${JSON.stringify(f.seconds.coef)} (max rel. error ${(100 * f.seconds.maxRelError).toFixed(0)}%)\n`);
-  process.stderr.write(`${''.padEnd(8)} MiB     = ${f.peakRssMB.intercept.toFixed(1)} + ${JSON.stringify(f.peakRssMB.coef)} (max rel. error ${(100 * f.peakRssMB.maxRelError).toFixed(0)}%)\n`);
+  process.stderr.write(`${s.padEnd(8)} seconds = ${formula(f.seconds)} (max rel. error ${(100 * f.seconds.maxRelError).toFixed(0)}%)\n`);
+  process.stderr.write(`${''.padEnd(8)} MiB     = ${formula(f.peakRssMB)} (max rel. error ${(100 * f.peakRssMB.maxRelError).toFixed(0)}%)\n`);
 }
 process.stderr.write(`wrote ${path.relative(ROOT, new URL(COST_MODEL_URL).pathname)}\n`);

@@ -129,7 +129,8 @@ export function listSampleFiles(p: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(p, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     const f = path.join(p, e.name);
-    if (e.isDirectory()) out.push(...listSampleFiles(f));
+    // a linked directory counts as one (sample sets are often links into a data folder)
+    if (e.isDirectory() || (e.isSymbolicLink() && existsSync(f) && statSync(f).isDirectory())) out.push(...listSampleFiles(f));
     else if (/^input.*\.pb$/.test(e.name) || e.name.endsWith('.json')) out.push(f);
   }
   return out;

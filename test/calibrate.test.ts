@@ -5,6 +5,8 @@
  * whole-number inputs get scale 0.
  */
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { listSampleFiles, quantizeModel, readModelFile } from '../src/compile.js';
 import type { CompileParams } from '../src/compile.js';
@@ -46,6 +48,13 @@ describe('automatic scales', () => {
     expect(q.program.inputs[0]!.scale).toBe(0); // zkinfer.input_scale = 0 in the model's metadata
     const r = quantize({ modelPath: path.join(m, 'model.onnx'), calibration: path.join(m, 'inputs'), autoScale: true, scale: 6 });
     expect(r.scale).toBe(6);
+  });
+
+  it('a calibration directory may hold links to sample directories', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'zkinfer-cal-links-'));
+    const sets = loadDataSets(caseDir('models', 'mnist-8')).slice(1, 3);
+    for (const ds of sets) symlinkSync(ds.dir, path.join(dir, path.basename(ds.dir)));
+    expect(listSampleFiles(dir)).toEqual(sets.map((ds) => path.join(dir, path.basename(ds.dir), 'input_0.pb')));
   });
 
   it('needs samples', () => {

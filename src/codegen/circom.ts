@@ -6,7 +6,7 @@ import type { Lin } from '../quantize/lin.js';
 import { linAddScaled, linConst } from '../quantize/lin.js';
 import type { Program } from '../quantize/program.js';
 import type { Committed, Layout, TensorPacking } from '../quantize/layout.js';
-import { patternEmitter } from './pattern.js';
+import { PATTERN_MIN_TERMS, patternEmitter } from './pattern.js';
 
 export interface CodegenOptions {
   /** What each public signal is (packed values or commitments); see quantize/layout.ts. */
@@ -167,15 +167,32 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
   const tensorExprs = (of: Committed, t: number): Lin[] =>
     of === 'output' ? p.outputs[t]!.exprs : of === 'input' ? signalExprs(p.inputs[t]!.signals) : signalExprs(p.params[t]!.signals);
   const packsOf = (of: Committed): TensorPacking[] => (of === 'input' ? L.inputs : of === 'output' ? L.outputs : L.params);
+  /**
+   * One packed field element. Elements that are long combinations themselves (a network cut right after a
+   * convolution) are computed one by one (as loops, see pattern.ts) and accumulated in the var `lcp`:
+   * packing them into one flat combination first would defeat the loops, and circom's witness code would
+   * hold one giant function (V8 refuses a wasm function over 7.6 MB). Same constraints either way.
+   */
+  let needLcp = false;
+  const packed = (exprs: Lin[], pk: TensorPacking, start: number, count: number): string => {
+    if (!exprs.slice(start, start + count).some((e) => e.terms.size >= PATTERN_MIN_TERMS)) return lin(packLin(exprs, pk, start, count), out);
+    needLcp = true;
+    out.push('    lcp = 0;');
+    for (let j = 0; j < count; j++) {
+      const e = lin(exprs[start + j]!, out);
+      out.push(`    lcp += ${1n << BigInt(pk.bits * j)} * ((${e}) - (${pk.lo}));`);
+    }
+    return 'lcp';
+  };
   L.signals.forEach((g, i) => {
     if (g.kind === 'packed') {
-      const e = lin(packLin(tensorExprs(g.of, g.tensor), packsOf(g.of)[g.tensor]!, g.start, g.count), out);
+      const e = packed(tensorExprs(g.of, g.tensor), packsOf(g.of)[g.tensor]!, g.start, g.count);
       out.push(`    ${PUBLIC_SIGNAL}[${i}] <== ${e};`);
       return;
     }
-    const elems: Lin[] = [];
+    const elems: string[] = [];
     packsOf(g.of).forEach((pk, t) => {
-      for (let s0 = 0; s0 < pk.size; s0 += pk.perElement) elems.push(packLin(tensorExprs(g.of, t), pk, s0, Math.min(pk.perElement, pk.size - s0)));
+      for (let s0 = 0; s0 < pk.size; s0 += pk.perElement) elems.push(`${t}:${s0}`);
     });
     let prev = saltName(g.of);
     const chunks = Math.max(1, Math.ceil(elems.length / g.width));
@@ -183,14 +200,17 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
       const part = elems.slice(c * g.width, (c + 1) * g.width);
       const h = `h_${g.of}_${c}`;
       out.push(`    component ${h} = Poseidon(${part.length + 1});`, `    ${h}.inputs[0] <== ${prev};`);
-      part.forEach((e, k) => {
-        const x = lin(e, out);
+      part.forEach((el, k) => {
+        const [t, s0] = el.split(':').map(Number) as [number, number];
+        const pk = packsOf(g.of)[t]!;
+        const x = packed(tensorExprs(g.of, t), pk, s0, Math.min(pk.perElement, pk.size - s0));
         out.push(`    ${h}.inputs[${k + 1}] <== ${x};`);
       });
       prev = `${h}.out`;
     }
     out.push(`    ${PUBLIC_SIGNAL}[${i}] <== ${prev};`);
   });
+  if (needLcp) out.splice(out.indexOf('    var lc;') + 1, 0, '    var lcp;');
   out.push('}', '');
   out.push('component main = Model();', '');
   return out.join('\n');

@@ -32,6 +32,8 @@ export const slowdown = (load1: number, cpus: number): number => Math.max(1, loa
 export interface LinearFit {
   intercept: number;
   coef: Partial<Record<Feature, number>>;
+  /** Each term is coef · feature^exponent; the exponent is 1 where absent (sublinear costs, e.g. circom's memory). */
+  exponent?: Partial<Record<Feature, number>>;
   /** Points fitted and the worst relative error on them. */
   n: number;
   maxRelError: number;
@@ -50,7 +52,14 @@ export interface CostModel {
 }
 
 export const predict = (f: LinearFit, x: CircuitFeatures): number =>
-  f.intercept + Object.entries(f.coef).reduce((s, [k, c]) => s + (c ?? 0) * x[k as Feature], 0);
+  f.intercept + Object.entries(f.coef).reduce((s, [k, c]) => s + (c ?? 0) * x[k as Feature] ** (f.exponent?.[k as Feature] ?? 1), 0);
+
+/** A fit as a readable formula, e.g. `0.59 + 1.3e-5·constraints + 9.3e-5·terms^0.75`. */
+export const formula = (f: LinearFit): string =>
+  [f.intercept.toPrecision(3), ...Object.entries(f.coef).map(([k, c]) => `${(c ?? 0).toPrecision(3)}·${k}${(f.exponent?.[k as Feature] ?? 1) === 1 ? '' : `^${f.exponent![k as Feature]}`}`)].join(' + ');
+
+/** The exponents tried for each feature: a cost grows at most linearly with a feature, and at least as its square root. */
+export const FIT_EXPONENTS = [0.5, 0.625, 0.75, 0.875, 1];
 
 /** Solve the normal equations (small, dense) by Gaussian elimination; undefined when singular. */
 function solve(A: number[][], b: number[]): number[] | undefined {
@@ -71,28 +80,32 @@ function solve(A: number[][], b: number[]): number[] | undefined {
 }
 
 /**
- * Fit y ≈ intercept + Σ coef·x over the subsets of `features` (at most 2 at a time), keeping only fits with
- * non-negative coefficients, minimising the squared *relative* error (small and large circuits count alike).
+ * Fit y ≈ intercept + Σ coef·x^e over the subsets of `features` (at most 2 at a time) and the exponents
+ * FIT_EXPONENTS, keeping only fits with non-negative coefficients, minimising the squared *relative* error
+ * (small and large circuits count alike).
  * @example fitLinear([{ x, y: 1.2 }, …], ['wires', 'domain'])
  */
-export function fitLinear(points: { x: CircuitFeatures; y: number }[], features: Feature[]): LinearFit {
-  const subsets: Feature[][] = [[]];
-  for (const f of features) subsets.push([f]);
-  for (let i = 0; i < features.length; i++) for (let j = i + 1; j < features.length; j++) subsets.push([features[i]!, features[j]!]);
+export function fitLinear(points: { x: CircuitFeatures; y: number }[], features: Feature[], exponents: number[] = FIT_EXPONENTS): LinearFit {
+  const subsets: [Feature, number][][] = [[]];
+  for (const f of features) for (const e of exponents) subsets.push([[f, e]]);
+  for (let i = 0; i < features.length; i++) for (let j = i + 1; j < features.length; j++) for (const e of exponents) for (const e2 of exponents) subsets.push([[features[i]!, e], [features[j]!, e2]]);
   let best: LinearFit | undefined;
   let bestErr = Infinity;
-  for (const fs of subsets) {
+  for (const terms of subsets) {
+    const fs = terms.map(([f]) => f);
     if (points.length < fs.length + 1) continue;
+    const xOf = (p: { x: CircuitFeatures }, k: number): number => p.x[fs[k]!] ** terms[k]![1];
     // weighted least squares, weight 1/y²: relative residuals; features scaled to ~1 for conditioning
-    const scale = fs.map((f) => Math.max(1, ...points.map((p) => p.x[f])));
-    const rows = points.map((p) => [1, ...fs.map((f, k) => p.x[f] / scale[k]!)]);
+    const scale = fs.map((_, k) => Math.max(1, ...points.map((p) => xOf(p, k))));
+    const rows = points.map((p) => [1, ...fs.map((_, k) => xOf(p, k) / scale[k]!)]);
     const w = points.map((p) => 1 / Math.max(1e-9, p.y) ** 2);
     const d = fs.length + 1;
     const A = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => rows.reduce((s, r, n) => s + w[n]! * r[i]! * r[j]!, 0)));
     const b = Array.from({ length: d }, (_, i) => rows.reduce((s, r, n) => s + w[n]! * r[i]! * points[n]!.y, 0));
     const sol = solve(A, b);
     if (!sol || sol.some((v) => !Number.isFinite(v)) || sol.slice(1).some((v) => v < 0) || sol[0]! < 0) continue;
-    const fit: LinearFit = { intercept: sol[0]!, coef: Object.fromEntries(fs.map((f, k) => [f, sol[k + 1]! / scale[k]!])), n: points.length, maxRelError: 0 };
+    const powers = terms.filter(([, e]) => e !== 1);
+    const fit: LinearFit = { intercept: sol[0]!, coef: Object.fromEntries(fs.map((f, k) => [f, sol[k + 1]! / scale[k]!])), ...(powers.length ? { exponent: Object.fromEntries(powers) } : {}), n: points.length, maxRelError: 0 };
     const rel = points.map((p) => Math.abs(predict(fit, p.x) - p.y) / Math.max(1e-9, p.y));
     fit.maxRelError = Math.max(0, ...rel);
     const err = rel.reduce((s, r) => s + r * r, 0);

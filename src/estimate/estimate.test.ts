@@ -11,6 +11,7 @@ import type { CompileParams } from '../compile.js';
 import { setupKeys } from '../setup.js';
 import { artifactPaths } from '../artifacts/layout.js';
 import { estimateModel, zkeyBytes } from './estimate.js';
+import { fitLinear, formula, predict } from './cost-model.js';
 import { predictVerifyGas } from '../chain/gas.js';
 import { caseDir } from '../../test/helpers/conformance.js';
 import { tempDir, terminateCurve } from '../../test/helpers/pipeline.js';
@@ -53,5 +54,24 @@ describe('estimate = compiler', () => {
     expect(Object.keys(e.constraints.byOp).sort()).toEqual(['Relu', 'input range checks', 'public outputs']);
     expect(e.constraints.byOp['input range checks']).toEqual({ nonLinear: 784 * 8, linear: 784 });
     expect(zkeyBytes(e.constraints)).toBe(e.sizes.provingKeyBytes);
+  });
+});
+
+describe('cost-model fit', () => {
+  const pt = (constraints: number, terms: number) => ({ constraints, wires: constraints, domain: 2 ** Math.ceil(Math.log2(constraints)), terms, nPublic: 1 });
+  const xs = [300, 2_000, 8_000, 30_000, 120_000, 450_000].map((n, i) => pt(n, n * (1 + (i % 3))));
+
+  it('recovers a linear cost of two features', () => {
+    const f = fitLinear(xs.map((x) => ({ x, y: 0.5 + 2e-5 * x.constraints + 7e-5 * x.terms })), ['constraints', 'terms', 'domain']);
+    expect(f.exponent).toBeUndefined();
+    expect(f.maxRelError).toBeLessThan(1e-9);
+    expect(predict(f, pt(1e6, 3e6))).toBeCloseTo(0.5 + 20 + 210, 6);
+  });
+
+  it('recovers a sublinear cost (circom memory grows with the square root of terms and slower)', () => {
+    const f = fitLinear(xs.map((x) => ({ x, y: 280 + 0.9 * x.terms ** 0.625 })), ['constraints', 'terms']);
+    expect(f.exponent).toEqual({ terms: 0.625 });
+    expect(f.maxRelError).toBeLessThan(1e-9);
+    expect(formula(f)).toMatch(/terms\^0\.625/);
   });
 });

@@ -32,6 +32,8 @@ export interface Case {
   scale: number;
   paramBits: number;
   inputScale?: number;
+  /** Scales chosen by `--calibration` without `--scale` (compile's autoScale), calibrated on this directory's data sets. */
+  autoScaleFrom?: string;
 }
 
 /** Activation scale used for the one-op cases: the tolerance derives from it. */
@@ -117,6 +119,13 @@ function opsOf(g: Graph): string[] {
   return [...new Set(g.nodes.map((n) => n.op))].sort();
 }
 
+/** Graph outputs computed from constants alone (no path from a graph input that is a signal). */
+function constantOutputs(g: Graph, fixedInputs: number[]): string[] {
+  const live = new Set(g.inputs.filter((_, i) => !fixedInputs.includes(i)).map((v) => v.name));
+  for (const n of g.nodes) if (n.inputs.some((t) => live.has(t))) for (const t of n.outputs) live.add(t);
+  return g.outputs.filter((o) => !live.has(o.name)).map((o) => `'${o.name}'`);
+}
+
 function scopeReason(g: Graph, dir: string): string | undefined {
   const bad = opsOf(g).filter((o) => !OPS.has(o));
   if (bad.length) return `op ${bad.join(', ')} not supported`;
@@ -133,6 +142,8 @@ function scopeReason(g: Graph, dir: string): string | undefined {
   if (signals.some((t) => t.data.length === 0)) return 'empty input tensor: nothing to prove';
   if (ds.outputs.some((t) => t.data.some((v) => Number.isNaN(v)))) return 'reference output has NaN (e.g. sqrt of a negative): no fixed-point value to prove';
   if (signals.length === 0) return 'no graph inputs left (constant model)';
+  const constant = constantOutputs(g, fixed);
+  if (constant.length) return `graph output ${constant.join(', ')} does not depend on any graph input: a constant, nothing to prove`;
   if (signals.some((t) => t.data.some((v) => Math.abs(v) > 1e30))) return 'reference inputs are uninitialized memory (|x| up to 1e200+): refused at compile as overflow, as it must be';
   return undefined;
 }
@@ -164,7 +175,9 @@ export function allCases(): Case[] {
     if (c.id.endsWith('mnist-8') || c.id.endsWith('mnist-8-opt-wonnx')) out.push({ ...c, scale: 4, paramBits: 8, inputScale: 0 });
     else out.push(c);
   }
-  for (const c of onnxCases(path.join('models', 'mnist-layers-connxr'))) out.push({ ...c, scale: 4, paramBits: 8, inputScale: 0 });
+  // mnist-8 cut after each layer: one input each (pixels 0..255), so the scales are chosen automatically
+  // from mnist-8's six reference inputs, as for the whole network
+  for (const c of onnxCases(path.join('models', 'mnist-layers-connxr'))) out.push({ ...c, autoScaleFrom: caseDir('models', 'mnist-8') });
   // 1l_sigmoid: EZKL's error is 2.98e-8 (one float32 ulp); at scale 2^28 zkinfer's is 2.6e-8
   for (const c of onnxCases(path.join('models', 'ezkl'))) out.push({ ...c, inputJson: path.join(c.dir, 'input.json'), ...(c.id.endsWith('1l_sigmoid') ? { scale: 28 } : {}) });
   out.push({ id: 'models/tfjs-abalone', dir: caseDir('models', 'tfjs-abalone'), model: caseDir('models', 'tfjs-abalone', 'model.json'), ops: ['Dense', 'Sigmoid'], skip: 'TF.js reference format (reference_tfjs_*.json): proved in test/tfjs.test.ts', scale: CASE_SCALE, paramBits: 16 });
