@@ -18,8 +18,8 @@ import { parseArgs } from 'node:util';
 import { runBench } from '../src/bench/run.js';
 import type { BenchReport } from '../src/bench/run.js';
 import { writeBenchResults } from '../src/bench/report.js';
-import { BENCH_STEPS, COST_MODEL_URL, fitLinear, formula, slowdown } from '../src/estimate/cost-model.js';
-import type { BenchStep, CostModel, Feature } from '../src/estimate/cost-model.js';
+import { BENCH_STEPS, COST_MODEL_URL, fitLinear, formula, predict, slowdown } from '../src/estimate/cost-model.js';
+import type { BenchStep, CircuitFeatures, CostModel, Feature } from '../src/estimate/cost-model.js';
 import { benchModels, fitModels, ROOT } from './models.js';
 
 /** Which features may explain each step (at most two are used, chosen by the fit). */
@@ -60,12 +60,26 @@ if (r1csOnly.length) resultsFile += `; for ${R1CS_ONLY.join(', ')} only: ${value
 /** A step's median seconds as on an idle machine (measured seconds / slowdown at the load of its runs). */
 const idleSeconds = (m: (typeof measured)[number], s: BenchStep): number => m.measured!.steps[s].seconds / slowdown(m.measured!.steps[s].load1 ?? 0, m.cpus);
 if (measured.length < 3) throw new Error(`only ${measured.length} models measured: too few to fit`);
+/** The points a step is fitted on: features → idle seconds, or → peak MiB. */
+const pointsOf = (s: BenchStep, y: (m: (typeof measured)[number]) => number) => measured.filter((m) => m.all || R1CS_ONLY.includes(s)).map((m) => ({ x: m.estimate!.features, y: y(m) }));
+const secondsOf = (s: BenchStep) => pointsOf(s, (m) => idleSeconds(m, s));
+const memoryOf = (s: BenchStep) => pointsOf(s, (m) => m.measured!.steps[s].peakRssMB);
 const steps = Object.fromEntries(
   BENCH_STEPS.map((s) => {
-    const pts = (y: (m: (typeof measured)[number]) => number) => measured.filter((m) => m.all || R1CS_ONLY.includes(s)).map((m) => ({ x: m.estimate!.features, y: y(m) }));
-    return [s, { seconds: fitLinear(pts((m) => idleSeconds(m, s)), FEATURES_OF[s]), peakRssMB: fitLinear(pts((m) => m.measured!.steps[s].peakRssMB), FEATURES_OF[s]) }];
+    return [s, { seconds: fitLinear(secondsOf(s), FEATURES_OF[s]), peakRssMB: fitLinear(memoryOf(s), FEATURES_OF[s]) }];
   }),
 ) as CostModel['steps'];
+/**
+ * Leave-one-out: each model predicted by the fit of all the others, the error a model not in the fit can
+ * expect (the fit's own max error flatters it).
+ */
+function leaveOneOut(pts: { x: CircuitFeatures; y: number }[], features: Feature[]): { within20: number; n: number; maxRelError: number } {
+  const errs = pts.map((p, i) => {
+    const rest = pts.filter((_, j) => j !== i);
+    return Math.abs(predict(fitLinear(rest, features), p.x) - p.y) / p.y;
+  });
+  return { within20: errs.filter((e) => e <= 0.2).length, n: errs.length, maxRelError: Math.max(0, ...errs) };
+}
 const first = reports[0]!;
 const model: CostModel = {
   format: 'zkinfer.cost-model/1',
@@ -85,6 +99,9 @@ const model: CostModel = {
 writeFileSync(COST_MODEL_URL, `${JSON.stringify(model, null, 2)}\n`);
 for (const s of BENCH_STEPS) {
   const f = steps[s];
+  for (const [what, cv] of [['seconds', leaveOneOut(secondsOf(s), FEATURES_OF[s])], ['MiB', leaveOneOut(memoryOf(s), FEATURES_OF[s])]] as const) {
+    process.stderr.write(`${s.padEnd(8)} ${what.padEnd(7)} leave-one-out: ${cv.within20}/${cv.n} within ±20%, worst ${(100 * cv.maxRelError).toFixed(0)}%\n`);
+  }
   process.stderr.write(`${s.padEnd(8)} seconds = ${formula(f.seconds)} (max rel. error ${(100 * f.seconds.maxRelError).toFixed(0)}%)\n`);
   process.stderr.write(`${''.padEnd(8)} MiB     = ${formula(f.peakRssMB)} (max rel. error ${(100 * f.peakRssMB.maxRelError).toFixed(0)}%)\n`);
 }

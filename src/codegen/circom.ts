@@ -6,7 +6,7 @@ import type { Lin } from '../quantize/lin.js';
 import { linAddScaled, linConst } from '../quantize/lin.js';
 import type { Program } from '../quantize/program.js';
 import type { Committed, Layout, TensorPacking } from '../quantize/layout.js';
-import { PATTERN_MIN_TERMS, patternEmitter } from './pattern.js';
+import { patternEmitter } from './pattern.js';
 
 export interface CodegenOptions {
   /** What each public signal is (packed values or commitments); see quantize/layout.ts. */
@@ -168,14 +168,24 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
     of === 'output' ? p.outputs[t]!.exprs : of === 'input' ? signalExprs(p.inputs[t]!.signals) : signalExprs(p.params[t]!.signals);
   const packsOf = (of: Committed): TensorPacking[] => (of === 'input' ? L.inputs : of === 'output' ? L.outputs : L.params);
   /**
-   * One packed field element. Elements that are long combinations themselves (a network cut right after a
-   * convolution) are computed one by one (as loops, see pattern.ts) and accumulated in the var `lcp`:
-   * packing them into one flat combination first would defeat the loops, and circom's witness code would
-   * hold one giant function (V8 refuses a wasm function over 7.6 MB). Same constraints either way.
+   * One packed field element. When a tensor's elements are long combinations that repeat a few patterns (a
+   * network cut right after a convolution), they are computed one by one (as loops, see pattern.ts) and
+   * accumulated in the var `lcp`: one flat combination of the packed elements would defeat the loops, and
+   * circom's witness code would hold one giant function (V8 refuses a wasm function over 7.6 MB). Elements
+   * that are all different (a dense layer's outputs) are packed flat: a loop per element would only add
+   * circom compile time (its loops are quadratic in the length). Same constraints either way.
    */
   let needLcp = false;
+  const repeats = new Map<Lin[], boolean>();
+  const repeating = (exprs: Lin[]): boolean => {
+    if (!repeats.has(exprs)) {
+      const keys = exprs.map((e) => patterns.keyOf(e));
+      repeats.set(exprs, keys.every((k) => k !== undefined) && 2 * new Set(keys).size <= keys.length);
+    }
+    return repeats.get(exprs)!;
+  };
   const packed = (exprs: Lin[], pk: TensorPacking, start: number, count: number): string => {
-    if (!exprs.slice(start, start + count).some((e) => e.terms.size >= PATTERN_MIN_TERMS)) return lin(packLin(exprs, pk, start, count), out);
+    if (!repeating(exprs)) return lin(packLin(exprs, pk, start, count), out);
     needLcp = true;
     out.push('    lcp = 0;');
     for (let j = 0; j < count; j++) {

@@ -13,6 +13,8 @@ import type { Lin } from '../quantize/lin.js';
 export const PATTERN_MIN_TERMS = 16;
 
 export interface PatternEmitter {
+  /** The pattern `e` would be written as (one key per distinct loop), or undefined when it is no pattern. */
+  keyOf(e: Lin): string | undefined;
   /**
    * Push the statements computing `e` into the var `target` onto `body` and return true, or return false
    * when `e` is not a single-array combination worth a loop.
@@ -24,24 +26,30 @@ const REF = /^([A-Za-z_]\w*)\[(\d+)\]$/;
 
 export function patternEmitter(ref: readonly string[]): PatternEmitter {
   const known = new Map<string, string>();
+  const parse = (e: Lin) => {
+    if (e.terms.size < PATTERN_MIN_TERMS) return undefined;
+    let array: string | undefined;
+    const idx: number[] = [];
+    const coef: bigint[] = [];
+    for (const [id, c] of e.terms) {
+      const m = REF.exec(ref[id]!);
+      if (!m || (array !== undefined && m[1] !== array)) return undefined;
+      array = m[1]!;
+      idx.push(Number(m[2]));
+      coef.push(c);
+    }
+    const order = idx.map((_, i) => i).sort((a, b) => idx[a]! - idx[b]!);
+    const base = idx[order[0]!]!;
+    const offs = order.map((i) => idx[i]! - base);
+    const cs = order.map((i) => coef[i]!);
+    return { array: array!, base, offs, cs, key: `${array}|${offs.join(',')}|${cs.join(',')}` };
+  };
   return {
+    keyOf: (e) => parse(e)?.key,
     emit(e, target, body) {
-      if (e.terms.size < PATTERN_MIN_TERMS) return false;
-      let array: string | undefined;
-      const idx: number[] = [];
-      const coef: bigint[] = [];
-      for (const [id, c] of e.terms) {
-        const m = REF.exec(ref[id]!);
-        if (!m || (array !== undefined && m[1] !== array)) return false;
-        array = m[1]!;
-        idx.push(Number(m[2]));
-        coef.push(c);
-      }
-      const order = idx.map((_, i) => i).sort((a, b) => idx[a]! - idx[b]!);
-      const base = idx[order[0]!]!;
-      const offs = order.map((i) => idx[i]! - base);
-      const cs = order.map((i) => coef[i]!);
-      const key = `${array}|${offs.join(',')}|${cs.join(',')}`;
+      const pt = parse(e);
+      if (!pt) return false;
+      const { array, base, offs, cs, key } = pt;
       let name = known.get(key);
       if (!name) {
         name = `P${known.size}`;

@@ -160,7 +160,13 @@ export class LoadedWitnessCalculator {
       const build = await runtimeBuilder();
       calc = await build(instance, {});
     } catch (e) {
-      throw new WitnessError(`cannot load witness wasm ${wasmPath}: ${(e as Error).message}`, { cause: e });
+      const m = (e as Error).message;
+      // circom writes the main template's witness code as one wasm function; V8 caps a function at 7,654,321 bytes
+      const tooBig = /maximum function size/.test(m);
+      throw new WitnessError(`cannot load witness wasm ${wasmPath}: ${m}`, {
+        cause: e,
+        ...(tooBig ? { hint: "the circuit's witness code is one function, too large for V8 (seen on dense layers of more than about 100,000 weights in total, e.g. 784→128→128→10): fewer or smaller dense layers keep it under the limit" } : {}),
+      });
     }
     if (calc.circom_version() !== 2) {
       throw new WitnessError(`${wasmPath} was not produced by circom 2`, { hint: 'recompile with circom 2' });
