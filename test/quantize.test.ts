@@ -3,7 +3,7 @@
  * witness outputs computed by circom's generated code exactly, for random inputs across the range.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { compileModel } from '../src/compile.js';
@@ -28,6 +28,8 @@ const CASES: [string, string, string | undefined][] = [
   // Conv / pooling / activations / remaps / division: every new step kind (max, div) and op
   ...[
     'onnx-node/test_conv_with_strides_and_asymmetric_padding',
+    // its 160 outputs (18 terms each, a few weight patterns) are packed element by element (codegen `lcp`)
+    'onnx-pytorch/test_Conv2d',
     'onnx-pytorch/test_Conv2d_depthwise_padded',
     'onnx-pytorch/test_Conv1d_dilated',
     'onnx-node/test_maxpool_2d_precomputed_pads',
@@ -77,6 +79,7 @@ describe('integer evaluator equals the witness', () => {
     it(name, async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'zkinfer-q-'));
       const { program, info } = await compileModel({ modelPath: model, outDir: dir, calibration: cal, inputVisibility: 'private' });
+      if (name === 'onnx-pytorch/test_Conv2d') expect(readFileSync(artifactPaths(dir).source, 'utf8').match(/lcp \+=/g)).toHaveLength(160);
       const r1cs = await loadR1cs(artifactPaths(dir).r1cs);
       expect(r1cs.nConstraints).toBe(info.constraints.total);
       const rand = rng(42);
