@@ -65,9 +65,7 @@ const pointsOf = (s: BenchStep, y: (m: (typeof measured)[number]) => number) => 
 const secondsOf = (s: BenchStep) => pointsOf(s, (m) => idleSeconds(m, s));
 const memoryOf = (s: BenchStep) => pointsOf(s, (m) => m.measured!.steps[s].peakRssMB);
 const steps = Object.fromEntries(
-  BENCH_STEPS.map((s) => {
-    return [s, { seconds: fitLinear(secondsOf(s), FEATURES_OF[s]), peakRssMB: fitLinear(memoryOf(s), FEATURES_OF[s]) }];
-  }),
+  BENCH_STEPS.map((s) => [s, { seconds: fitLinear(secondsOf(s), FEATURES_OF[s]), peakRssMB: fitLinear(memoryOf(s), FEATURES_OF[s]) }]),
 ) as CostModel['steps'];
 /**
  * Leave-one-out: each model predicted by the fit of all the others, the error a model not in the fit can

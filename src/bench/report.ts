@@ -140,7 +140,6 @@ export interface Comparison {
 
 /** The seconds the estimate target judges: the time to prove (witness generation + the Groth16 prover). */
 const PROVE_TOTAL = 'witness + Groth16 s';
-const JUDGED_SECONDS = new Set([PROVE_TOTAL]);
 
 /** Every predicted figure next to the measured one, for models that ran. */
 export function comparisons(r: BenchReport): Comparison[] {
@@ -148,7 +147,7 @@ export function comparisons(r: BenchReport): Comparison[] {
   for (const m of r.models.filter(ok)) {
     const e = m.estimate!;
     const add = (quantity: string, predicted: number, measured: number) =>
-      out.push({ model: m.name, quantity, predicted, measured, error: measured ? (predicted - measured) / measured : 0, judged: !quantity.endsWith(' s') || JUDGED_SECONDS.has(quantity) });
+      out.push({ model: m.name, quantity, predicted, measured, error: measured ? (predicted - measured) / measured : 0, judged: !quantity.endsWith(' s') || quantity === PROVE_TOTAL });
     add('constraints', e.constraints.total, m.measured.constraints.total);
     add('proving key bytes', e.sizes.provingKeyBytes, m.measured.zkeyBytes);
     add('ptau bytes', e.sizes.ptauBytes, m.measured.ptau.bytes);

@@ -176,16 +176,15 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
    * circom compile time (its loops are quadratic in the length). Same constraints either way.
    */
   let needLcp = false;
-  const repeats = new Map<Lin[], boolean>();
-  const repeating = (exprs: Lin[]): boolean => {
-    if (!repeats.has(exprs)) {
-      const keys = exprs.map((e) => patterns.keyOf(e));
-      repeats.set(exprs, keys.every((k) => k !== undefined) && 2 * new Set(keys).size <= keys.length);
-    }
-    return repeats.get(exprs)!;
-  };
-  const packed = (exprs: Lin[], pk: TensorPacking, start: number, count: number): string => {
-    if (!repeating(exprs)) return lin(packLin(exprs, pk, start, count), out);
+  // only outputs can be long combinations (inputs and params are single signals)
+  const outputLoops = p.outputs.map((o) => {
+    const keys = o.exprs.map((e) => patterns.keyOf(e));
+    return keys.every((k) => k !== undefined) && 2 * new Set(keys).size <= keys.length;
+  });
+  const packed = (of: Committed, t: number, start: number, count: number): string => {
+    const exprs = tensorExprs(of, t);
+    const pk = packsOf(of)[t]!;
+    if (!(of === 'output' && outputLoops[t])) return lin(packLin(exprs, pk, start, count), out);
     needLcp = true;
     out.push('    lcp = 0;');
     for (let j = 0; j < count; j++) {
@@ -196,13 +195,13 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
   };
   L.signals.forEach((g, i) => {
     if (g.kind === 'packed') {
-      const e = packed(tensorExprs(g.of, g.tensor), packsOf(g.of)[g.tensor]!, g.start, g.count);
+      const e = packed(g.of, g.tensor, g.start, g.count);
       out.push(`    ${PUBLIC_SIGNAL}[${i}] <== ${e};`);
       return;
     }
-    const elems: string[] = [];
+    const elems: [t: number, start: number, count: number][] = [];
     packsOf(g.of).forEach((pk, t) => {
-      for (let s0 = 0; s0 < pk.size; s0 += pk.perElement) elems.push(`${t}:${s0}`);
+      for (let s0 = 0; s0 < pk.size; s0 += pk.perElement) elems.push([t, s0, Math.min(pk.perElement, pk.size - s0)]);
     });
     let prev = saltName(g.of);
     const chunks = Math.max(1, Math.ceil(elems.length / g.width));
@@ -210,12 +209,7 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
       const part = elems.slice(c * g.width, (c + 1) * g.width);
       const h = `h_${g.of}_${c}`;
       out.push(`    component ${h} = Poseidon(${part.length + 1});`, `    ${h}.inputs[0] <== ${prev};`);
-      part.forEach((el, k) => {
-        const [t, s0] = el.split(':').map(Number) as [number, number];
-        const pk = packsOf(g.of)[t]!;
-        const x = packed(tensorExprs(g.of, t), pk, s0, Math.min(pk.perElement, pk.size - s0));
-        out.push(`    ${h}.inputs[${k + 1}] <== ${x};`);
-      });
+      part.forEach(([t, s0, count], k) => out.push(`    ${h}.inputs[${k + 1}] <== ${packed(g.of, t, s0, count)};`));
       prev = `${h}.out`;
     }
     out.push(`    ${PUBLIC_SIGNAL}[${i}] <== ${prev};`);
