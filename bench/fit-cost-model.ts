@@ -1,7 +1,7 @@
 /**
  * Fits the per-machine cost model that `zkinfer estimate` predicts time and memory with: runs the benchmark
  * on the default set plus extra sizes (bench/models.ts), then fits each step's median seconds and peak memory
- * (divided by the slowdown at the load average of its runs: the machine is shared) and peak memory as a
+ * (divided by the slowdown from the CPU other processes used during its runs) and peak memory as a
  * non-negative linear function of circuit features (src/estimate/cost-model.ts), and writes
  * src/estimate/cost-model.json. Or refits from earlier results:
  *
@@ -57,8 +57,12 @@ if (values.from?.length) {
 const usable = (rs: BenchReport[], all: boolean) => rs.flatMap((r) => r.models.filter((m) => m.status === 'ok' && m.measured && m.estimate).map((m) => ({ ...m, cpus: r.machine.cpus, all })));
 const measured = [...usable(reports, true), ...usable(r1csOnly, false)];
 if (r1csOnly.length) resultsFile += `; for ${R1CS_ONLY.join(', ')} only: ${values['r1cs-only-from']!.map((f) => path.relative(ROOT, f)).join(', ')}`;
-/** A step's median seconds as on an idle machine (measured seconds / slowdown at the load of its runs). */
-const idleSeconds = (m: (typeof measured)[number], s: BenchStep): number => m.measured!.steps[s].seconds / slowdown(m.measured!.steps[s].load1 ?? 0, m.cpus);
+/**
+ * A step's median seconds as on an idle machine: measured seconds / slowdown at the CPU other processes used
+ * during its runs. Results written before that was measured count as idle (they came from a bench-only machine).
+ */
+const others = (m: (typeof measured)[number], s: BenchStep): number => m.measured!.steps[s].othersCores ?? 0;
+const idleSeconds = (m: (typeof measured)[number], s: BenchStep): number => m.measured!.steps[s].seconds / slowdown(s, others(m, s), m.cpus);
 if (measured.length < 3) throw new Error(`only ${measured.length} models measured: too few to fit`);
 /** The points a step is fitted on: features → idle seconds, or → peak MiB. */
 const pointsOf = (s: BenchStep, y: (m: (typeof measured)[number]) => number) => measured.filter((m) => m.all || R1CS_ONLY.includes(s)).map((m) => ({ x: m.estimate!.features, y: y(m) }));
@@ -90,7 +94,7 @@ const model: CostModel = {
     ...(m.all ? {} : { only: R1CS_ONLY }),
     features: m.estimate!.features,
     seconds: Object.fromEntries(BENCH_STEPS.map((s) => [s, idleSeconds(m, s)])) as Record<BenchStep, number>,
-    load1: Object.fromEntries(BENCH_STEPS.map((s) => [s, m.measured!.steps[s].load1])) as Record<BenchStep, number>,
+    othersCores: Object.fromEntries(BENCH_STEPS.map((s) => [s, others(m, s)])) as Record<BenchStep, number>,
     peakRssMB: Object.fromEntries(BENCH_STEPS.map((s) => [s, m.measured!.steps[s].peakRssMB])) as Record<BenchStep, number>,
   })),
 };

@@ -1,7 +1,7 @@
 /** Smoke test of the benchmark and estimate paths (no timing assertions: the machine is shared). */
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { runBench } from '../src/bench/run.js';
 import { writeBenchResults } from '../src/bench/report.js';
@@ -10,6 +10,7 @@ import { MODELS_DIR, referenceModels } from '../bench/models.js';
 import { ROOT, caseDir } from './helpers/conformance.js';
 import { tempDir } from './helpers/pipeline.js';
 import { predictVerifyGas } from '../src/chain/gas.js';
+import { cpuSample, othersCores } from '../src/bench/contention.js';
 
 describe('bench', () => {
   it('measures a model, reports an unsupported one as skipped, and writes JSON, Markdown and SVG', async () => {
@@ -41,6 +42,24 @@ describe('bench', () => {
     expect(md).toMatch(/\| relu constraints \| 101 \| ≤ 1,000 \| pass \|/);
     expect(md).toContain('**odd**: skipped: unsupported op NotAnOp');
     expect(readFileSync(path.join(work, 'results', 'prove-vs-constraints.svg'), 'utf8')).toMatch(/^<svg[^>]*>/);
+  });
+
+  it('measures the CPU other processes take during a step, not the step\'s own', async () => {
+    // another busy process (still running, so none of its time is in our children's counters): counted as others
+    const busy = spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const a = cpuSample();
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(othersCores(a, cpuSample())).toBeGreaterThan(0.3);
+    } finally {
+      busy.kill('SIGKILL');
+    }
+    // this process burning CPU: counted as its own
+    const c = cpuSample()!;
+    const t = performance.now();
+    while (performance.now() - t < 500);
+    expect(cpuSample()!.own - c.own).toBeGreaterThan(0.3);
   });
 
   it('estimate prints exact counts without compiling (CLI --json)', () => {

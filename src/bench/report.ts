@@ -152,8 +152,8 @@ export function comparisons(r: BenchReport): Comparison[] {
     add('proving key bytes', e.sizes.provingKeyBytes, m.measured.zkeyBytes);
     add('ptau bytes', e.sizes.ptauBytes, m.measured.ptau.bytes);
     if (!e.predicted) continue;
-    // predicted at the load its runs saw (the machine is shared), from the idle-machine prediction
-    const at = (s: BenchStep) => e.predicted![s].secondsIdle * slowdown(m.measured.steps[s].load1, r.machine.cpus);
+    // predicted at the CPU other processes took during its runs, from the idle-machine prediction
+    const at = (s: BenchStep) => e.predicted![s].secondsIdle * slowdown(s, m.measured.steps[s].othersCores ?? 0, r.machine.cpus);
     for (const s of BENCH_STEPS) {
       add(`${s} s`, at(s), m.measured.steps[s].seconds);
       add(`${s} peak MiB`, e.predicted[s].peakRssMB, m.measured.steps[s].peakRssMB);
@@ -190,7 +190,7 @@ export function renderMarkdown(r: BenchReport, charts: string[]): string {
   o.push('## Targets', '');
   o.push(table(['target', 'measured', 'limit', 'result', 'note'], evaluateTargets(r).map((t) => [t.target, t.measured, t.limit, t.result === 'pass' ? 'pass' : `**${t.result}**`, t.note ?? ''])), '');
 
-  o.push('## Predicted vs measured', '', '`zkinfer estimate` runs the quantizer only; times and memory come from the cost model fitted on this machine (src/estimate/cost-model.json, bench/fit-cost-model.ts). Seconds are predicted for an idle machine and multiplied by max(1, load / cores) at the load average the runs started at.', '');
+  o.push('## Predicted vs measured', '', '`zkinfer estimate` runs the quantizer only; times and memory come from the cost model fitted on this machine (src/estimate/cost-model.json, bench/fit-cost-model.ts). Seconds are predicted for an idle machine and multiplied by max(1, (threads + others) / cores), with the CPU (in cores) other processes used during the runs (measured from /proc/stat around each step; the bench itself does not count).', '');
   o.push(table(['model', 'quantity', 'predicted', 'measured', 'error'], comparisons(r).map((c) => [c.model, c.judged ? c.quantity : `${c.quantity} (not judged)`, c.quantity.endsWith(' s') ? sec(c.predicted) : c.quantity.includes('MiB') ? c.predicted.toFixed(0) : int(c.predicted), c.quantity.endsWith(' s') ? sec(c.measured) : c.quantity.includes('MiB') ? c.measured.toFixed(0) : int(c.measured), Math.abs(c.error) <= ESTIMATE_TOLERANCE ? pct(c.error) : `**${pct(c.error)}**`])), '');
 
   o.push('## Where prove time goes', '');

@@ -79,6 +79,8 @@ export function stats(runs: StepRun[]): StepStats {
     peakRssMBAll: runs.map((r) => r.peakRssMB),
     load1: median(runs.map((r) => r.load1)),
     load1All: runs.map((r) => r.load1),
+    othersCores: median(runs.map((r) => r.othersCores ?? 0)),
+    othersCoresAll: runs.map((r) => r.othersCores ?? 0),
   };
 }
 

@@ -46,6 +46,8 @@ export interface WorkerResult {
   split?: { witness: number; prove: number };
   data?: Record<string, unknown>;
   error?: { name: string; message: string };
+  /** Cores' worth of CPU other processes used while the step ran (src/bench/contention.ts); absent off Linux. */
+  othersCores?: number;
 }
 
 /** One measured step: median seconds and peak resident memory of N runs. */
@@ -56,7 +58,13 @@ export interface StepStats {
   /** Peak RSS (MiB) of the step's process plus its largest child process (the circom compiler). */
   peakRssMB: number;
   peakRssMBAll: number[];
-  /** Median 1-minute load average at the run starts (the machine is shared: see cost-model.ts slowdown). */
+  /** Median 1-minute load average at the run starts (shown only: it lags and counts the bench's own threads). */
   load1: number;
   load1All: number[];
+  /**
+   * Median cores' worth of CPU other processes used during the runs: what the seconds are judged and fitted
+   * with (cost-model.ts slowdown). Absent in results written before it was measured (read as 0).
+   */
+  othersCores?: number;
+  othersCoresAll?: number[];
 }

@@ -19,6 +19,7 @@ import { compileCircuit } from '../toolchain/circom.js';
 import { devSetup, writeDevPtau } from '../toolchain/devsetup.js';
 import { warmCurve } from '../toolchain/curve.js';
 import type { WorkerResult, WorkerTask } from './types.js';
+import { cpuSample, othersCores } from './contention.js';
 
 const since = (t0: number): number => (performance.now() - t0) / 1000;
 
@@ -116,7 +117,10 @@ if (!taskFile) {
 }
 let result: WorkerResult;
 try {
-  result = await run(JSON.parse(readFileSync(taskFile, 'utf8')) as WorkerTask);
+  const task = JSON.parse(readFileSync(taskFile, 'utf8')) as WorkerTask;
+  const before = cpuSample();
+  result = await run(task);
+  result.othersCores = othersCores(before, cpuSample());
 } catch (e) {
   const err = e as Error;
   result = { seconds: NaN, error: { name: err?.name ?? 'Error', message: err?.message ?? String(e) } };

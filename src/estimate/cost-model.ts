@@ -22,12 +22,20 @@ export const FEATURES: Feature[] = ['constraints', 'wires', 'domain', 'terms', '
 export const BENCH_STEPS = ['compile', 'setup', 'witness', 'prove', 'verify'] as const;
 export type BenchStep = (typeof BENCH_STEPS)[number];
 
+/** Threads a step keeps busy on an idle machine: circom and the witness wasm run on one, snarkjs on all cores. */
+export const stepThreads = (step: BenchStep, cpus: number): number => (step === 'compile' || step === 'witness' ? 1 : cpus);
+
 /**
- * How much slower a step runs on a shared machine: with a 1-minute load average L on C cores (our own
- * threads included), every runnable thread gets about C / L of a core once L > C. Seconds are fitted as
- * seconds / slowdown (an idle machine) and predicted as idle seconds × slowdown(current load).
+ * How much slower a step runs while other processes use `others` cores' worth of CPU: the step's T threads
+ * and the others share C cores, each runnable thread getting about C / (T + others) of a core once
+ * T + others > C. Seconds are fitted as seconds / slowdown (an idle machine) and predicted as idle
+ * seconds × slowdown. `others` is measured around each bench step (src/bench/contention.ts) and, before a
+ * run, read from the load average (nothing of ours is running then).
  */
-export const slowdown = (load1: number, cpus: number): number => Math.max(1, load1 / Math.max(1, cpus));
+export const slowdown = (step: BenchStep, others: number, cpus: number): number => {
+  const c = Math.max(1, cpus);
+  return Math.max(1, (Math.min(stepThreads(step, c), c) + Math.max(0, others)) / c);
+};
 
 export interface LinearFit {
   intercept: number;
@@ -47,8 +55,11 @@ export interface CostModel {
   source: { results: string; models: string[] };
   /** Seconds are for an idle machine (see slowdown). */
   steps: Record<BenchStep, { seconds: LinearFit; peakRssMB: LinearFit }>;
-  /** The measurements fitted (medians; seconds already divided by the slowdown at their load), to inspect or redo the fit. */
-  points: { model: string; only?: BenchStep[]; features: CircuitFeatures; seconds: Record<BenchStep, number>; peakRssMB: Record<BenchStep, number>; load1: Record<BenchStep, number> }[];
+  /**
+   * The measurements fitted (medians; seconds already divided by the slowdown at the other processes' CPU
+   * use measured during their runs, `othersCores`; 0 where the results predate that measurement), to inspect or redo the fit.
+   */
+  points: { model: string; only?: BenchStep[]; features: CircuitFeatures; seconds: Record<BenchStep, number>; peakRssMB: Record<BenchStep, number>; othersCores: Record<BenchStep, number> }[];
 }
 
 export const predict = (f: LinearFit, x: CircuitFeatures): number =>

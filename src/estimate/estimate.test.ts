@@ -11,7 +11,7 @@ import type { CompileParams } from '../compile.js';
 import { setupKeys } from '../setup.js';
 import { artifactPaths } from '../artifacts/layout.js';
 import { estimateModel, zkeyBytes } from './estimate.js';
-import { fitLinear, formula, predict } from './cost-model.js';
+import { fitLinear, formula, predict, slowdown } from './cost-model.js';
 import { predictVerifyGas } from '../chain/gas.js';
 import { caseDir } from '../../test/helpers/conformance.js';
 import { tempDir, terminateCurve } from '../../test/helpers/pipeline.js';
@@ -73,5 +73,16 @@ describe('cost-model fit', () => {
     expect(f.exponent).toEqual({ terms: 0.625 });
     expect(f.maxRelError).toBeLessThan(1e-9);
     expect(formula(f)).toMatch(/terms\^0\.625/);
+  });
+});
+
+describe('slowdown under contention', () => {
+  it('counts the step\'s own threads: a single-threaded step on 2 cores is not slowed by one other busy core, the prover is', () => {
+    expect(slowdown('witness', 0, 2)).toBe(1);
+    expect(slowdown('witness', 1, 2)).toBe(1);
+    expect(slowdown('compile', 3, 2)).toBe(2);
+    expect(slowdown('prove', 0, 2)).toBe(1);
+    expect(slowdown('prove', 1, 2)).toBe(1.5);
+    expect(slowdown('setup', 2, 2)).toBe(2);
   });
 });

@@ -20,7 +20,10 @@ import { devPtauFileSize } from '../toolchain/devsetup.js';
 export interface EstimateParams extends Omit<CompileParams, 'outDir'> {
   /** A cost model file; default the one committed beside this module (fitted on the project's bench machine). */
   costModelPath?: string;
-  /** 1-minute load average to predict seconds at (default: this machine's now). */
+  /**
+   * Cores' worth of CPU other processes are using, to predict seconds at (default: this machine's 1-minute
+   * load average now: nothing of ours runs yet).
+   */
   load1?: number;
 }
 
@@ -42,8 +45,8 @@ export interface Estimate {
    * absent without a cost model.
    */
   predicted?: Record<BenchStep, { seconds: number; secondsIdle: number; peakRssMB: number }>;
-  /** The load the seconds are predicted at: slowdown = max(1, load1 / cpus). */
-  load?: { load1: number; cpus: number; slowdown: number };
+  /** The load the seconds are predicted at, and each step's slowdown: max(1, (step threads + load1) / cpus). */
+  load?: { load1: number; cpus: number; slowdown: Record<BenchStep, number> };
   costModel?: { fittedAt: string; machine: CostModel['machine'] };
   /** Costs that will hurt before they are paid (e.g. the compiler running out of memory). */
   warnings: string[];
@@ -91,12 +94,12 @@ export function estimateModel(params: EstimateParams): Estimate {
   const model = loadCostModel(params.costModelPath);
   const cpus = os.availableParallelism();
   const load1 = params.load1 ?? os.loadavg()[0]!;
-  const k = slowdown(load1, cpus);
+  const k = Object.fromEntries(BENCH_STEPS.map((s) => [s, slowdown(s, load1, cpus)])) as Record<BenchStep, number>;
   const predicted = model
     ? (Object.fromEntries(
         BENCH_STEPS.map((s) => {
           const idle = predict(model.steps[s].seconds, features);
-          return [s, { seconds: idle * k, secondsIdle: idle, peakRssMB: predict(model.steps[s].peakRssMB, features) }];
+          return [s, { seconds: idle * k[s], secondsIdle: idle, peakRssMB: predict(model.steps[s].peakRssMB, features) }];
         }),
       ) as Estimate['predicted'])
     : undefined;

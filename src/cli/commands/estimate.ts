@@ -21,7 +21,7 @@ export function printEstimate(e: Estimate): void {
   say(`verify gas  ${e.verifyGas.gas} (${e.verifyGas.formula})`);
   if (e.predicted) {
     const L = e.load!;
-    say(`predicted   on ${e.costModel!.machine.cpus} × ${e.costModel!.machine.cpuModel} (cost model fitted ${e.costModel!.fittedAt.slice(0, 10)}); load now ${L.load1.toFixed(1)} on ${L.cpus} cores: ×${L.slowdown.toFixed(1)}`);
+    say(`predicted   on ${e.costModel!.machine.cpus} × ${e.costModel!.machine.cpuModel} (cost model fitted ${e.costModel!.fittedAt.slice(0, 10)}); load now ${L.load1.toFixed(1)} on ${L.cpus} cores: proving ×${L.slowdown.prove.toFixed(2)}`);
     for (const s of BENCH_STEPS) say(`            ${s.padEnd(8)} ${e.predicted[s].seconds.toFixed(2).padStart(8)} s (idle ${e.predicted[s].secondsIdle.toFixed(2)} s)   peak ${e.predicted[s].peakRssMB.toFixed(0).padStart(5)} MiB`);
   } else say('predicted   no cost model for this machine (run bench/fit-cost-model.ts): times and memory not predicted');
   for (const w of e.warnings) say(`warning     ${w}`);
