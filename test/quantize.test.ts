@@ -3,7 +3,7 @@
  * witness outputs computed by circom's generated code exactly, for random inputs across the range.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { compileModel } from '../src/compile.js';
@@ -18,10 +18,17 @@ import { expectedSignals } from '../src/verify/signals.js';
 import { caseDir, ROOT } from './helpers/conformance.js';
 import { withFixedParams } from './helpers/cases.js';
 import { InputError, WitnessError } from '../src/errors.js';
+import { mlpModel } from '../bench/models.js';
+import { estimateModel } from '../src/estimate/estimate.js';
+
+/** 784 → 64 → 64 → 10: 54k unique terms, over SPLIT_MIN_TERMS, so its dense layers get their own templates. */
+const SPLIT_MLP = path.join(mkdtempSync(path.join(os.tmpdir(), 'zkinfer-split-')), 'mlp-64x2.onnx');
+writeFileSync(SPLIT_MLP, mlpModel([64, 64], 'mlp_64x2'));
 
 const CASES: [string, string, string | undefined][] = [
   ['bundled mnist-mlp', path.join(ROOT, 'models/mnist-mlp/model.onnx'), path.join(ROOT, 'models/mnist-mlp/inputs')],
   ['ezkl 1l_mlp', caseDir('models/ezkl/1l_mlp/model.onnx'), caseDir('models/ezkl/1l_mlp/input.json')],
+  ['MLP 784 → 64 → 64 → 10 (dense layers in their own templates)', SPLIT_MLP, path.join(ROOT, 'models/mnist-mlp/inputs')],
   ['gemm all attributes (signal × signal)', caseDir('onnx-node/test_gemm_all_attributes/model.onnx'), caseDir('onnx-node/test_gemm_all_attributes')],
   ['matmul bcast', caseDir('onnx-node/test_matmul_bcast/model.onnx'), caseDir('onnx-node/test_matmul_bcast')],
   ['sine', caseDir('models/sine-tflm-helloworld-onnx2c/model.onnx'), caseDir('models/sine-tflm-helloworld-onnx2c')],
@@ -80,6 +87,12 @@ describe('integer evaluator equals the witness', () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'zkinfer-q-'));
       const { program, info } = await compileModel({ modelPath: model, outDir: dir, calibration: cal, inputVisibility: 'private' });
       if (name === 'onnx-pytorch/test_Conv2d') expect(readFileSync(artifactPaths(dir).source, 'utf8').match(/lcp \+=/g)).toHaveLength(160);
+      if (model === SPLIT_MLP) {
+        // 4 blocks of ≤ 16k terms for the first layer (64 × 784), 1 for the second (64 × 64)
+        expect(readFileSync(artifactPaths(dir).source, 'utf8').match(/^template Dense\d+\(\)/gm)).toHaveLength(5);
+        const e = estimateModel({ modelPath: model, calibration: cal, inputVisibility: 'private' });
+        expect([e.constraints.total, e.constraints.wires]).toEqual([info.constraints.total, info.constraints.wires]);
+      }
       const r1cs = await loadR1cs(artifactPaths(dir).r1cs);
       expect(r1cs.nConstraints).toBe(info.constraints.total);
       const rand = rng(42);

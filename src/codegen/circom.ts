@@ -13,6 +13,8 @@ export interface CodegenOptions {
   layout: Layout;
   /** A comment line naming the model (goes into the source, hence into the circuit hash). */
   title?: string;
+  /** Unique-combination terms above which dense layers get their own templates (default SPLIT_MIN_TERMS; tests lower it). */
+  splitMinTerms?: number;
 }
 
 /** Names of the circom signals for program inputs/outputs, in public-signal order helpers. */
@@ -36,6 +38,62 @@ function packLin(exprs: Lin[], p: TensorPacking, start: number, count: number): 
 /** Terms per circom statement. */
 const CHUNK = 64;
 
+/**
+ * circom writes each template's witness code as one wasm function, and V8 refuses a function over 7.6 MB
+ * (~65 bytes per term): a dense model of ~117k weights in the main template failed at witness time. When
+ * the combinations that repeat no pattern (dense layers' outputs) hold more than SPLIT_MIN_TERMS terms,
+ * they move into templates of at most BLOCK_TERMS terms each (`Dense<k>`: inputs a slice of one signal
+ * array, outputs the combinations), their own wasm functions. Constraints are the same: each `y <== Σ`
+ * replaces the gadget's `in <== Σ`, and --O1 substitutes the `x <== s[…]` and `in <== y` equalities away.
+ */
+export const SPLIT_MIN_TERMS = 40_000;
+const BLOCK_TERMS = 16_000;
+
+interface DenseBlock {
+  name: string;
+  /** The array the block reads (`in0`, `s`, …) and the slice [lo, lo + n) of it. */
+  array: string;
+  lo: number;
+  n: number;
+  /** Steps whose input combination the block computes, in output order. */
+  steps: number[];
+  terms: number;
+}
+
+const ELEM = /^([A-Za-z_]\w*)\[(\d+)\]$/;
+
+/** Which rescale steps' combinations go into Dense blocks (none unless the unique ones are many terms). */
+function denseBlocks(p: Program, ref: readonly string[], keyOf: (e: Lin) => string | undefined, minTerms: number): DenseBlock[] {
+  const uses = new Map<string, number>();
+  const keys = p.steps.map((st) => (st.kind === 'rescale' ? keyOf(st.in) : undefined));
+  for (const k of keys) if (k !== undefined) uses.set(k, (uses.get(k) ?? 0) + 1);
+  const unique = (i: number): boolean => keys[i] !== undefined && uses.get(keys[i]!) === 1;
+  let total = 0;
+  p.steps.forEach((st, i) => unique(i) && (total += (st as { in: Lin }).in.terms.size));
+  if (total <= minTerms) return [];
+  const blocks: DenseBlock[] = [];
+  let cur: (DenseBlock & { outs: Set<number>; hi: number }) | undefined;
+  const flush = () => {
+    if (cur && cur.steps.length) blocks.push({ name: `Dense${blocks.length}`, array: cur.array, lo: cur.lo, n: cur.hi - cur.lo + 1, steps: cur.steps, terms: cur.terms });
+    cur = undefined;
+  };
+  p.steps.forEach((st, i) => {
+    if (st.kind !== 'rescale' || !unique(i)) return flush();
+    const ids = [...st.in.terms.keys()];
+    const idx = ids.map((id) => Number(ELEM.exec(ref[id]!)![2]));
+    const array = ELEM.exec(ref[ids[0]!]!)![1]!;
+    // a block's inputs must all be known before its first step: none may be an earlier member's output
+    if (cur && (cur.array !== array || cur.terms + ids.length > BLOCK_TERMS || ids.some((id) => cur!.outs.has(id)))) flush();
+    cur ??= { name: '', array, lo: Infinity, hi: -Infinity, n: 0, steps: [], terms: 0, outs: new Set() };
+    cur.steps.push(i);
+    cur.terms += ids.length;
+    cur.outs.add(st.out);
+    for (const k of idx) (cur.lo = Math.min(cur.lo, k)), (cur.hi = Math.max(cur.hi, k));
+  });
+  flush();
+  return blocks;
+}
+
 export function generateCircom(p: Program, opts: CodegenOptions): string {
   const ref = new Array<string>(p.nSignals);
   p.inputs.forEach((inp, t) => inp.signals.forEach((id, j) => (ref[id] = `${inputSignalName(t)}[${j}]`)));
@@ -43,10 +101,10 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
   let nInternal = 0;
   for (let id = 0; id < p.nSignals; id++) if (ref[id] === undefined) ref[id] = `s[${nInternal++}]`;
 
-  const terms = (e: Lin): string[] => {
+  const terms = (e: Lin, refOf: (id: number) => string = (id) => ref[id]!): string[] => {
     const parts: string[] = [];
     for (const [id, c] of e.terms) {
-      const r = ref[id]!;
+      const r = refOf(id);
       const sign = c < 0n ? '-' : '+';
       const a = c < 0n ? -c : c;
       parts.push(`${sign} ${a === 1n ? r : `${a}*${r}`}`);
@@ -63,15 +121,28 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
    * first: circom's expression evaluator recurses once per term and overflows its stack near 1,000.
    */
   const patterns = patternEmitter(ref);
-  const lin = (e: Lin, body: string[]): string => {
-    if (patterns.emit(e, 'lc', body)) return 'lc';
-    const parts = terms(e);
+  const flat = (parts: string[], body: string[]): string => {
     if (parts.length <= CHUNK) return join(parts);
     for (let i = 0; i < parts.length; i += CHUNK) {
       body.push(`    lc ${i === 0 ? '=' : '+='} ${join(parts.slice(i, i + CHUNK))};`);
     }
     return 'lc';
   };
+  const lin = (e: Lin, body: string[]): string => (patterns.emit(e, 'lc', body) ? 'lc' : flat(terms(e), body));
+
+  // Dense blocks: their own templates (see SPLIT_MIN_TERMS); a member step reads its block's output
+  const blocks = denseBlocks(p, ref, patterns.keyOf, opts.splitMinTerms ?? SPLIT_MIN_TERMS);
+  const blockOf = new Map<number, [DenseBlock, number]>();
+  const templates: string[] = [];
+  for (const b of blocks) {
+    b.steps.forEach((i, j) => blockOf.set(i, [b, j]));
+    const body = [`template ${b.name}() {`, `    signal input x[${b.n}]; // ${b.array}[${b.lo}..${b.lo + b.n})`, `    signal output y[${b.steps.length}];`, '    var lc;'];
+    b.steps.forEach((i, j) => {
+      const e = (p.steps[i] as { in: Lin }).in;
+      body.push(`    y[${j}] <== ${flat(terms(e, (id) => `x[${Number(ELEM.exec(ref[id]!)![2]) - b.lo}]`), body)};`);
+    });
+    templates.push(...body, '}', '');
+  }
 
   const L = opts.layout;
   const out: string[] = [];
@@ -82,6 +153,7 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
   if (p.steps.some((st) => st.kind === 'sqrt')) out.push('include "sqrt.circom";');
   if (L.signals.some((g) => g.kind === 'commitment')) out.push('include "poseidon.circom"; // circomlib');
   out.push('');
+  out.push(...templates);
   out.push('template Model() {');
   p.inputs.forEach((inp, t) => out.push(`    signal input ${inputSignalName(t)}[${inp.signals.length}]; // ${inp.name} [${inp.shape}] scale 2^${inp.scale}`));
   p.params.forEach((prm, t) => out.push(`    signal input ${paramSignalName(t)}[${prm.signals.length}]; // parameter ${prm.name} [${prm.shape}] scale 2^${prm.scale} (private)`));
@@ -93,7 +165,7 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
   if (p.steps.some((st) => st.kind === 'select')) out.push('    var lc3;');
   let rc = 0;
   let nb = 0;
-  for (const step of p.steps) {
+  for (const [si, step] of p.steps.entries()) {
     switch (step.kind) {
       case 'input': {
         const t = inputSignalName(step.input);
@@ -118,7 +190,13 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
         break;
       case 'rescale': {
         const g = step.relu ? `RescaleRelu(${step.m}, ${step.k})` : `Rescale(${step.m}, ${step.k})`;
-        const e = lin(step.in, out);
+        const member = blockOf.get(si);
+        if (member?.[1] === 0) {
+          const [b] = member;
+          const c = b.name.toLowerCase();
+          out.push(`    component ${c} = ${b.name}();`, `    for (var i = 0; i < ${b.n}; i++) { ${c}.x[i] <== ${b.array}[${b.lo} + i]; }`);
+        }
+        const e = member ? `${member[0].name.toLowerCase()}.y[${member[1]}]` : lin(step.in, out);
         out.push(`    ${ref[step.out]} <== ${g}(${e});`);
         break;
       }

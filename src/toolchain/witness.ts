@@ -161,11 +161,12 @@ export class LoadedWitnessCalculator {
       calc = await build(instance, {});
     } catch (e) {
       const m = (e as Error).message;
-      // circom writes the main template's witness code as one wasm function; V8 caps a function at 7,654,321 bytes
+      // circom writes each template's witness code as one wasm function; V8 caps a function at 7,654,321 bytes
+      // (codegen moves large dense layers into templates of their own; other shapes may still hit it)
       const tooBig = /maximum function size/.test(m);
       throw new WitnessError(`cannot load witness wasm ${wasmPath}: ${m}`, {
         cause: e,
-        ...(tooBig ? { hint: "the circuit's witness code is one function, too large for V8 (seen on dense layers of more than about 100,000 weights in total, e.g. 784→128→128→10): fewer or smaller dense layers keep it under the limit" } : {}),
+        ...(tooBig ? { hint: "one template's witness code is too large for V8 (about 65 bytes per term of the linear combinations it writes): a circuit compiled before zkinfer split dense layers into templates of their own must be recompiled; otherwise report the model, as its shape is not split yet" } : {}),
       });
     }
     if (calc.circom_version() !== 2) {
