@@ -22,14 +22,18 @@ import { BENCH_STEPS, COST_MODEL_URL, fitLinear, formula, predict, slowdown } fr
 import type { BenchStep, CircuitFeatures, CostModel, Feature } from '../src/estimate/cost-model.js';
 import { benchModels, fitModels, ROOT } from './models.js';
 
-/** Which features may explain each step (at most two are used, chosen by the fit). */
+/** Which features may explain each step (at most MAX_FEATURES of them are used, chosen by the fit). */
 const FEATURES_OF: Record<BenchStep, Feature[]> = {
   compile: ['constraints', 'terms'],
-  setup: ['wires', 'domain', 'constraints'],
+  setup: ['wires', 'domain', 'constraints', 'terms'],
   witness: ['wires', 'terms'],
-  prove: ['wires', 'domain'],
+  // snarkjs's prover: MSMs over the wires, FFTs over the domain, and A·w, B·w, C·w over the matrices' non-zeros
+  // (≈ terms: a rescale's input combination is one constraint with all its terms)
+  prove: ['wires', 'domain', 'terms'],
   verify: ['nPublic'],
 };
+const MAX_FEATURES: Record<BenchStep, number> = { compile: 2, setup: 2, witness: 2, prove: 3, verify: 1 };
+const fit = (pts: { x: CircuitFeatures; y: number }[], s: BenchStep) => fitLinear(pts, FEATURES_OF[s], undefined, MAX_FEATURES[s]);
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, from: { type: 'string', multiple: true }, 'r1cs-only-from': { type: 'string', multiple: true } } });
 const R1CS_ONLY: BenchStep[] = ['setup', 'prove', 'verify'];
@@ -69,16 +73,16 @@ const pointsOf = (s: BenchStep, y: (m: (typeof measured)[number]) => number) => 
 const secondsOf = (s: BenchStep) => pointsOf(s, (m) => idleSeconds(m, s));
 const memoryOf = (s: BenchStep) => pointsOf(s, (m) => m.measured!.steps[s].peakRssMB);
 const steps = Object.fromEntries(
-  BENCH_STEPS.map((s) => [s, { seconds: fitLinear(secondsOf(s), FEATURES_OF[s]), peakRssMB: fitLinear(memoryOf(s), FEATURES_OF[s]) }]),
+  BENCH_STEPS.map((s) => [s, { seconds: fit(secondsOf(s), s), peakRssMB: fit(memoryOf(s), s) }]),
 ) as CostModel['steps'];
 /**
  * Leave-one-out: each model predicted by the fit of all the others, the error a model not in the fit can
  * expect (the fit's own max error flatters it).
  */
-function leaveOneOut(pts: { x: CircuitFeatures; y: number }[], features: Feature[]): { within20: number; n: number; maxRelError: number } {
+function leaveOneOut(pts: { x: CircuitFeatures; y: number }[], s: BenchStep): { within20: number; n: number; maxRelError: number } {
   const errs = pts.map((p, i) => {
     const rest = pts.filter((_, j) => j !== i);
-    return Math.abs(predict(fitLinear(rest, features), p.x) - p.y) / p.y;
+    return Math.abs(predict(fit(rest, s), p.x) - p.y) / p.y;
   });
   return { within20: errs.filter((e) => e <= 0.2).length, n: errs.length, maxRelError: Math.max(0, ...errs) };
 }
@@ -101,7 +105,7 @@ const model: CostModel = {
 writeFileSync(COST_MODEL_URL, `${JSON.stringify(model, null, 2)}\n`);
 for (const s of BENCH_STEPS) {
   const f = steps[s];
-  for (const [what, cv] of [['seconds', leaveOneOut(secondsOf(s), FEATURES_OF[s])], ['MiB', leaveOneOut(memoryOf(s), FEATURES_OF[s])]] as const) {
+  for (const [what, cv] of [['seconds', leaveOneOut(secondsOf(s), s)], ['MiB', leaveOneOut(memoryOf(s), s)]] as const) {
     process.stderr.write(`${s.padEnd(8)} ${what.padEnd(7)} leave-one-out: ${cv.within20}/${cv.n} within ±20%, worst ${(100 * cv.maxRelError).toFixed(0)}%\n`);
   }
   process.stderr.write(`${s.padEnd(8)} seconds = ${formula(f.seconds)} (max rel. error ${(100 * f.seconds.maxRelError).toFixed(0)}%)\n`);

@@ -121,7 +121,7 @@ function randomInputs(dir: string, stem: string, n: number, count: number): stri
 }
 
 /** relu-N, written into workDir with seeded inputs. */
-function reluBench(workDir: string, n: number): BenchModel {
+export function reluBench(workDir: string, n: number): BenchModel {
   const file = path.join(workDir, `relu-${n}.onnx`);
   writeIfChanged(file, reluModel(n));
   return { name: `relu-${n}`, group: 'scaling', family: 'relu-N', modelPath: file, inputs: randomInputs(workDir, `relu-${n}`, n, 3) };
@@ -177,7 +177,7 @@ export function benchModels(workDir: string, opts: { scaling?: boolean } = {}): 
 export function fitModels(workDir: string): BenchModel[] {
   const out: BenchModel[] = [];
   // (784 → 384 → 384 → 10, 453k source terms, crashes circom2: its wasm memory ends at 4 GiB)
-  for (const h of [128, 192]) {
+  for (const h of [128, 192, 256]) {
     const file = path.join(workDir, `mlp-${h}x2.onnx`);
     writeIfChanged(file, mlpModel([h, h], `mlp_${h}x2`));
     out.push({ name: `mlp-${h}x2`, group: 'scaling', family: 'MLP on 784 pixels', modelPath: file, inputs: digitInputs() });

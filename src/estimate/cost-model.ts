@@ -91,15 +91,24 @@ function solve(A: number[][], b: number[]): number[] | undefined {
 }
 
 /**
- * Fit y ≈ intercept + Σ coef·x^e over the subsets of `features` (at most 2 at a time) and the exponents
- * FIT_EXPONENTS, keeping only fits with non-negative coefficients, minimising the squared *relative* error
- * (small and large circuits count alike).
+ * Fit y ≈ intercept + Σ coef·x^e over the subsets of `features` (at most `maxFeatures` at a time, 2 unless
+ * told) and the exponents FIT_EXPONENTS, keeping only fits with non-negative coefficients, minimising the
+ * squared *relative* error (small and large circuits count alike).
  * @example fitLinear([{ x, y: 1.2 }, …], ['wires', 'domain'])
  */
-export function fitLinear(points: { x: CircuitFeatures; y: number }[], features: Feature[], exponents: number[] = FIT_EXPONENTS): LinearFit {
+export function fitLinear(points: { x: CircuitFeatures; y: number }[], features: Feature[], exponents: number[] = FIT_EXPONENTS, maxFeatures = 2): LinearFit {
   const subsets: [Feature, number][][] = [[]];
-  for (const f of features) for (const e of exponents) subsets.push([[f, e]]);
-  for (let i = 0; i < features.length; i++) for (let j = i + 1; j < features.length; j++) for (const e of exponents) for (const e2 of exponents) subsets.push([[features[i]!, e], [features[j]!, e2]]);
+  const grow = (from: number, chosen: [Feature, number][]) => {
+    for (let i = from; i < features.length; i++) {
+      for (const e of exponents) {
+        const next: [Feature, number][] = [...chosen, [features[i]!, e]];
+        subsets.push(next);
+        if (next.length < maxFeatures) grow(i + 1, next);
+      }
+    }
+  };
+  grow(0, []);
+  subsets.sort((a, b) => a.length - b.length); // fewer features first: an equal fit keeps the simpler one
   let best: LinearFit | undefined;
   let bestErr = Infinity;
   for (const terms of subsets) {

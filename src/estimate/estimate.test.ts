@@ -68,6 +68,14 @@ describe('cost-model fit', () => {
     expect(predict(f, pt(1e6, 3e6))).toBeCloseTo(0.5 + 20 + 210, 6);
   });
 
+  it('recovers a cost of three features when allowed three (the prover: wires, domain and non-zeros)', () => {
+    const ys = xs.map((x) => ({ x, y: 0.3 + 6e-6 * x.wires + 2e-5 * x.domain + 3e-6 * x.terms }));
+    expect(fitLinear(ys, ['wires', 'domain', 'terms']).maxRelError).toBeGreaterThan(1e-6);
+    const f = fitLinear(ys, ['wires', 'domain', 'terms'], undefined, 3);
+    expect(f.maxRelError).toBeLessThan(1e-9);
+    expect(Object.keys(f.coef).sort()).toEqual(['domain', 'terms', 'wires']);
+  });
+
   it('recovers a sublinear cost (circom memory grows with the square root of terms and slower)', () => {
     const f = fitLinear(xs.map((x) => ({ x, y: 280 + 0.9 * x.terms ** 0.625 })), ['constraints', 'terms']);
     expect(f.exponent).toEqual({ terms: 0.625 });
