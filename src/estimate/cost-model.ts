@@ -12,12 +12,19 @@ export interface CircuitFeatures {
   wires: number;
   /** 2^ptauPower: the FFT and H-query size. */
   domain: number;
-  /** Terms of all linear combinations in the generated source (what circom and the witness wasm walk). */
+  /** Terms of all linear combinations, as evaluated (≈ the non-zeros of the constraint matrices). */
   terms: number;
   nPublic: number;
+  /**
+   * Bytes of the generated circom source: what circom parses and writes witness code for. A convolution's
+   * terms are written once per weight pattern, a dense layer's once per weight, so two circuits of equal
+   * terms can differ 10× here (mnist-8: 560k terms in 1.4 MB; 784→256→256→10: 270k terms in 3.9 MB).
+   * Absent from cost models fitted before it was measured.
+   */
+  sourceBytes?: number;
 }
 export type Feature = keyof CircuitFeatures;
-export const FEATURES: Feature[] = ['constraints', 'wires', 'domain', 'terms', 'nPublic'];
+export const FEATURES: Feature[] = ['constraints', 'wires', 'domain', 'terms', 'nPublic', 'sourceBytes'];
 
 export const BENCH_STEPS = ['compile', 'setup', 'witness', 'prove', 'verify'] as const;
 export type BenchStep = (typeof BENCH_STEPS)[number];
@@ -63,7 +70,7 @@ export interface CostModel {
 }
 
 export const predict = (f: LinearFit, x: CircuitFeatures): number =>
-  f.intercept + Object.entries(f.coef).reduce((s, [k, c]) => s + (c ?? 0) * x[k as Feature] ** (f.exponent?.[k as Feature] ?? 1), 0);
+  f.intercept + Object.entries(f.coef).reduce((s, [k, c]) => s + (c ?? 0) * (x[k as Feature] ?? 0) ** (f.exponent?.[k as Feature] ?? 1), 0);
 
 /** A fit as a readable formula, e.g. `0.59 + 1.3e-5·constraints + 9.3e-5·terms^0.75`. */
 export const formula = (f: LinearFit): string =>
@@ -114,7 +121,7 @@ export function fitLinear(points: { x: CircuitFeatures; y: number }[], features:
   for (const terms of subsets) {
     const fs = terms.map(([f]) => f);
     if (points.length < fs.length + 1) continue;
-    const xOf = (p: { x: CircuitFeatures }, k: number): number => p.x[fs[k]!] ** terms[k]![1];
+    const xOf = (p: { x: CircuitFeatures }, k: number): number => (p.x[fs[k]!] ?? 0) ** terms[k]![1];
     // weighted least squares, weight 1/y²: relative residuals; features scaled to ~1 for conditioning
     const scale = fs.map((_, k) => Math.max(1, ...points.map((p) => xOf(p, k))));
     const rows = points.map((p) => [1, ...fs.map((_, k) => xOf(p, k) / scale[k]!)]);

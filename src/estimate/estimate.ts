@@ -16,6 +16,7 @@ import type { BenchStep, CircuitFeatures, CostModel } from './cost-model.js';
 import { predictVerifyGas } from '../chain/gas.js';
 import type { VerifyGasEstimate } from '../chain/gas.js';
 import { devPtauFileSize } from '../toolchain/devsetup.js';
+import { generateCircom } from '../codegen/circom.js';
 
 export interface EstimateParams extends Omit<CompileParams, 'outDir'> {
   /** A cost model file; default the one committed beside this module (fitted on the project's bench machine). */
@@ -90,6 +91,8 @@ export function estimateModel(params: EstimateParams): Estimate {
     domain: 2 ** constraints.ptauPower,
     terms: sourceTerms(program),
     nPublic: constraints.nPublic,
+    // the source compile would write, less its title comment (a few dozen bytes): codegen is fast (0.2 s on 4 MB)
+    sourceBytes: Buffer.byteLength(generateCircom(program, { layout })),
   };
   const model = loadCostModel(params.costModelPath);
   const cpus = os.availableParallelism();
@@ -105,7 +108,7 @@ export function estimateModel(params: EstimateParams): Estimate {
     : undefined;
   const warnings: string[] = [];
   if (predicted && predicted.compile.peakRssMB > 0.85 * CIRCOM_WASM_MEMORY_MB) {
-    warnings.push(`compiling needs about ${(predicted.compile.peakRssMB / 1024).toFixed(1)} GiB (${features.terms} terms in the circom source): circom2 runs as WebAssembly with at most 4 GiB and will likely crash`);
+    warnings.push(`compiling needs about ${(predicted.compile.peakRssMB / 1024).toFixed(1)} GiB (${((features.sourceBytes ?? 0) / 2 ** 20).toFixed(1)} MiB of circom source, ${features.terms} terms): circom2 runs as WebAssembly with at most 4 GiB and will likely crash`);
   }
   return {
     model: { file: path.basename(params.modelPath), name: graph.name },
