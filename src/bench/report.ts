@@ -167,13 +167,19 @@ function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
+/** The range of the other processes' CPU (cores) over every step of these models, e.g. `0.00–0.05`. */
+function othersRange(models: { measured: { steps: Record<BenchStep, { othersCores?: number }> } }[]): string {
+  const xs = models.flatMap((m) => BENCH_STEPS.map((s) => m.measured.steps[s].othersCores)).filter((x): x is number => x !== undefined);
+  return xs.length ? `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}` : 'unknown (not measured)';
+}
+
 export function renderMarkdown(r: BenchReport, charts: string[]): string {
   const models = r.models.filter(ok);
   const L = r.load;
   const o: string[] = [];
   o.push('# zkinfer benchmark', '');
   o.push(`${r.startedAt} → ${r.finishedAt}. ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGB} GB, Node ${r.machine.node}, ${r.machine.platform}.`);
-  o.push(`**Load** (1-min average; the machine is shared with other test runs): ${L.start[0]!.toFixed(1)} at start, ${L.end[0]!.toFixed(1)} at the end, ${L.min.toFixed(1)}–${L.max.toFixed(1)} (median ${L.median.toFixed(1)}) at step starts, on ${r.machine.cpus} cores.`);
+  o.push(`**Load** (1-min average, the bench's own processes included): ${L.start[0]!.toFixed(1)} at start, ${L.end[0]!.toFixed(1)} at the end, ${L.min.toFixed(1)}–${L.max.toFixed(1)} (median ${L.median.toFixed(1)}) at step starts, on ${r.machine.cpus} cores. **Other processes** used ${othersRange(models)} cores' worth of CPU during the steps (median of each step's runs; /proc/stat less the step's own).`);
   o.push(`Medians of ${r.runs} runs per step, each run in its own process. Peak memory = peak RSS of the step's process + its largest child (the circom compiler); a worker that does nothing peaks at ${r.baselineRssMB.toFixed(0)} MiB. Prove = the Groth16 prover (snarkjs) on a precomputed witness; witness = circom's witness wasm, timed apart.`, '');
 
   o.push('## Results', '');
@@ -183,7 +189,7 @@ export function renderMarkdown(r: BenchReport, charts: string[]): string {
       const s = x.steps;
       return [m.name, `${int(x.constraints.total)} (${int(x.constraints.nonLinear)} + ${int(x.constraints.linear)})`, `2^${x.ptauPower}`, sec(s.compile.seconds), sec(s.setup.seconds), sec(s.witness.seconds), sec(s.prove.seconds), sec(s.verify.seconds), mib(x.zkeyBytes), mib(x.ptau.bytes), `${x.proofBytes.raw} (JSON ${x.proofBytes.json})`, int(m.estimate!.verifyGas.gas), x.maxAbsError.toExponential(2)];
     })), '');
-  o.push(table(['model', ...BENCH_STEPS.map((s) => `${s} peak MiB`), 'dev ptau s', 'load at prove runs'], models.map((m) => [m.name, ...BENCH_STEPS.map((s) => m.measured.steps[s].peakRssMB.toFixed(0)), sec(m.measured.ptau.seconds), m.measured.steps.prove.load1.toFixed(1)])), '');
+  o.push(table(['model', ...BENCH_STEPS.map((s) => `${s} peak MiB`), 'dev ptau s', 'other processes at prove runs (cores)'], models.map((m) => [m.name, ...BENCH_STEPS.map((s) => m.measured.steps[s].peakRssMB.toFixed(0)), sec(m.measured.ptau.seconds), (m.measured.steps.prove.othersCores ?? NaN).toFixed(2)])), '');
   const other = r.models.filter((m) => !ok(m));
   if (other.length) o.push(...other.map((m) => `- **${m.name}**: ${m.status}: ${m.reason}`), '');
 
