@@ -13,8 +13,6 @@ export interface CodegenOptions {
   layout: Layout;
   /** A comment line naming the model (goes into the source, hence into the circuit hash). */
   title?: string;
-  /** Unique-combination terms above which dense layers get their own templates (default SPLIT_MIN_TERMS; tests lower it). */
-  splitMinTerms?: number;
 }
 
 /** Names of the circom signals for program inputs/outputs, in public-signal order helpers. */
@@ -63,14 +61,14 @@ interface DenseBlock {
 const ELEM = /^([A-Za-z_]\w*)\[(\d+)\]$/;
 
 /** Which rescale steps' combinations go into Dense blocks (none unless the unique ones are many terms). */
-function denseBlocks(p: Program, ref: readonly string[], keyOf: (e: Lin) => string | undefined, minTerms: number): DenseBlock[] {
+function denseBlocks(p: Program, ref: readonly string[], keyOf: (e: Lin) => string | undefined): DenseBlock[] {
   const uses = new Map<string, number>();
   const keys = p.steps.map((st) => (st.kind === 'rescale' ? keyOf(st.in) : undefined));
   for (const k of keys) if (k !== undefined) uses.set(k, (uses.get(k) ?? 0) + 1);
   const unique = (i: number): boolean => keys[i] !== undefined && uses.get(keys[i]!) === 1;
   let total = 0;
   p.steps.forEach((st, i) => unique(i) && (total += (st as { in: Lin }).in.terms.size));
-  if (total <= minTerms) return [];
+  if (total <= SPLIT_MIN_TERMS) return [];
   const blocks: DenseBlock[] = [];
   let cur: (DenseBlock & { outs: Set<number>; hi: number }) | undefined;
   const flush = () => {
@@ -131,7 +129,7 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
   const lin = (e: Lin, body: string[]): string => (patterns.emit(e, 'lc', body) ? 'lc' : flat(terms(e), body));
 
   // Dense blocks: their own templates (see SPLIT_MIN_TERMS); a member step reads its block's output
-  const blocks = denseBlocks(p, ref, patterns.keyOf, opts.splitMinTerms ?? SPLIT_MIN_TERMS);
+  const blocks = denseBlocks(p, ref, patterns.keyOf);
   const blockOf = new Map<number, [DenseBlock, number]>();
   const templates: string[] = [];
   for (const b of blocks) {
