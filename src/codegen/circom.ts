@@ -33,7 +33,7 @@ function packLin(exprs: Lin[], p: TensorPacking, start: number, count: number): 
   return acc;
 }
 
-/** Terms per circom statement. */
+/** Longest combination written inline as a flat chain; longer ones become balanced sums (see `flat`). */
 const CHUNK = 64;
 
 /**
@@ -115,15 +115,23 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
     return s.startsWith('+ ') ? s.slice(2) : s;
   };
   /**
-   * A linear combination as an expression. Long ones are accumulated into the var `lc` in chunks
-   * first: circom's expression evaluator recurses once per term and overflows its stack near 1,000.
+   * A linear combination as an expression. Long ones are written into the var `lc` as one balanced sum
+   * ((a + b) + (c + d)): circom's expression evaluator recurses once per operand of a flat chain and
+   * overflows its stack near 1,000 terms, and it copies the whole left operand on every `+`, so a flat
+   * chain (or `lc +=` lines) costs O(n²) term copies where the tree costs O(n log n). On mlp-128x2
+   * (119k weights) the compiler's front end took 10.6 s with 64-term `lc +=` lines, 6.2 s with trees;
+   * the r1cs is byte-identical.
    */
   const patterns = patternEmitter(ref);
+  const tree = (xs: string[], lo: number, hi: number): string => {
+    if (hi - lo === 1) return xs[lo]!;
+    const mid = (lo + hi) >> 1;
+    return `(${tree(xs, lo, mid)} + ${tree(xs, mid, hi)})`;
+  };
   const flat = (parts: string[], body: string[]): string => {
     if (parts.length <= CHUNK) return join(parts);
-    for (let i = 0; i < parts.length; i += CHUNK) {
-      body.push(`    lc ${i === 0 ? '=' : '+='} ${join(parts.slice(i, i + CHUNK))};`);
-    }
+    const signed = parts.map((t) => (t.startsWith('+ ') ? t.slice(2) : `-${t.slice(2)}`));
+    body.push(`    lc = ${tree(signed, 0, signed.length)};`);
     return 'lc';
   };
   const lin = (e: Lin, body: string[]): string => (patterns.emit(e, 'lc', body) ? 'lc' : flat(terms(e), body));
