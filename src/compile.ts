@@ -23,8 +23,9 @@ import { createRequire } from 'node:module';
 import { compileCircuit, circomVersion } from './toolchain/circom.js';
 import { artifactPaths, readJson, writeFileAtomic, writeJson } from './artifacts/layout.js';
 import { canonicalJson, sha256 } from './artifacts/hash.js';
-import { readInputFile, readInputShapes, quantizeInput } from './prove/input.js';
-import type { InputTensorSpec } from './prove/input.js';
+import { readInputFile, readInputShapes } from './prove/input.js';
+import { quantizeInput } from './quantize/input.js';
+import type { InputTensorSpec } from './quantize/input.js';
 import { InputError, ModelParseError } from './errors.js';
 
 export type { Fidelity } from './quantize/calibrate.js';
@@ -347,6 +348,6 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
 export const readParamsOpening = (dir: string): { salt: string; commitment: string } =>
   readJson<{ salt: string; commitment: string }>(artifactPaths(dir).paramsOpening, 'parameter commitment opening', `run 'zkinfer compile' again into ${dir}`);
 
-export { inputSpecs } from './prove/quantize-input.js';
+export { inputSpecs } from './quantize/input.js';
 
 export const outputSize = (info: CompiledInfo): number => info.outputs.reduce((a, o) => a + sizeOf(o.shape), 0);

@@ -12,7 +12,7 @@ import { listSampleFiles, quantizeModel, readModelFile } from '../src/compile.js
 import type { CompileParams } from '../src/compile.js';
 import { AUTO_REL_ERROR, autoInputScale } from '../src/quantize/calibrate.js';
 import { evaluate } from '../src/quantize/program.js';
-import { quantizeInput } from '../src/prove/input.js';
+import { quantizeInput } from '../src/quantize/input.js';
 import { InputError } from '../src/errors.js';
 import { caseDir, loadDataSets, ROOT } from './helpers/conformance.js';
 

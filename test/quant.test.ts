@@ -20,7 +20,7 @@ import { calculateWitness } from '../src/toolchain/witness.js';
 import { checkWitness, constraintWires, loadR1cs } from '../src/toolchain/r1cs.js';
 import { inputSignalName } from '../src/codegen/circom.js';
 import { tempDir } from './helpers/pipeline.js';
-import { inputSpecs, quantizeInput } from '../src/prove/quantize-input.js';
+import { inputSpecs, quantizeInput } from '../src/quantize/input.js';
 import path from 'node:path';
 
 describe('round half to even', () => {

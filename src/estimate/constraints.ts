@@ -15,7 +15,7 @@ import type { Graph } from '../ir/graph.js';
 import type { Lin } from '../quantize/lin.js';
 import type { Program, Step } from '../quantize/program.js';
 import type { Committed, Layout, TensorPacking } from '../quantize/layout.js';
-import { circuitPower } from '../toolchain/devsetup.js';
+import { circuitPower } from '../toolchain/setup/field.js';
 
 export interface GadgetCost {
   nonLinear: number;

@@ -8,11 +8,8 @@ import { basename, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { loadTensorProto } from '../import/onnx.js';
 import { ZkinferError } from '../errors.js';
-import { checkTensor } from './quantize-input.js';
-import type { InputTensorSpec } from './quantize-input.js';
-
-export { checkTensor, quantizeInput } from './quantize-input.js';
-export type { InputTensorSpec } from './quantize-input.js';
+import { checkTensor } from '../quantize/input.js';
+import type { InputTensorSpec } from '../quantize/input.js';
 
 function flatten(x: unknown, out: number[], where: string): number[] {
   if (Array.isArray(x)) {

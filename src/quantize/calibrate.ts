@@ -19,7 +19,7 @@ import { evaluate } from './program.js';
 import type { Program } from './program.js';
 import { quantizeGraph, runFloat } from './quantize.js';
 import type { InputDecl, QuantizeSettings } from './quantize.js';
-import { quantizeInput } from '../prove/quantize-input.js';
+import { quantizeInput } from './input.js';
 import { stepCost } from '../estimate/constraints.js';
 import { OverflowError } from '../errors.js';
 

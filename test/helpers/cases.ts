@@ -14,7 +14,7 @@ import { OPS } from '../../src/ops/index.js';
 import { quantizeGraph, runFloat } from '../../src/quantize/quantize.js';
 import { evaluate } from '../../src/quantize/program.js';
 import type { Program } from '../../src/quantize/program.js';
-import { quantizeInput } from '../../src/prove/input.js';
+import { quantizeInput } from '../../src/quantize/input.js';
 import { caseDir, CONFORMANCE, loadDataSets } from './conformance.js';
 import type { DataSet } from './conformance.js';
 

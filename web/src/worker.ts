@@ -7,7 +7,7 @@ import * as snarkjs from 'snarkjs';
 import { verifyReceipt } from '../../src/verify/verify.js';
 import { assembleReceipt, prepareWitness } from '../../src/prove/receipt-build.js';
 import { programFromJson } from '../../src/quantize/program.js';
-import { checkTensor, inputSpecs, quantizeInput } from '../../src/prove/quantize-input.js';
+import { checkTensor, inputSpecs, quantizeInput } from '../../src/quantize/input.js';
 import type { CompiledInfo } from '../../src/compile.js';
 import type { SetupInfo } from '../../src/setup.js';
 import { ArtifactError, ZkinferError } from '../../src/errors.js';

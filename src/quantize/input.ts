@@ -1,8 +1,7 @@
 /**
- * Input specs and quantization: pure functions shared by the Node prover and the browser prover
- * (no Node built-ins here; the page imports this file).
+ * Input specs and quantization: pure functions shared by calibration, the Node prover and the browser
+ * prover (no Node built-ins here; the page imports this file).
  */
-import type { CompiledInfo } from '../compile.js';
 import { InputError } from '../errors.js';
 import { fmtShape, intRange, sizeOf } from '../ir/graph.js';
 
@@ -17,8 +16,18 @@ export interface InputTensorSpec {
   dtype?: string;
 }
 
+/** One input as a compiled circuit records it (`compiled.json`: integer bounds as decimal strings). */
+export interface CompiledInput {
+  name: string;
+  shape: number[];
+  scale: number;
+  lo: string;
+  hi: string;
+  dtype?: string;
+}
+
 /** The input specs of a compiled circuit (integer bounds as bigints). */
-export const inputSpecs = (info: Pick<CompiledInfo, 'inputs'>): InputTensorSpec[] =>
+export const inputSpecs = (info: { inputs: CompiledInput[] }): InputTensorSpec[] =>
   info.inputs.map((i) => ({ name: i.name, shape: i.shape, scale: i.scale, lo: BigInt(i.lo), hi: BigInt(i.hi), ...(i.dtype ? { dtype: i.dtype } : {}) }));
 
 /** Check count and finiteness of one input tensor. */
