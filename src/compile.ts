@@ -14,6 +14,7 @@ import { chooseScales, measureFidelity } from './quantize/calibrate.js';
 import type { AutoChoice, Fidelity } from './quantize/calibrate.js';
 import type { Program } from './quantize/program.js';
 import { generateCircom } from './codegen/circom.js';
+import { checkCircuit } from './check-circuit.js';
 import { makeLayout } from './quantize/layout.js';
 import type { InputVisibility, Layout, OutputVisibility, ParamVisibility, Visibility } from './quantize/layout.js';
 import { commitmentOf, packAll } from './quantize/layout.js';
@@ -303,6 +304,16 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   writeFileAtomic(paths.source, source);
   progress(`compile: running circom ${compiler} (--${OPTIMIZE}) on ${(source.length / 1024).toFixed(0)} KiB of generated source`);
   const c = await compileCircuit({ sourcePath: paths.source, outDir: params.outDir, includeDirs: [CIRCUITS_DIR, CIRCOMLIB_DIR], optimize: OPTIMIZE, projectRoot: commonAncestor([PACKAGE_ROOT, CIRCOMLIB_DIR]) });
+  // the circuit must compute what the integer program computes, before any key is made for it
+  const ranges = program.inputs.map((inp, i) => {
+    const d = integerInputDecl(graph.inputs[i]!, decls[i]!);
+    const f = 2 ** d.scale;
+    const lo = BigInt(Math.floor(d.min * f));
+    const hi = BigInt(Math.ceil(d.max * f));
+    return [lo > inp.lo ? lo : inp.lo, hi < inp.hi ? hi : inp.hi] as const;
+  });
+  const check = await checkCircuit({ program, layout, wasmPath: c.wasmPath, symPath: c.symPath, ranges });
+  progress(`compile: the witness equals the integer program on ${check.checked} random input(s), ${check.signals} signals each (${check.seconds.toFixed(1)} s)`);
   const total = c.nonLinearConstraints + c.linearConstraints;
   const nIn = program.inputs.reduce((a, o) => a + o.signals.length, 0);
   const nPublic = layout.signals.length;

@@ -148,3 +148,14 @@ export class SignerKeyError extends ZkinferError {
     super('signer-key', message, opts);
   }
 }
+
+/** The compiled circuit computes something else than the integer program it was generated from (a codegen bug). */
+export class CircuitMismatchError extends ZkinferError {
+  override name = 'CircuitMismatchError';
+  /** The first signal whose witness value differs (circom name in the main template, e.g. `s[12]` or `pub[0]`). */
+  readonly signal: string;
+  constructor(signal: string, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('circuit-mismatch', message, opts);
+    this.signal = signal;
+  }
+}

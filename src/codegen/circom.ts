@@ -35,6 +35,8 @@ function packLin(exprs: Lin[], p: TensorPacking, start: number, count: number): 
 
 /** Longest combination written inline as a flat chain; longer ones become balanced sums (see `flat`). */
 const CHUNK = 64;
+/** Vars holding long operands: the operands of one step each get their own. */
+type OperandVar = 'lc' | 'lc2' | 'lc3';
 
 /**
  * circom writes each template's witness code as one wasm function, and V8 refuses a function over 7.6 MB
@@ -92,12 +94,19 @@ function denseBlocks(p: Program, ref: readonly string[], keyOf: (e: Lin) => stri
   return blocks;
 }
 
-export function generateCircom(p: Program, opts: CodegenOptions): string {
+/** The circom name (in the main template) of every program signal: `in0[3]`, `param1[0]`, `s[12]`. */
+export function signalNames(p: Program): string[] {
   const ref = new Array<string>(p.nSignals);
   p.inputs.forEach((inp, t) => inp.signals.forEach((id, j) => (ref[id] = `${inputSignalName(t)}[${j}]`)));
   p.params.forEach((prm, t) => prm.signals.forEach((id, j) => (ref[id] = `${paramSignalName(t)}[${j}]`)));
   let nInternal = 0;
   for (let id = 0; id < p.nSignals; id++) if (ref[id] === undefined) ref[id] = `s[${nInternal++}]`;
+  return ref;
+}
+
+export function generateCircom(p: Program, opts: CodegenOptions): string {
+  const ref = signalNames(p);
+  const nInternal = ref.filter((r) => r.startsWith('s[')).length;
 
   const terms = (e: Lin, refOf: (id: number) => string = (id) => ref[id]!): string[] => {
     const parts: string[] = [];
@@ -115,7 +124,7 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
     return s.startsWith('+ ') ? s.slice(2) : s;
   };
   /**
-   * A linear combination as an expression. Long ones are written into the var `lc` as one balanced sum
+   * A linear combination as an expression. Long ones are written into a var (`lc`) as one balanced sum
    * ((a + b) + (c + d)): circom's expression evaluator recurses once per operand of a flat chain and
    * overflows its stack near 1,000 terms, and it copies the whole left operand on every `+`, so a flat
    * chain (or `lc +=` lines) costs O(n²) term copies where the tree costs O(n log n). On mlp-128x2
@@ -128,13 +137,22 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
     const mid = (lo + hi) >> 1;
     return `(${tree(xs, lo, mid)} + ${tree(xs, mid, hi)})`;
   };
-  const flat = (parts: string[], body: string[]): string => {
+  const flat = (parts: string[], body: string[], v = 'lc'): string => {
     if (parts.length <= CHUNK) return join(parts);
     const signed = parts.map((t) => (t.startsWith('+ ') ? t.slice(2) : `-${t.slice(2)}`));
-    body.push(`    lc = ${tree(signed, 0, signed.length)};`);
-    return 'lc';
+    body.push(`    ${v} = ${tree(signed, 0, signed.length)};`);
+    return v;
   };
-  const lin = (e: Lin, body: string[]): string => (patterns.emit(e, 'lc', body) ? 'lc' : flat(terms(e), body));
+  /**
+   * `e` as an expression of the main template; a long one is computed into the var `v` first. Operands
+   * of one step must use distinct vars: `(lc) * (lc)` after writing a into lc and then b into lc is b·b.
+   */
+  const vars = new Set<string>();
+  const lin = (e: Lin, body: string[], v: OperandVar = 'lc'): string => {
+    const r = patterns.emit(e, v, body) ? v : flat(terms(e), body, v);
+    if (r === v) vars.add(v);
+    return r;
+  };
 
   // Dense blocks: their own templates (see SPLIT_MIN_TERMS); a member step reads its block's output
   const blocks = denseBlocks(p, ref, patterns.keyOf);
@@ -167,8 +185,6 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
   out.push(`    signal output ${PUBLIC_SIGNAL}[${L.signals.length}]; // public signals: ${L.signals.map((g) => (g.kind === 'packed' ? `${g.of}${g.tensor}[${g.start}..${g.start + g.count})` : `${g.of} commitment`)).join(', ')}`);
   if (nInternal > 0) out.push(`    signal s[${nInternal}];`);
   out.push('    var lc;');
-  if (p.steps.some((st) => st.kind === 'max' || st.kind === 'div' || st.kind === 'select')) out.push('    var lc2;');
-  if (p.steps.some((st) => st.kind === 'select')) out.push('    var lc3;');
   let rc = 0;
   let nb = 0;
   for (const [si, step] of p.steps.entries()) {
@@ -190,10 +206,12 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
         rc++;
         break;
       }
-      case 'mul':
-        if (step.a.terms.size + step.b.terms.size > CHUNK) throw new Error(`codegen: product operands of node '${step.node}' too long`);
-        out.push(`    ${ref[step.out]} <== (${lin(step.a, out)}) * (${lin(step.b, out)});`);
+      case 'mul': {
+        const a = lin(step.a, out, 'lc');
+        const b = lin(step.b, out, 'lc2');
+        out.push(`    ${ref[step.out]} <== (${a}) * (${b});`);
         break;
+      }
       case 'rescale': {
         const g = step.relu ? `RescaleRelu(${step.m}, ${step.k})` : `Rescale(${step.m}, ${step.k})`;
         const member = blockOf.get(si);
@@ -207,10 +225,9 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
         break;
       }
       case 'div': {
-        const n = lin(step.num, out);
-        if (n === 'lc') out.push('    lc2 = lc;');
-        const d = lin(step.den, out);
-        out.push(`    ${ref[step.out]} <== DivFloor(${step.nq}, ${step.nr})(${n === 'lc' ? 'lc2' : n}, ${d});`);
+        const n = lin(step.num, out, 'lc');
+        const d = lin(step.den, out, 'lc2');
+        out.push(`    ${ref[step.out]} <== DivFloor(${step.nq}, ${step.nr})(${n}, ${d});`);
         break;
       }
       case 'bits': {
@@ -221,15 +238,10 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
         break;
       }
       case 'select': {
-        const a = lin(step.a, out);
-        if (a === 'lc') out.push('    lc2 = lc;');
-        const b = lin(step.b, out);
-        if (b === 'lc') out.push('    lc3 = lc;');
-        const sel = lin(step.s, out);
-        if (sel === 'lc') throw new Error(`codegen: selector of node '${step.node}' is not a single bit`);
-        const A = a === 'lc' ? 'lc2' : `(${a})`;
-        const B = b === 'lc' ? 'lc3' : `(${b})`;
-        out.push(`    ${ref[step.out]} <== (${sel}) * (${A} - ${B}) + ${B};`);
+        const a = lin(step.a, out, 'lc');
+        const b = lin(step.b, out, 'lc2');
+        const sel = lin(step.s, out, 'lc3');
+        out.push(`    ${ref[step.out]} <== (${sel}) * ((${a}) - (${b})) + (${b});`);
         break;
       }
       case 'sqrt': {
@@ -238,10 +250,9 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
         break;
       }
       case 'max': {
-        const a = lin(step.a, out);
-        if (a === 'lc') out.push('    lc2 = lc;');
-        const b = lin(step.b, out);
-        out.push(`    ${ref[step.out]} <== Max2(${step.m})(${a === 'lc' ? 'lc2' : a}, ${b});`);
+        const a = lin(step.a, out, 'lc');
+        const b = lin(step.b, out, 'lc2');
+        out.push(`    ${ref[step.out]} <== Max2(${step.m})(${a}, ${b});`);
         break;
       }
     }
@@ -298,7 +309,9 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
     }
     out.push(`    ${PUBLIC_SIGNAL}[${i}] <== ${prev};`);
   });
-  if (needLcp) out.splice(out.indexOf('    var lc;') + 1, 0, '    var lcp;');
+  vars.delete('lc');
+  if (needLcp) vars.add('lcp');
+  out.splice(out.indexOf('    var lc;') + 1, 0, ...[...vars].sort().map((v) => `    var ${v};`));
   out.push('}', '');
   out.push('component main = Model();', '');
   return out.join('\n');
