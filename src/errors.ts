@@ -15,6 +15,9 @@ export class ZkinferError extends Error {
   }
 }
 
+/** The one-line text the CLI prints for a user error: `error[code]: message (hint: …)`. */
+export const errorText = (e: ZkinferError): string => `error[${e.code}]: ${e.message.replace(/\n+/g, ' | ')}${e.hint ? ` (hint: ${e.hint})` : ''}`;
+
 /** The model file cannot be read or parsed (truncated, not ONNX, bad tensor payload). */
 export class ModelParseError extends ZkinferError {
   override name = 'ModelParseError';
@@ -157,5 +160,13 @@ export class CircuitMismatchError extends ZkinferError {
   constructor(signal: string, message: string, opts: { hint?: string; cause?: unknown } = {}) {
     super('circuit-mismatch', message, opts);
     this.signal = signal;
+  }
+}
+
+/** The proving service cannot start or reach what it needs (redis-server missing, Redis unreachable, bad option). */
+export class ServiceError extends ZkinferError {
+  override name = 'ServiceError';
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super('service', message, opts);
   }
 }

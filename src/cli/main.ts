@@ -20,7 +20,7 @@ import { artifactPaths, readJson } from '../artifacts/layout.js';
 import { sha256 } from '../artifacts/hash.js';
 import type { Opening, Receipt } from '../receipt.js';
 import { loadSigningKey, signReceipt } from '../prove/sign.js';
-import { ZkinferError } from '../errors.js';
+import { ZkinferError, errorText } from '../errors.js';
 import { emit, isJson, log, say, setJson } from './output.js';
 import { printOutputs, refuseOverwrite, writeReceipt } from './receipts.js';
 import { compileOptions, compileParams } from './options.js';
@@ -238,7 +238,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof ZkinferError) {
       // One line: the message names the file/node/field; the hint says how to fix it.
-      process.stderr.write(`error[${e.code}]: ${e.message.replace(/\n+/g, ' | ')}${e.hint ? ` (hint: ${e.hint})` : ''}\n`);
+      process.stderr.write(`${errorText(e)}\n`);
       if (isJson()) process.stdout.write(`${JSON.stringify({ error: { code: e.code, name: e.name, message: e.message, hint: e.hint } }, null, 2)}\n`);
       return EXIT.usage;
     }

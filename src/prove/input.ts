@@ -90,7 +90,16 @@ export function readInputFile(path: string, specs: InputTensorSpec[]): number[][
   } catch (e) {
     throw new InputError(`${path}: not valid JSON (${(e as Error).message})`, { hint: 'expected {"input": [[...]]} or a .pb TensorProto' });
   }
-  if (typeof doc !== 'object' || doc === null) throw new InputError(`${path}: expected a JSON object such as {"input": [[...]]}`);
+  return parseInputDoc(doc, specs, path);
+}
+
+/**
+ * A parsed input document (`{"input": …}`, `{"input_data": …}` or one field per input) as one flat,
+ * checked float array per graph input; `where` names the source in errors (a file, a request body).
+ * @example const xs = parseInputDoc({ input: [[0, 1, 2]] }, specs, 'request body');
+ */
+export function parseInputDoc(doc: unknown, specs: InputTensorSpec[], path: string): number[][] {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new InputError(`${path}: expected a JSON object such as {"input": [[...]]}`);
   const obj = doc as Record<string, unknown>;
   let arrays: unknown[];
   if ('input' in obj) arrays = specs.length === 1 ? [obj.input] : (obj.input as unknown[]);

@@ -11,6 +11,7 @@ import { registerBench } from './bench.js';
 import { registerDeploy } from './deploy.js';
 import { registerRegistry } from './registry.js';
 import { registerEstimateGas } from './estimate-gas.js';
+import { registerServe } from './serve.js';
 
 export function registerCommands(program: Command): void {
   registerInspect(program);
@@ -21,4 +22,5 @@ export function registerCommands(program: Command): void {
   registerDeploy(program);
   registerRegistry(program);
   registerEstimateGas(program);
+  registerServe(program);
 }

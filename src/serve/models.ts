@@ -1,0 +1,163 @@
+/**
+ * Models the service proves: an artifact directory (after compile and setup) registered under its model
+ * id, with a manifest of the files a worker needs, each named by its sha256 (workers fetch them by content
+ * hash). The registry lives in Redis, so every server and worker sharing it sees the same models.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { artifactPaths, readJson } from '../artifacts/layout.js';
+import { canonicalJson, sha256 } from '../artifacts/hash.js';
+import { readCompiled, readSetup } from '../setup.js';
+import type { CompiledInfo } from '../compile.js';
+import { readProgram } from '../prove/prove.js';
+import type { Program } from '../quantize/program.js';
+import { evaluate } from '../quantize/program.js';
+import { parseInputDoc } from '../prove/input.js';
+import { inputSpecs, quantizeInput } from '../prove/quantize-input.js';
+import type { InputTensorSpec } from '../prove/quantize-input.js';
+import { toTensors } from '../prove/receipt-build.js';
+import type { ReceiptTensor } from '../receipt.js';
+import { modelIdOf, vkHash as hashVk } from '../receipt.js';
+import { loadCostModel, predict } from '../estimate/cost-model.js';
+import { sourceTerms } from '../estimate/estimate.js';
+import { ArtifactError } from '../errors.js';
+
+/** Redis hash: model id → ModelEntry (JSON). */
+export const MODELS_KEY = 'zkinfer:models';
+
+export interface ArtifactRef {
+  sha256: string;
+  bytes: number;
+}
+
+export interface ModelEntry {
+  id: string;
+  /** Absolute artifact directory on the server's machine. */
+  dir: string;
+  name: string;
+  file: string;
+  vkHash: string;
+  circuitHash: string;
+  visibility: CompiledInfo['layout']['visibility'];
+  constraints: number;
+  devSetup: boolean;
+  /** Seconds one proof takes on an idle worker (witness + Groth16, from the cost model); undefined without one. */
+  predictedProveSeconds?: number;
+  /** Files a worker needs, by path relative to the artifact directory. */
+  artifacts: Record<string, ArtifactRef>;
+  registeredAt: string;
+}
+
+/** A registered model with what the server needs to answer at once: input specs and the integer program. */
+export interface LoadedModel {
+  entry: ModelEntry;
+  compiled: CompiledInfo;
+  program: Program;
+  specs: InputTensorSpec[];
+}
+
+/** Predicted seconds of one proof (witness + Groth16) from the committed cost model, or undefined. */
+export function predictProveSeconds(dir: string, compiled: CompiledInfo, program: Program): number | undefined {
+  const model = loadCostModel();
+  if (!model) return undefined;
+  const source = artifactPaths(dir).source;
+  const features = {
+    constraints: compiled.constraints.total,
+    wires: compiled.constraints.wires,
+    domain: 2 ** compiled.ptauPower,
+    terms: sourceTerms(program),
+    nPublic: compiled.nPublic,
+    ...(existsSync(source) ? { sourceBytes: statSync(source).size } : {}),
+  };
+  return predict(model.steps.witness.seconds, features) + predict(model.steps.prove.seconds, features);
+}
+
+/** The files a worker needs to prove with `dir` (relative paths). */
+function workerFiles(dir: string, compiled: CompiledInfo): string[] {
+  const p = artifactPaths(dir);
+  const files = [p.compiled, p.program, p.setup, p.vkey, p.zkey, p.wasm];
+  if (compiled.layout.visibility.params === 'hashed') files.push(p.paramsOpening);
+  return files.map((f) => path.relative(dir, f));
+}
+
+/**
+ * Read and check an artifact directory (compiled, keys, program) and describe it for the registry.
+ * @example const { entry } = describeModel('build/mnist');
+ */
+export function describeModel(dirIn: string): LoadedModel {
+  const dir = path.resolve(dirIn);
+  if (!existsSync(dir)) throw new ArtifactError(`${dirIn}: artifact directory not found`, { hint: "run 'zkinfer compile' and 'zkinfer setup' first" });
+  const compiled = readCompiled(dir);
+  const setup = readSetup(dir, compiled);
+  const vk = readJson<Record<string, unknown>>(artifactPaths(dir).vkey, 'verification key');
+  if (hashVk(vk) !== setup.vkHash) throw new ArtifactError(`${artifactPaths(dir).vkey}: does not match setup.json (hash differs)`, { hint: `run 'zkinfer setup ${dirIn}' again` });
+  const program = readProgram(dir);
+  const artifacts: Record<string, ArtifactRef> = {};
+  for (const rel of workerFiles(dir, compiled)) {
+    const f = path.join(dir, rel);
+    if (!existsSync(f)) throw new ArtifactError(`${f}: missing`, { hint: `run 'zkinfer setup ${dirIn}' (keys) or 'zkinfer compile' again` });
+    const bytes = readFileSync(f);
+    artifacts[rel] = { sha256: sha256(bytes), bytes: bytes.length };
+  }
+  const entry: ModelEntry = {
+    id: modelIdOf(compiled.model),
+    dir,
+    name: compiled.model.name,
+    file: compiled.model.file,
+    vkHash: setup.vkHash,
+    circuitHash: compiled.circuitHash,
+    visibility: compiled.layout.visibility,
+    constraints: compiled.constraints.total,
+    devSetup: setup.dev,
+    predictedProveSeconds: predictProveSeconds(dir, compiled, program),
+    artifacts,
+    registeredAt: new Date().toISOString(),
+  };
+  return { entry, compiled, program, specs: inputSpecs(compiled) };
+}
+
+/** Load a registered model's program and specs from its directory (on the server). */
+export function loadModel(entry: ModelEntry): LoadedModel {
+  const compiled = readCompiled(entry.dir);
+  return { entry, compiled, program: readProgram(entry.dir), specs: inputSpecs(compiled) };
+}
+
+export async function saveModel(redis: Redis, entry: ModelEntry): Promise<void> {
+  await redis.hset(MODELS_KEY, entry.id, JSON.stringify(entry));
+}
+
+export async function readModels(redis: Redis): Promise<ModelEntry[]> {
+  const all = await redis.hgetall(MODELS_KEY);
+  return Object.values(all).map((s) => JSON.parse(s) as ModelEntry);
+}
+
+export async function readModel(redis: Redis, id: string): Promise<ModelEntry | undefined> {
+  const s = await redis.hget(MODELS_KEY, id);
+  return s ? (JSON.parse(s) as ModelEntry) : undefined;
+}
+
+export interface Evaluation {
+  inputs: bigint[][];
+  outputs: bigint[][];
+  /** Decoded outputs, exactly what the receipt (or its opening) will show. */
+  outputTensors: ReceiptTensor[];
+  /** sha256 of the canonical JSON of the quantized input integers. */
+  inputHash: string;
+  /** sha256 of the canonical JSON of the output integers. */
+  outputsHash: string;
+}
+
+/** Hash of integer tensors as canonical JSON (decimal strings): input references and output hashes. */
+export const intsHash = (xs: readonly (readonly bigint[])[]): string => sha256(canonicalJson(xs));
+
+/**
+ * The immediate answer: parse and quantize a request's input as `prove` would, run the integer program
+ * (the witness's exact twin). Throws InputError for input the circuit would refuse.
+ */
+export function evaluateInput(model: LoadedModel, doc: unknown, where = 'request body'): Evaluation {
+  const floats = parseInputDoc(doc, model.specs, where);
+  const inputs = floats.map((v, i) => quantizeInput(v, model.specs[i]!, where));
+  const outputs = evaluate(model.program, inputs).outputs;
+  return { inputs, outputs, outputTensors: toTensors(model.compiled.outputs, outputs), inputHash: intsHash(inputs), outputsHash: intsHash(outputs) };
+}

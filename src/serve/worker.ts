@@ -1,0 +1,172 @@
+/**
+ * A proving worker: takes proof jobs from the BullMQ queue, fetches the model's artifacts from the server
+ * by content hash (checked, cached on disk), keeps proving keys and witness generators loaded between jobs
+ * (as `prove-many` does), proves, and returns the receipt as the job's result. It needs only the Redis URL
+ * and the server URL, so it can run on any machine.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, linkSync, copyFileSync, mkdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UnrecoverableError, Worker } from 'bullmq';
+import type { ConnectionOptions, Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { canonicalJson } from '../artifacts/hash.js';
+import { loadProver } from '../prove/prove.js';
+import type { Prover } from '../prove/prove.js';
+import { ZkinferError, errorText } from '../errors.js';
+import { QUEUE_NAME } from './jobs.js';
+import type { ProofJobData, ProofJobResult } from './jobs.js';
+import { readModels } from './models.js';
+import type { ArtifactRef } from './models.js';
+import { redisOptions } from './redis.js';
+
+export interface StartWorkerParams {
+  /** Redis URL shared with the server. */
+  redis: string;
+  /** The server's base URL (artifacts are fetched from it). */
+  server: string;
+  /** Bearer key for GET /v1/artifacts (the server's --worker-key). */
+  workerKey?: string;
+  /** Artifact cache (default ~/.cache/zkinfer/worker). */
+  cacheDir?: string;
+  /** Shown in the queue's worker list (default host:pid). */
+  name?: string;
+  /**
+   * Job lock in seconds: a worker killed mid-proof loses its job to another after about this long. Default:
+   * 3 × the slowest registered model's predicted proof + 2 s, at least 4 s. Each job's lock is also
+   * extended to its own model's prediction before proving.
+   */
+  lockSeconds?: number;
+  onLog?: (message: string) => void;
+}
+
+export interface ProvingWorker {
+  worker: Worker<ProofJobData, ProofJobResult, string>;
+  name: string;
+  /** Finish the current job (or give it back after `timeoutMs`) and disconnect. */
+  close(): Promise<void>;
+}
+
+/** Lock for a proof predicted to take `seconds`: long enough that a busy (not dead) worker keeps it. */
+export const lockMsFor = (seconds: number | undefined): number => Math.min(3_600_000, Math.max(4000, Math.ceil(1000 * (3 * (seconds ?? 10) + 2))));
+
+const sha256File = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+/** The artifact cache: blobs by sha256, and one directory per (model, keys) linking them under their names. */
+async function ensureArtifacts(p: { cacheDir: string; server: string; workerKey?: string; data: ProofJobData }): Promise<string> {
+  const { data } = p;
+  const dir = path.join(p.cacheDir, 'models', `${data.modelId.slice(0, 16)}-${data.vkHash.slice(0, 16)}`);
+  const marker = path.join(dir, '.complete');
+  const manifest = canonicalJson(data.artifacts);
+  if (existsSync(marker)) return dir;
+  const blobs = path.join(p.cacheDir, 'blobs');
+  mkdirSync(blobs, { recursive: true });
+  for (const [rel, a] of Object.entries(data.artifacts) as [string, ArtifactRef][]) {
+    if (rel.split(/[\\/]/).includes('..') || path.isAbsolute(rel)) throw new UnrecoverableError(`artifact path '${rel}' escapes the model directory`);
+    const blob = path.join(blobs, a.sha256);
+    if (!existsSync(blob)) {
+      const res = await fetch(`${p.server.replace(/\/$/, '')}/v1/artifacts/${a.sha256}`, { headers: p.workerKey ? { authorization: `Bearer ${p.workerKey}` } : {} });
+      if (res.status === 401) throw new UnrecoverableError(`artifact ${rel}: the server refused the worker key (401)`);
+      if (!res.ok) throw new Error(`artifact ${rel} (${a.sha256.slice(0, 12)}…): the server answered ${res.status}`);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const got = sha256File(bytes);
+      if (got !== a.sha256) throw new Error(`artifact ${rel}: content hash ${got.slice(0, 12)}… is not the registered ${a.sha256.slice(0, 12)}… (corrupt or changed on the server)`);
+      const tmp = `${blob}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      writeFileSync(tmp, bytes);
+      renameSync(tmp, blob);
+    }
+    const target = path.join(dir, rel);
+    mkdirSync(path.dirname(target), { recursive: true });
+    rmSync(target, { force: true });
+    try {
+      linkSync(blob, target);
+    } catch {
+      copyFileSync(blob, target);
+    }
+  }
+  writeFileSync(marker, manifest);
+  return dir;
+}
+
+/**
+ * Start a worker process's BullMQ worker (one proof at a time: Groth16 uses every core).
+ * @example const w = await startWorker({ redis: 'redis://127.0.0.1:6379', server: 'http://127.0.0.1:8080' });
+ */
+export async function startWorker(params: StartWorkerParams): Promise<ProvingWorker> {
+  const connection = redisOptions(params.redis);
+  const cacheDir = path.resolve(params.cacheDir ?? path.join(os.homedir(), '.cache', 'zkinfer', 'worker'));
+  const name = params.name ?? `${os.hostname()}:${process.pid}`;
+  const log = params.onLog ?? (() => {});
+  let lockMs = params.lockSeconds !== undefined ? params.lockSeconds * 1000 : undefined;
+  if (lockMs === undefined) {
+    const r = new Redis(connection);
+    try {
+      const predicted = (await readModels(r)).map((m) => m.predictedProveSeconds ?? 10);
+      lockMs = lockMsFor(predicted.length ? Math.max(...predicted) : undefined);
+    } finally {
+      r.disconnect();
+    }
+  }
+  const provers = new Map<string, Promise<Prover>>();
+  const processor = async (job: Job<ProofJobData, ProofJobResult, string>, token?: string): Promise<ProofJobResult> => {
+    const d = job.data;
+    try {
+      const t0 = performance.now();
+      const dir = await ensureArtifacts({ cacheDir, server: params.server, workerKey: params.workerKey, data: d });
+      const t1 = performance.now();
+      let prover = provers.get(dir);
+      if (!prover) {
+        prover = loadProver({ dir, preload: true });
+        provers.set(dir, prover);
+        prover.catch(() => provers.delete(dir));
+      }
+      const loaded = await prover;
+      const t2 = performance.now();
+      const own = lockMsFor(d.predictedProveSeconds);
+      if (token && own > lockMs!) await job.extendLock(token, own);
+      log(`job ${d.id}: proving (model ${d.modelId.slice(0, 12)}…, attempt ${job.attemptsMade + 1})`);
+      const inputFile = path.join(cacheDir, 'inputs', `${d.id}.${process.pid}.json`);
+      mkdirSync(path.dirname(inputFile), { recursive: true });
+      writeFileSync(inputFile, JSON.stringify(d.input));
+      let r;
+      try {
+        r = await loaded.prove(inputFile);
+      } finally {
+        rmSync(inputFile, { force: true });
+      }
+      if (canonicalJson(r.outputs) !== canonicalJson(d.outputs)) {
+        throw new UnrecoverableError(`the proof's outputs differ from the attested outputs (model ${d.modelId.slice(0, 12)}…): refusing to publish it`);
+      }
+      if (r.receipt.vkHash !== d.vkHash) throw new UnrecoverableError(`the cached keys (vk ${r.receipt.vkHash.slice(0, 12)}…) are not the registered ones (${d.vkHash.slice(0, 12)}…)`);
+      log(`job ${d.id}: proved (witness ${r.seconds.witness.toFixed(2)} s, Groth16 ${r.seconds.prove.toFixed(2)} s)`);
+      return { receipt: r.receipt, ...(r.opening ? { opening: r.opening } : {}), worker: name, seconds: { fetch: (t1 - t0) / 1000, load: (t2 - t1) / 1000, ...r.seconds } };
+    } catch (e) {
+      log(`job ${d.id}: ${e instanceof ZkinferError ? errorText(e) : (e as Error).message}`);
+      // A user or artifact error will not change on a retry: fail now, with the CLI's text as the reason.
+      if (e instanceof ZkinferError) throw new UnrecoverableError(errorText(e));
+      throw e;
+    }
+  };
+  const worker = new Worker<ProofJobData, ProofJobResult, string>(QUEUE_NAME, processor, {
+    connection: connection as ConnectionOptions,
+    name,
+    concurrency: 1,
+    lockDuration: lockMs,
+    stalledInterval: lockMs,
+    maxStalledCount: 2,
+    autorun: false,
+  });
+  worker.on('error', (e) => log(`worker: ${e.message}`));
+  void worker.run();
+  await worker.waitUntilReady();
+  log(`worker ${name}: ready (lock ${(lockMs! / 1000).toFixed(1)} s, cache ${cacheDir})`);
+  return {
+    worker,
+    name,
+    async close() {
+      await worker.close();
+      await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
+    },
+  };
+}
