@@ -101,6 +101,7 @@ export function stepLins(step: CostedStep): Lin[] {
       return [step.num, step.den];
     case 'bits':
     case 'sqrt':
+    case 'thermo':
       return [step.in];
     case 'select':
       return [step.s, step.a, step.b];
@@ -133,6 +134,9 @@ export function stepCost(step: CostedStep): GadgetCost {
     case 'select':
       // out = b + s·(a − b): one product
       return { nonLinear: 1, linear: 0, wires: 1, nnzAB: nnz(step.s) + nnz(step.a) + nnz(step.b) };
+    case 'thermo':
+      // Thermometer(k, n, T) (circuits/thermometer.circom): k + 1 bucket booleans, 2n booleans, 2 recompositions
+      return add(feed(step.in), { nonLinear: step.outs.length + 1 + 2 * step.n, linear: 2, wires: step.outs.length + 2 * step.n, nnzAB: 3 * (step.outs.length + 1 + 2 * step.n) });
     case 'sqrt':
       // SqrtFloor(n): about 3n + 2 booleans and one product, 3 linear recompositions (circuits/sqrt.circom)
       return add(feed(step.in), { nonLinear: 3 * step.n + 2, linear: 3, wires: 3 * step.n + 3, nnzAB: 6 * step.n });

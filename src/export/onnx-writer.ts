@@ -7,7 +7,7 @@
  * - Graph inputs/outputs are FLOAT tensors unless `elemType` says otherwise;
  *   a string dimension becomes a symbolic `dim_param`.
  * - Attributes: a plain integer number → INT, a non-integer number → FLOAT,
- *   an all-integer array → INTS, otherwise FLOATS, a string → STRING. Because
+ *   an all-integer array → INTS, otherwise FLOATS, a string → STRING, `{ strings }` → STRINGS. Because
  *   `1` and `1.0` are the same JS number, float attributes with integral
  *   values (e.g. Gemm alpha=1) must be wrapped: `{ float: 1 }` / `{ floats: [...] }`
  *   (and `{ int: n }` / `{ ints: [...] }` exist for symmetry).
@@ -29,7 +29,8 @@ export type OnnxAttributeValue =
   | { float: number }
   | { floats: number[] }
   | { int: number }
-  | { ints: number[] };
+  | { ints: number[] }
+  | { strings: string[] };
 
 export interface OnnxValueInfo {
   name: string;
@@ -64,6 +65,8 @@ export interface OnnxModelSpec {
   nodes: OnnxNode[];
   /** ai.onnx opset version, default 13. */
   opset?: number;
+  /** Other operator sets, e.g. `{ 'ai.onnx.ml': 3 }` for the tree / linear models of ONNX-ML. */
+  domains?: Record<string, number>;
   metadata?: Record<string, string>;
   /** producer_name, default "zkinfer". */
   producer?: string;
@@ -153,6 +156,7 @@ function attribute(name: string, value: OnnxAttributeValue): InstanceType<typeof
   }
   if ('int' in value) return onnx.AttributeProto.create({ name, type: AttrType.INT, i: checkInt(value.int) });
   if ('ints' in value) return onnx.AttributeProto.create({ name, type: AttrType.INTS, ints: value.ints.map(checkInt) });
+  if ('strings' in value) return onnx.AttributeProto.create({ name, type: AttrType.STRINGS, strings: value.strings.map((x) => new TextEncoder().encode(x)) });
   throw new Error(`attribute ${name}: unsupported value ${JSON.stringify(value)}`);
 }
 
@@ -204,7 +208,7 @@ export function writeOnnxModel(spec: OnnxModelSpec): Uint8Array {
   });
   const model = onnx.ModelProto.create({
     irVersion: DEFAULT_IR_VERSION,
-    opsetImport: [{ domain: '', version: spec.opset ?? DEFAULT_OPSET }],
+    opsetImport: [{ domain: '', version: spec.opset ?? DEFAULT_OPSET }, ...Object.entries(spec.domains ?? {}).map(([domain, version]) => ({ domain, version }))],
     producerName: spec.producer ?? 'zkinfer',
     producerVersion: spec.producerVersion ?? '',
     docString: spec.docString ?? '',

@@ -17,6 +17,8 @@ type Longish = number | { toNumber(): number } | string;
 const num = (x: Longish | null | undefined): number =>
   x == null ? 0 : typeof x === 'number' ? x : typeof x === 'string' ? Number(x) : x.toNumber();
 
+export const ML_DOMAIN = 'ai.onnx.ml';
+
 const DTYPE: Record<number, string> = {
   1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string',
   9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16',
@@ -171,7 +173,9 @@ export function parseOnnx(bytes: Uint8Array, fileName: string): Graph {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const n = raw as any;
     const name: string = n.name || `${n.opType}_${idx}`;
-    if (n.domain && n.domain !== 'ai.onnx') {
+    // ai.onnx.ml (scikit-learn / XGBoost / LightGBM exports) shares no op name with ai.onnx: its ops keep their
+    // plain names; other domains stay qualified (and unsupported, by name).
+    if (n.domain && n.domain !== 'ai.onnx' && n.domain !== ML_DOMAIN) {
       nodes.push({ name, op: `${n.domain}.${n.opType}`, inputs: n.input ?? [], outputs: n.output ?? [], attrs: {} });
       return;
     }

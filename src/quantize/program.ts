@@ -28,7 +28,12 @@ export type Step =
   /** out = s ? a : b = b + s·(a − b), for a bit signal s (one constraint); bounds are the hull of a and b. */
   | { kind: 'select'; out: number; s: Lin; a: Lin; b: Lin; node: string }
   /** out = floor(sqrt(in)), 0 ≤ in < 2^n enforced (SqrtFloor: pinned root r, r² ≤ in < (r + 1)²). */
-  | { kind: 'sqrt'; out: number; in: Lin; n: number; node: string };
+  | { kind: 'sqrt'; out: number; in: Lin; n: number; node: string }
+  /**
+   * outs[j] = [in ≤ t[j]] for sorted thresholds 0 ≤ t[0] < … < t[k−1] < 2^n − 1 (decimal strings), 0 ≤ in < 2^n
+   * enforced (Thermometer: one bucket bit per threshold + two n-bit decompositions).
+   */
+  | { kind: 'thermo'; outs: number[]; in: Lin; n: number; t: string[]; node: string };
 
 export interface InputSpec {
   name: string;
@@ -265,6 +270,29 @@ export class ProgramBuilder {
     return this.roundHalfEven(linAddScaled(linAddScaled(linConst(0n), q, 2n), sticky, 1n), 1n, k + j + 1, node);
   }
 
+  /**
+   * [a ≤ t] for many constant thresholds t at once (bits, as linear combinations): thresholds the bound of a
+   * already decides are constants; the others share one Thermometer of the bound's width n (a's range
+   * shifted to start at 0): (k + 1) + 2n non-linear constraints for k thresholds, against ≈ n + 2 each with
+   * one sign decomposition per comparison.
+   */
+  thermometer(a: Lin, ts: bigint[], node: string): Lin[] {
+    const [lo, hi] = this.bounds(a);
+    checkBits(lo, hi, node);
+    const inside = [...new Set(ts.filter((t) => t >= lo && t < hi))].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    const bit = new Map<bigint, Lin>();
+    if (inside.length) {
+      const n = Math.max(1, bitLength(hi - lo));
+      const outs = inside.map((t) => {
+        const id = this.newSignal(0n, 1n, node);
+        bit.set(t, linSignal(id));
+        return id;
+      });
+      this.steps.push({ kind: 'thermo', outs, in: linAddScaled(linConst(-lo), a, 1n), n, t: inside.map((t) => String(t - lo)), node });
+    }
+    return ts.map((t) => bit.get(t) ?? linConst(t >= hi ? 1n : 0n));
+  }
+
   /** max(a_1, …, a_n) as a balanced tree of n − 1 max steps. */
   maxOf(xs: Lin[], node: string): Lin {
     if (xs.length === 0) throw new Error(`maxOf: empty window in node '${node}'`);
@@ -354,6 +382,12 @@ export function evaluate(p: Program, inputs: bigint[][]): { signals: bigint[]; o
         const x = linEval(step.in, v);
         if (x < 0n || x >= 1n << BigInt(step.n)) throw new InputError(`node '${step.node}': ${x} is outside the ${step.n}-bit range of the square root (no proof exists)`);
         v[step.out] = isqrt(x);
+        break;
+      }
+      case 'thermo': {
+        const x = linEval(step.in, v);
+        if (x < 0n || x >= 1n << BigInt(step.n)) throw new InputError(`node '${step.node}': ${x} is outside the ${step.n}-bit range the circuit enforces (no proof exists)`);
+        step.outs.forEach((id, j) => (v[id] = x <= BigInt(step.t[j]!) ? 1n : 0n));
         break;
       }
       case 'max': {
