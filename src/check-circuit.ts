@@ -46,6 +46,7 @@ function stepOutputs(st: Step): number[] {
     case 'param':
       return st.signals;
     case 'bits':
+    case 'thermo':
       return st.outs;
     default:
       return [st.out];
