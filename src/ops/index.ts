@@ -15,9 +15,10 @@ import { ArgMax } from './argmax.js';
 import { TreeEnsemble } from './tree.js';
 import { ArrayFeatureExtractor, Binarizer, LinearModel, PassThrough, Scaler } from './ml.js';
 import { Cast } from './cast.js';
+import { ConvTranspose } from './convtranspose.js';
 import { ConvInteger, DequantizeLinear, MatMulInteger, QLinearConv, QLinearMatMul, QuantizeLinear } from './quant.js';
 
-const ALL: OpDef[] = [Gemm, MatMul, Add, Mul, Relu, Clip, HardSigmoid, LeakyRelu, PRelu, Reshape, Remaps, Concat, Conv, Pool, BatchNormalization, Reduce, Sigmoid, Tanh, Softmax, Sqrt, ArgMax, QuantizeLinear, DequantizeLinear, QLinearMatMul, QLinearConv, MatMulInteger, ConvInteger, TreeEnsemble, LinearModel, Scaler, Binarizer, ArrayFeatureExtractor, PassThrough, Cast];
+const ALL: OpDef[] = [Gemm, MatMul, Add, Mul, Relu, Clip, HardSigmoid, LeakyRelu, PRelu, Reshape, Remaps, Concat, Conv, Pool, BatchNormalization, Reduce, Sigmoid, Tanh, Softmax, Sqrt, ArgMax, QuantizeLinear, DequantizeLinear, QLinearMatMul, QLinearConv, MatMulInteger, ConvInteger, TreeEnsemble, LinearModel, Scaler, Binarizer, ArrayFeatureExtractor, PassThrough, Cast, ConvTranspose];
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(ALL.flatMap((d) => d.onnx.map((n) => [n, d] as const)));
 
