@@ -38,7 +38,7 @@ export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CIRCUITS_DIR = path.join(PACKAGE_ROOT, 'circuits');
 /** circomlib's circuits (Poseidon), which must lie below PACKAGE_ROOT for circom2. */
 export const CIRCOMLIB_DIR = path.join(path.dirname(createRequire(import.meta.url).resolve('circomlib/package.json')), 'circuits');
-const OPTIMIZE = 'O1' as const;
+export const OPTIMIZE = 'O1' as const;
 
 /** Deepest directory containing all paths: circom2 (WASI) only sees files below its working directory. */
 export function commonAncestor(paths: string[]): string {
@@ -195,13 +195,13 @@ function resolveSymbolicDims(graph: Graph, files: string[]): void {
   });
 }
 
-function opCounts(graph: Graph): Record<string, number> {
+export function opCounts(graph: Graph): Record<string, number> {
   const c: Record<string, number> = {};
   for (const n of graph.nodes) c[n.op] = (c[n.op] ?? 0) + 1;
   return c;
 }
 
-async function gadgetSources(): Promise<string> {
+export async function gadgetSources(): Promise<string> {
   return readdirSync(CIRCUITS_DIR)
     .filter((f) => f.endsWith('.circom'))
     .sort()
@@ -318,17 +318,8 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const nIn = program.inputs.reduce((a, o) => a + o.signals.length, 0);
   const nPublic = layout.signals.length;
   const fidelity = auto?.fidelity ?? (samples ? measureFidelity(graph, program, samples) : undefined);
-  const steps = { inputRangeChecks: nIn, rescales: 0, relus: 0, products: 0 };
-  for (const s of program.steps) {
-    if (s.kind === 'mul') steps.products++;
-    else if (s.kind === 'rescale') s.relu ? steps.relus++ : steps.rescales++;
-  }
-  let paramsCommitment: string | undefined;
-  if (paramVisibility === 'hashed') {
-    const salt = randomSalt();
-    paramsCommitment = (await poseidonChain(salt, packAll(program.params.map((p) => p.values), layout.params), commitmentOf(layout, 'params')!.width)).toString();
-    writeFileAtomic(paths.paramsOpening, `${JSON.stringify({ format: 'zkinfer.params-opening/1', salt: salt.toString(), commitment: paramsCommitment }, null, 2)}\n`);
-  }
+  const steps = stepCounts(program, nIn);
+  const paramsCommitment = paramVisibility === 'hashed' ? await commitParams(program, layout, paths.paramsOpening) : undefined;
   const info: CompiledInfo = {
     format: COMPILED_FORMAT,
     zkinferVersion: ZKINFER_VERSION,
@@ -353,6 +344,24 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   writeFileAtomic(paths.program, JSON.stringify(programToJson(program)));
   writeJson(paths.compiled, info);
   return { dir: params.outDir, info, cached: false, program, graph };
+}
+
+/** What the circuit's steps are, counted (compiled.json `steps`). */
+export function stepCounts(program: Program, inputRangeChecks: number): CompiledInfo['steps'] {
+  const steps = { inputRangeChecks, rescales: 0, relus: 0, products: 0 };
+  for (const s of program.steps) {
+    if (s.kind === 'mul') steps.products++;
+    else if (s.kind === 'rescale') s.relu ? steps.relus++ : steps.rescales++;
+  }
+  return steps;
+}
+
+/** Commit to the parameters under a fresh salt; the opening (salt) goes to `file` (hashed params). */
+export async function commitParams(program: Program, layout: Layout, file: string): Promise<string> {
+  const salt = randomSalt();
+  const commitment = (await poseidonChain(salt, packAll(program.params.map((p) => p.values), layout.params), commitmentOf(layout, 'params')!.width)).toString();
+  writeFileAtomic(file, `${JSON.stringify({ format: 'zkinfer.params-opening/1', salt: salt.toString(), commitment }, null, 2)}\n`);
+  return commitment;
 }
 
 /** The salt of the parameter commitment (hashed params), written by compile. */

@@ -29,6 +29,10 @@ import { registerCommands } from './commands/index.js';
 import { loadReceipt } from './io.js';
 import { verifyReceiptOnChain } from './commands/verify-chain.js';
 import { estimateVerifyGas } from '../chain/gas.js';
+import { compileSegmentedCommand, parsePositive, parseSegments, proveSegmentedCommand, setupSegmentedCommand, verifySegmentedCommand } from './commands/segments.js';
+import type { SegmentOpts } from './commands/segments.js';
+import { isSegmented } from '../compose/compile.js';
+import { isSegmentedReceipt } from '../verify/segmented.js';
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
 
@@ -98,9 +102,12 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
       .command('compile')
       .description('import and quantize a model, generate circom, compile it to R1CS + witness generator')
       .argument('<model>', 'ONNX model file')
-      .option('-o, --out <dir>', 'artifact directory (default .zkinfer/<model>-<hash>)'),
-  ).action(async (model: string, o: CompileOpts & { out?: string }) => {
+      .option('-o, --out <dir>', 'artifact directory (default .zkinfer/<model>-<hash>)')
+      .option('--segments <auto|K>', 'cut the model into K segment circuits linked by commitments (auto: the fewest within --max-constraints)', parseSegments)
+      .option('--max-constraints <n>', 'largest segment with --segments auto (default 600000)', parsePositive('--max-constraints')),
+  ).action(async (model: string, o: CompileOpts & SegmentOpts & { out?: string }) => {
     const dir = o.out ?? defaultDir(model);
+    if (o.segments !== undefined) return compileSegmentedCommand(model, dir, o);
     const r = await compileModel(compileParams(model, dir, o));
     printCompiled(r.info, dir, r.cached);
     emit({ dir, cached: r.cached, ...r.info, verifyGas: estimateVerifyGas(r.info.nPublic) });
@@ -112,6 +119,7 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     .argument('<dir>', 'artifact directory from compile')
     .option('--ptau <file>', 'prepared powers-of-tau file from a public ceremony (without it: a local, INSECURE dev setup, cached by power)')
     .action(async (dir: string, o: { ptau?: string }) => {
+      if (isSegmented(dir)) return setupSegmentedCommand(dir, o.ptau);
       const r = await setupKeys({ dir, ptauPath: o.ptau, onProgress: log });
       say(`keys        ${artifactPaths(dir).zkey}, vk hash ${r.info.vkHash.slice(0, 16)}…${r.cached ? ' (cached)' : ''}`);
       say(`setup       ${r.info.dev ? 'DEV (insecure, for testing)' : `ptau ${r.info.ptau.source}`}, power ${r.info.ptau.power}, ${r.info.seconds.toFixed(1)} s`);
@@ -126,7 +134,12 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     .option('-o, --out <file>', 'receipt file', 'receipt.json')
     .option('--sign-key <key>', 'sign the receipt with an Ethereum key: a file holding the hex key, or env:VAR')
     .option('--force', 'overwrite an existing receipt file')
-    .action(async (dir: string, o: { input: string; out: string; force?: boolean; signKey?: string }) => {
+    .option('--jobs <n>', 'segmented model: segments proven at once, each in its own process', parsePositive('--jobs'))
+    .action(async (dir: string, o: { input: string; out: string; force?: boolean; signKey?: string; jobs?: number }) => {
+      if (isSegmented(dir)) {
+        process.exitCode = (await proveSegmentedCommand(dir, o)) ? EXIT.ok : EXIT.invalid;
+        return;
+      }
       const wallet = o.signKey ? loadSigningKey(o.signKey) : undefined;
       const r = await proveInference({ dir, inputPath: o.input, onProgress: log });
       const signer = wallet ? await signReceipt(r.receipt, wallet) : undefined;
@@ -155,6 +168,10 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     .action(async (file: string, o: { dir?: string; opening?: string; expectSigner?: string; model?: string; rpc?: string; address?: string }) => {
       const receipt = loadReceipt(file);
       const opening = o.opening ? (loadReceipt(o.opening) as Opening) : undefined;
+      if (isSegmentedReceipt(receipt)) {
+        process.exitCode = (await verifySegmentedCommand(receipt, { dir: o.dir, opening })) ? EXIT.ok : EXIT.invalid;
+        return;
+      }
       const v = await verifyReceipt({ receipt, trusted: o.dir ? trustedFrom(o.dir) : undefined, opening, expectSigner: o.expectSigner });
       if (o.model && v.checks[0]?.ok) {
         log(`verify: rebuilding the circuit from ${o.model}`);

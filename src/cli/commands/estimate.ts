@@ -6,6 +6,8 @@ import { BENCH_STEPS } from '../../estimate/cost-model.js';
 import { emit, say } from '../output.js';
 import { compileOptions, compileParams } from '../options.js';
 import type { CompileOpts } from '../options.js';
+import { estimateSegmentsCommand, parsePositive, parseSegments } from './segments.js';
+import type { SegmentOpts } from './segments.js';
 
 const MiB = (b: number): string => `${(b / 2 ** 20).toFixed(b < 10 * 2 ** 20 ? 2 : 1)} MiB`;
 
@@ -33,8 +35,11 @@ export function registerEstimate(program: Command): void {
       .command('estimate')
       .description('predict constraints, ptau power, key sizes, time and memory per step and verify gas, without compiling (runs the quantizer only)')
       .argument('<model>', 'ONNX model file')
-      .option('--cost-model <file>', 'cost model JSON (default: the one fitted on the project bench machine, src/estimate/cost-model.json)'),
-  ).action((model: string, o: CompileOpts & { costModel?: string }) => {
+      .option('--cost-model <file>', 'cost model JSON (default: the one fitted on the project bench machine, src/estimate/cost-model.json)')
+      .option('--segments <auto|K>', 'predict the cut compile --segments makes: constraints and prove seconds per segment', parseSegments)
+      .option('--max-constraints <n>', 'largest segment with --segments auto (default 600000)', parsePositive('--max-constraints')),
+  ).action((model: string, o: CompileOpts & SegmentOpts & { costModel?: string }) => {
+    if (o.segments !== undefined) return estimateSegmentsCommand(model, o);
     const { outDir: _d, onProgress: _p, ...params } = compileParams(model, '', o);
     const e = estimateModel({ ...params, costModelPath: o.costModel });
     printEstimate(e);

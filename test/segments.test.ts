@@ -1,0 +1,199 @@
+/**
+ * Segments: a model cut into linked segment circuits, proven (also in parallel processes), verified as one
+ * receipt; and every way of tampering with the chain rejected, naming the check. Real circom, real Groth16.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { writeOnnxModel } from '../src/export/onnx-writer.js';
+import { quantizeModel, readModelFile } from '../src/compile.js';
+import { evaluate } from '../src/quantize/program.js';
+import { compileSegmented, setupSegments } from '../src/compose/compile.js';
+import { splitProgram } from '../src/compose/segments.js';
+import { proveSegmented } from '../src/compose/prove.js';
+import type { SegmentedReceipt } from '../src/compose/receipt.js';
+import { keysHashOf } from '../src/compose/keys.js';
+import { verifySegmentedReceipt } from '../src/verify/segmented.js';
+import type { TrustedSegments } from '../src/verify/segmented.js';
+import { trustedSegments } from '../src/cli/commands/segments.js';
+import { ROOT } from './helpers/conformance.js';
+import { tempDir, terminateCurve } from './helpers/pipeline.js';
+
+afterAll(terminateCurve);
+
+const CACHE = path.join(os.tmpdir(), 'zkinfer-test-cache');
+
+/** x[1,4] → MatMul → ReLU → MatMul → ReLU → MatMul → y[1,3]; `seed` varies the weights (another model). */
+function tinyMlp(dir: string, seed: number): string {
+  const w = (n: number, k: number) => Float32Array.from({ length: n }, (_, i) => ((((i + k) * 37 + seed * 11) % 17) - 8) / 8);
+  const bytes = writeOnnxModel({
+    graphName: `tiny-mlp-${seed}`,
+    inputs: [{ name: 'x', shape: [1, 4] }],
+    outputs: [{ name: 'y', shape: [1, 3] }],
+    initializers: [
+      { name: 'W1', shape: [4, 6], data: w(24, 1) },
+      { name: 'W2', shape: [6, 6], data: w(36, 2) },
+      { name: 'W3', shape: [6, 3], data: w(18, 3) },
+    ],
+    nodes: [
+      { opType: 'MatMul', name: 'mm1', inputs: ['x', 'W1'], outputs: ['h1'] },
+      { opType: 'Relu', name: 'relu1', inputs: ['h1'], outputs: ['a1'] },
+      { opType: 'MatMul', name: 'mm2', inputs: ['a1', 'W2'], outputs: ['h2'] },
+      { opType: 'Relu', name: 'relu2', inputs: ['h2'], outputs: ['a2'] },
+      { opType: 'MatMul', name: 'mm3', inputs: ['a2', 'W3'], outputs: ['y'] },
+    ],
+    metadata: { 'zkinfer.input_range': '-1,1' },
+  });
+  const file = path.join(dir, `tiny-mlp-${seed}.onnx`);
+  writeFileSync(file, bytes);
+  return file;
+}
+
+const input = (dir: string, name: string, xs: number[]): string => {
+  const f = path.join(dir, `${name}.json`);
+  writeFileSync(f, JSON.stringify({ input: [xs] }));
+  return f;
+};
+
+let work: string;
+let dirA: string;
+let trusted: TrustedSegments;
+let good: SegmentedReceipt;
+let other: SegmentedReceipt; // same model, another input
+let resalted: SegmentedReceipt; // same model, same input, other salts
+let foreign: SegmentedReceipt; // another model
+const clone = (r: SegmentedReceipt): SegmentedReceipt => structuredClone(r);
+
+beforeAll(async () => {
+  work = tempDir('zkinfer-segments-');
+  const modelA = tinyMlp(work, 1);
+  const modelB = tinyMlp(work, 2);
+  dirA = path.join(work, 'a');
+  const dirB = path.join(work, 'b');
+  await compileSegmented({ modelPath: modelA, outDir: dirA, segments: 3 });
+  await compileSegmented({ modelPath: modelB, outDir: dirB, segments: 3 });
+  await setupSegments({ dir: dirA, cacheDir: CACHE });
+  await setupSegments({ dir: dirB, cacheDir: CACHE });
+  const x1 = input(work, 'x1', [0.5, -0.25, 0.75, -1]);
+  const x2 = input(work, 'x2', [-0.5, 0.25, 0.125, 1]);
+  good = (await proveSegmented({ dir: dirA, inputPath: x1 })).receipt;
+  other = (await proveSegmented({ dir: dirA, inputPath: x2 })).receipt;
+  resalted = (await proveSegmented({ dir: dirA, inputPath: x1 })).receipt;
+  foreign = (await proveSegmented({ dir: dirB, inputPath: x1 })).receipt;
+  trusted = trustedSegments(dirA);
+}, 300_000);
+
+describe('segments', () => {
+  it('cutting the program keeps its integer semantics: the chained segments compute the whole outputs', () => {
+    const model = tinyMlp(tempDir(), 1);
+    const q = quantizeModel({ modelPath: model }, readModelFile(model), []);
+    const x = [[2048n, -1024n, 3072n, -4096n]];
+    const whole = evaluate(q.program, x).outputs;
+    for (const cuts of [[1], [2, 5], [1, 2, 3]]) {
+      let ints = x;
+      for (const s of splitProgram(q.program, cuts, q.layout.visibility)) ints = evaluate(s.program, ints).outputs;
+      expect(ints).toEqual(whole);
+    }
+  });
+
+  it('proves and verifies one inference in 3 linked segments with and without the artifacts', async () => {
+    expect(good.segments).toHaveLength(3);
+    expect(good.links).toHaveLength(2);
+    expect(good.outputs![0]!.data).toHaveLength(3);
+    expect(good.inputs![0]!.data).toEqual([0.5, -0.25, 0.75, -1]);
+    for (const t of [trusted, undefined]) {
+      const v = await verifySegmentedReceipt({ receipt: good, trusted: t });
+      expect(v.ok, v.failed?.detail).toBe(true);
+    }
+    expect(good.segments.map((s) => s.visibility)).toEqual([
+      { input: 'public', output: 'hashed', params: 'fixed' },
+      { input: 'hashed', output: 'hashed', params: 'fixed' },
+      { input: 'hashed', output: 'public', params: 'fixed' },
+    ]);
+  });
+
+  const rejects = async (r: SegmentedReceipt, check: string, pattern: RegExp, withArtifacts = true) => {
+    const v = await verifySegmentedReceipt({ receipt: r, trusted: withArtifacts ? trusted : undefined });
+    expect(v.ok).toBe(false);
+    expect(v.failed!.name).toBe(check);
+    expect(v.failed!.detail).toMatch(pattern);
+  };
+
+  it('rejects a forged boundary: a segment proven on other activations', async () => {
+    const r = clone(good);
+    r.segments[1] = other.segments[1]!;
+    await rejects(r, 'links', /segment 1's output commitment .* segment 2's input commitment/);
+    r.links[0] = other.links[0]!; // relinking breaks the other side
+    await rejects(r, 'links', /segment 1's output commitment/);
+  });
+
+  it('rejects a forged boundary: the same activations under another salt', async () => {
+    const r = clone(good);
+    r.segments[2] = resalted.segments[2]!;
+    await rejects(r, 'links', /segment 2's output commitment/);
+  });
+
+  it('rejects a boundary commitment edited in a segment (the proof no longer verifies)', async () => {
+    const r = clone(good);
+    const i = r.segments[1]!.publicSignals.indexOf(r.links[0]!);
+    r.segments[1]!.publicSignals[i] = other.links[0]!;
+    r.segments[1]!.commitments!.input = other.links[0]!;
+    r.segments[0]!.publicSignals[r.segments[0]!.publicSignals.indexOf(r.links[0]!)] = other.links[0]!;
+    r.segments[0]!.commitments!.output = other.links[0]!;
+    r.links[0] = other.links[0]!;
+    await rejects(r, 'segment-proof', /segment 1: proof/);
+  });
+
+  it('rejects segments swapped or reordered, also when the keys hash is recomputed', async () => {
+    for (const order of [[1, 0, 2], [0, 2, 1], [2, 0, 1]]) {
+      const r = clone(good);
+      r.segments = order.map((i) => good.segments[i]!);
+      await rejects(r, 'segment-keys', /not the hash of the segments' keys in this order/);
+      r.segmentKeysHash = keysHashOf(r.segments.map((s) => s.vkHash));
+      await rejects(r, 'segment-keys', /carries the key of compiled segment .* out of order/);
+      const v = await verifySegmentedReceipt({ receipt: r }); // no artifacts: the chain itself breaks
+      expect(v.ok).toBe(false);
+      expect(['visibility', 'links']).toContain(v.failed!.name);
+    }
+  });
+
+  it('rejects a duplicated segment', async () => {
+    const r = clone(good);
+    r.segments = [good.segments[0]!, good.segments[1]!, good.segments[1]!, good.segments[2]!];
+    await rejects(r, 'segment-count', /compiled into 3 segments; the receipt has 4/);
+    r.links = [good.links[0]!, good.links[1]!, good.links[1]!];
+    r.segmentKeysHash = keysHashOf(r.segments.map((s) => s.vkHash));
+    await rejects(r, 'segment-keys', /segment 3 repeats the key of segment 2/, false);
+  });
+
+  it("rejects a segment taken from another model's receipt", async () => {
+    const r = clone(good);
+    r.segments[2] = foreign.segments[2]!;
+    r.segmentKeysHash = keysHashOf(r.segments.map((s) => s.vkHash));
+    await rejects(r, 'segment-keys', /segment 3's key is not a key of this model's segments/);
+    await rejects(r, 'model', /segment 3 belongs to model file/, false);
+  });
+
+  it('the CLI compiles, sets up, proves (--jobs) and verifies a segmented model; verify names a failed check', () => {
+    const zk = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin', 'zkinfer.js'), ...args], { encoding: 'utf8', env: { ...process.env, ZKINFER_CACHE: CACHE } });
+    const model = path.join(work, 'tiny-mlp-1.onnx');
+    const est = zk(['estimate', model, '--segments', '3', '--json']);
+    expect(est.status, est.stderr).toBe(0);
+    const c = zk(['compile', model, '--segments', '3', '-o', dirA, '--json']); // the artifacts of beforeAll: up to date
+    expect(c.status, c.stderr).toBe(0);
+    const compiled = JSON.parse(c.stdout) as { segments: { constraints: number }[] };
+    expect((JSON.parse(est.stdout) as { segments: { constraints: number }[] }).segments.map((s) => s.constraints)).toEqual(compiled.segments.map((s) => s.constraints));
+    expect(zk(['setup', dirA]).status).toBe(0);
+    const rec = path.join(work, 'cli-receipt.json');
+    const p = zk(['prove', dirA, '--input', input(work, 'x3', [0.25, 0.5, -0.5, 0]), '--jobs', '2', '-o', rec]);
+    expect(p.status, p.stderr).toBe(0);
+    const v = zk(['verify', rec, '--dir', dirA, '--json']);
+    expect(v.status, v.stderr).toBe(0);
+    expect(JSON.parse(v.stdout).verified).toBe(true);
+    const bad = zk(['verify', rec, '--dir', path.join(work, 'b'), '--json']); // another model's artifacts
+    expect(bad.status).toBe(1);
+    expect(JSON.parse(bad.stdout).failed).toBe('segment-keys');
+  });
+});
