@@ -83,7 +83,7 @@ beforeAll(async () => {
   resalted = (await proveSegmented({ dir: dirA, inputPath: x1 })).receipt;
   foreign = (await proveSegmented({ dir: dirB, inputPath: x1 })).receipt;
   trusted = trustedSegments(dirA);
-}, 300_000);
+});
 
 describe('segments', () => {
   it('cutting the program keeps its integer semantics: the chained segments compute the whole outputs', () => {

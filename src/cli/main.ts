@@ -32,6 +32,7 @@ import { estimateVerifyGas } from '../chain/gas.js';
 import { compileSegmentedCommand, parsePositive, parseSegments, proveSegmentedCommand, setupSegmentedCommand, verifySegmentedCommand } from './commands/segments.js';
 import type { SegmentOpts } from './commands/segments.js';
 import { isSegmented } from '../compose/compile.js';
+import { compileBatch } from '../compose/batch.js';
 import { isSegmentedReceipt } from '../verify/segmented.js';
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
@@ -104,10 +105,17 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
       .argument('<model>', 'ONNX model file')
       .option('-o, --out <dir>', 'artifact directory (default .zkinfer/<model>-<hash>)')
       .option('--segments <auto|K>', 'cut the model into K segment circuits linked by commitments (auto: the fewest within --max-constraints)', parseSegments)
-      .option('--max-constraints <n>', 'largest segment with --segments auto (default 600000)', parsePositive('--max-constraints')),
-  ).action(async (model: string, o: CompileOpts & SegmentOpts & { out?: string }) => {
+      .option('--max-constraints <n>', 'largest segment with --segments auto (default 600000)', parsePositive('--max-constraints'))
+      .option('--batch <K>', 'one circuit proving K inferences (prove takes an input file with K arrays: {"input_data": [x0, x1, ...]})', parsePositive('--batch')),
+  ).action(async (model: string, o: CompileOpts & SegmentOpts & { out?: string; batch?: number }) => {
     const dir = o.out ?? defaultDir(model);
     if (o.segments !== undefined) return compileSegmentedCommand(model, dir, o);
+    if (o.batch !== undefined) {
+      const info = await compileBatch({ ...compileParams(model, dir, o), batch: o.batch });
+      printCompiled(info, dir, false);
+      emit({ dir, ...info, verifyGas: estimateVerifyGas(info.nPublic) });
+      return;
+    }
     const r = await compileModel(compileParams(model, dir, o));
     printCompiled(r.info, dir, r.cached);
     emit({ dir, cached: r.cached, ...r.info, verifyGas: estimateVerifyGas(r.info.nPublic) });

@@ -168,7 +168,8 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility)
   return segs.map((s, i) => ({ ...s, layout: layouts[i]!, constraints: countConstraints({ program: s.program, layout: layouts[i]! }).total }));
 }
 
-function remapStep(s: Step, id: (old: number) => number, lin: (e: Lin) => Lin): Step {
+/** A step over renumbered signals (not input or parameter steps: their placement is the caller's). */
+export function remapStep(s: Step, id: (old: number) => number, lin: (e: Lin) => Lin): Step {
   switch (s.kind) {
     case 'input':
     case 'param':
