@@ -37,7 +37,7 @@ export interface Segment {
   constraints: number;
 }
 
-const defined = (s: Step): number[] => (s.kind === 'input' || s.kind === 'param' ? s.signals : s.kind === 'bits' ? s.outs : [s.out]);
+const defined = (s: Step): number[] => (s.kind === 'input' || s.kind === 'param' ? s.signals : 'outs' in s ? s.outs : [s.out]);
 
 /** For every signal: the core step defining it and the last core step (or nCore for outputs) using it. */
 function liveness(p: Program, core: Step[]) {
@@ -168,27 +168,20 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility)
   return segs.map((s, i) => ({ ...s, layout: layouts[i]!, constraints: countConstraints({ program: s.program, layout: layouts[i]! }).total }));
 }
 
-/** A step over renumbered signals (not input or parameter steps: their placement is the caller's). */
+/**
+ * A step over renumbered signals: its output signal(s) through `id`, every linear combination through
+ * `lin` (whatever the step kind). Input and parameter steps are placed by the caller.
+ */
 export function remapStep(s: Step, id: (old: number) => number, lin: (e: Lin) => Lin): Step {
-  switch (s.kind) {
-    case 'input':
-    case 'param':
-      throw new Error('internal: input and parameter steps are placed by splitProgram');
-    case 'mul':
-      return { ...s, a: lin(s.a), b: lin(s.b), out: id(s.out) };
-    case 'rescale':
-      return { ...s, in: lin(s.in), out: id(s.out) };
-    case 'max':
-      return { ...s, a: lin(s.a), b: lin(s.b), out: id(s.out) };
-    case 'div':
-      return { ...s, num: lin(s.num), den: lin(s.den), out: id(s.out) };
-    case 'bits':
-      return { ...s, in: lin(s.in), outs: s.outs.map(id) };
-    case 'select':
-      return { ...s, s: lin(s.s), a: lin(s.a), b: lin(s.b), out: id(s.out) };
-    case 'sqrt':
-      return { ...s, in: lin(s.in), out: id(s.out) };
+  if (s.kind === 'input' || s.kind === 'param') throw new Error('internal: input and parameter steps are placed by the caller');
+  const t: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k === 'out') t[k] = id(v as number);
+    else if (k === 'outs') t[k] = (v as number[]).map(id);
+    else if (typeof v === 'object' && v !== null && (v as Lin).terms instanceof Map) t[k] = lin(v as Lin);
+    else t[k] = v;
   }
+  return t as unknown as Step;
 }
 
 export interface PlanOptions {
