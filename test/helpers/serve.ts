@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { compileModel } from '../../src/compile.js';
@@ -17,11 +18,31 @@ import { tempDir } from './pipeline.js';
 export const BIN = path.join(ROOT, 'bin', 'zkinfer.js');
 export const MLP_INPUTS = ['input.json', 'inputs/digit-3.json', 'inputs/digit-4.json', 'inputs/digit-8.json'].map((f) => path.join(ROOT, 'models', 'mnist-mlp', f));
 
-/** The bundled MLP, compiled and set up (dev keys) into a temp dir. */
+/**
+ * The bundled MLP, compiled and set up (dev keys) into one temp dir shared by the serve test files (a lock
+ * directory makes them take turns; compile and setup reuse what is current and redo what is not), then
+ * copied into a dir of the caller's own (a test may corrupt it).
+ */
 export async function buildMlp(): Promise<string> {
+  const shared = path.join(os.tmpdir(), `zkinfer-serve-mlp-${process.getuid?.() ?? 0}`);
+  const lock = `${shared}.lock`;
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (i > 2400) rmSync(lock, { recursive: true, force: true }); // a holder died: take it after 4 min
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    await compileModel({ modelPath: path.join(ROOT, 'models', 'mnist-mlp', 'model.onnx'), outDir: shared });
+    await setupKeys({ dir: shared, cacheDir: path.join(os.tmpdir(), 'zkinfer-test-cache') });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
   const dir = path.join(tempDir('zkinfer-serve-'), 'mlp');
-  await compileModel({ modelPath: path.join(ROOT, 'models', 'mnist-mlp', 'model.onnx'), outDir: dir });
-  await setupKeys({ dir, cacheDir: path.join(os.tmpdir(), 'zkinfer-test-cache') });
+  cpSync(shared, dir, { recursive: true });
   return dir;
 }
 
@@ -73,7 +94,10 @@ export function zkinfer(args: string[], env: Record<string, string> = {}): Proc 
     },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      const t = setTimeout(() => child.kill('SIGKILL'), 15_000); // a serve stops its workers and Redis first
+      const code = await exited;
+      clearTimeout(t);
+      return code;
     },
   };
 }

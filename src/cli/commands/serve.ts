@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../../errors.js';
+import { InputError, ServiceError } from '../../errors.js';
 import { emit, log, say } from '../output.js';
 import { parseIntOpt } from '../options.js';
 
@@ -75,15 +75,14 @@ append-only persistence, and stops with the service. Workers elsewhere: zkinfer 
 API: GET /v1/openapi.json. Stop with Ctrl-C.`)
     .action(async (o: ServeOpts) => {
       const { startRedis, findRedisServer, REDIS_INSTALL_HINT } = await import('../../serve/redis.js');
+      if (!o.redis && !findRedisServer()) throw new ServiceError('redis-server not found on PATH: without --redis, serve starts its own', { hint: REDIS_INSTALL_HINT });
       const { createServer } = await import('../../serve/server.js');
-      const { ServiceError } = await import('../../errors.js');
       const data = path.resolve(o.data);
       mkdirSync(data, { recursive: true, mode: 0o700 });
       const apiKey = o.apiKey ? readSecret(o.apiKey, '--api-key') : undefined;
       const adminKey = o.adminKey ? readSecret(o.adminKey, '--admin-key') : undefined;
       let workerKey = o.workerKey ? readSecret(o.workerKey, '--worker-key') : undefined;
       const signer = await signerFor(o.signKey, data);
-      if (!o.redis && !findRedisServer()) throw new ServiceError('redis-server not found on PATH: without --redis, serve starts its own', { hint: REDIS_INSTALL_HINT });
       const embedded = o.redis ? undefined : await startRedis({ dir: path.join(data, 'redis') });
       const redisUrl = o.redis ?? embedded!.url;
       const nWorkers = o.workers ?? (o.redis ? 0 : 1);
