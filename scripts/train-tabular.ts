@@ -4,9 +4,10 @@
  * constraints and seconds. The target model is a 102-tree (34 rounds × 3 classes) depth-6 gradient-boosted
  * classifier on 32 features.
  *
- *   node --import tsx scripts/train-tabular.ts [--out DIR] [--only NAME] [--no-prove]
+ *   node --import tsx scripts/train-tabular.ts [--out DIR] [--only NAME] [--no-prove] [--reuse]
+ * --reuse reads a model written before instead of training it again; the circuit is always compiled afresh.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
@@ -55,11 +56,13 @@ mkdirSync(out, { recursive: true });
 for (const [name, make] of Object.entries(models)) {
   if (only && only !== name) continue;
   const t0 = performance.now();
-  const { bytes, F } = make();
   const dir = path.join(out, name);
   mkdirSync(dir, { recursive: true });
   const modelPath = path.join(dir, 'model.onnx');
+  const reuse = process.argv.includes('--reuse') && existsSync(modelPath);
+  const { bytes, F } = reuse ? { bytes: new Uint8Array(readFileSync(modelPath)), F: name === 'gbt-100x6' ? 32 : 8 } : make();
   writeFileSync(modelPath, bytes);
+  rmSync(path.join(dir, 'circuit'), { recursive: true, force: true });
   const test = synthetic(50, F, 99);
   const session = await ort.InferenceSession.create(bytes);
   const reference: Record<string, number[]>[] = [];

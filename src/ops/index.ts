@@ -8,7 +8,7 @@ import { Concat, Remaps } from './shape.js';
 import { Conv } from './conv.js';
 import { Pool } from './pool.js';
 import { BatchNormalization } from './batchnorm.js';
-import { Reduce } from './reduce.js';
+import { Reduce, ReduceNonLinear } from './reduce.js';
 import { Sigmoid, Softmax, Tanh } from './exp.js';
 import { Sqrt } from './sqrt.js';
 import { ArgMax } from './argmax.js';
@@ -16,9 +16,12 @@ import { TreeEnsemble } from './tree.js';
 import { ArrayFeatureExtractor, Binarizer, LinearModel, PassThrough, Scaler } from './ml.js';
 import { Cast } from './cast.js';
 import { ConvTranspose } from './convtranspose.js';
+import { ConstantOfShape, ExpandTile, ShapeOps, Split } from './layout.js';
+import { Compare, Logic, Where } from './logic.js';
+import { Exp, Pow } from './power.js';
 import { ConvInteger, DequantizeLinear, MatMulInteger, QLinearConv, QLinearMatMul, QuantizeLinear } from './quant.js';
 
-const ALL: OpDef[] = [Gemm, MatMul, Add, Mul, Relu, Clip, HardSigmoid, LeakyRelu, PRelu, Reshape, Remaps, Concat, Conv, Pool, BatchNormalization, Reduce, Sigmoid, Tanh, Softmax, Sqrt, ArgMax, QuantizeLinear, DequantizeLinear, QLinearMatMul, QLinearConv, MatMulInteger, ConvInteger, TreeEnsemble, LinearModel, Scaler, Binarizer, ArrayFeatureExtractor, PassThrough, Cast, ConvTranspose];
+const ALL: OpDef[] = [Gemm, MatMul, Add, Mul, Relu, Clip, HardSigmoid, LeakyRelu, PRelu, Reshape, Remaps, Concat, Conv, Pool, BatchNormalization, Reduce, Sigmoid, Tanh, Softmax, Sqrt, ArgMax, QuantizeLinear, DequantizeLinear, QLinearMatMul, QLinearConv, MatMulInteger, ConvInteger, TreeEnsemble, LinearModel, Scaler, Binarizer, ArrayFeatureExtractor, PassThrough, Cast, ConvTranspose, ShapeOps, ConstantOfShape, ExpandTile, Split, Compare, Logic, Where, ReduceNonLinear, Pow, Exp];
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(ALL.flatMap((d) => d.onnx.map((n) => [n, d] as const)));
 

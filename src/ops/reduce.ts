@@ -1,12 +1,15 @@
 /**
  * ReduceSum and ReduceMean: linear (zero constraints). A mean over 2^j elements is a scale change;
  * other counts multiply by a quantized 1/count.
+ * ReduceMax / ReduceMin: a Max2 tree over each group (count − 1 decompositions of the differences' width).
+ * ReduceSumSquare: each element rescaled to the activation scale, one product per element, summed.
+ * ReduceL2: the same sum of squares, then one SqrtFloor (as Sqrt: the root at scale S + 1).
  */
 import type { GraphNode, Tensor } from '../ir/graph.js';
 import { sizeOf, stridesOf } from '../ir/graph.js';
 import { linAddScaled, linConst } from '../quantize/lin.js';
 import type { Lin } from '../quantize/lin.js';
-import type { OpDef, Value } from './types.js';
+import type { OpDef, QTensor, Value } from './types.js';
 import { requireInput } from './util.js';
 import { ShapeError, UnsupportedOpError } from '../errors.js';
 
@@ -47,6 +50,52 @@ export function reducePlan(node: GraphNode, x: number[], axesV: Value | undefine
 }
 
 const isMean = (node: GraphNode) => node.op === 'ReduceMean';
+
+/** The input elements of each output element. */
+function groups(p: ReducePlan): number[][] {
+  const g: number[][] = Array.from({ length: sizeOf(p.shape) }, () => []);
+  p.dst.forEach((o, i) => g[o]!.push(i));
+  return g;
+}
+
+const NONLINEAR_F: Record<string, (xs: number[]) => number> = {
+  ReduceMax: (xs) => Math.max(...xs),
+  ReduceMin: (xs) => Math.min(...xs),
+  ReduceSumSquare: (xs) => xs.reduce((a, v) => a + v * v, 0),
+  ReduceL2: (xs) => Math.sqrt(xs.reduce((a, v) => a + v * v, 0)),
+};
+
+export const ReduceNonLinear: OpDef = {
+  onnx: Object.keys(NONLINEAR_F),
+  float(node, [x0, axes]) {
+    const x = requireInput(x0, 0, node);
+    const p = reducePlan(node, x.shape, axes ? { kind: 'const', t: axes } : undefined);
+    if (!p) return [x];
+    const data = Float64Array.from(groups(p), (g) => NONLINEAR_F[node.op]!(g.map((i) => x.data[i]!)));
+    return [{ shape: p.shape, data } satisfies Tensor];
+  },
+  lower(ctx, [x0, axes]) {
+    const v = requireInput(x0, 0, ctx.node);
+    if (v.kind !== 'q') throw new Error('unreachable: constant reduction is folded');
+    const p = reducePlan(ctx.node, v.t.shape, axes);
+    if (!p) return [v.t];
+    if (p.count === 0) throw new ShapeError(`node '${ctx.node.name}' (${ctx.node.op}): reduction over an empty axis`);
+    const b = ctx.b;
+    const name = ctx.node.name;
+    if (ctx.node.op === 'ReduceMax' || ctx.node.op === 'ReduceMin') {
+      const k = ctx.node.op === 'ReduceMax' ? 1n : -1n;
+      const exprs = groups(p).map((g) => linAddScaled(linConst(0n), b.maxOf(g.map((i) => linAddScaled(linConst(0n), v.t.exprs[i]!, k)), name), k));
+      return [{ shape: p.shape, scale: v.t.scale, exprs }];
+    }
+    const x = ctx.requant(v.t, false);
+    const sq = groups(p).map((g) => g.reduce((acc, i) => linAddScaled(acc, b.mul(x.exprs[i]!, x.exprs[i]!, name), 1n), linConst(0n)));
+    const sumSq: QTensor = { shape: p.shape, scale: 2 * x.scale, exprs: sq };
+    if (ctx.node.op === 'ReduceSumSquare') return [sumSq];
+    const t = Math.max(ctx.scale + 1, Math.ceil(sumSq.scale / 2));
+    const a = ctx.alignUp(sumSq, 2 * t);
+    return [{ shape: p.shape, scale: t, exprs: a.exprs.map((e) => b.sqrt(e, name)) }];
+  },
+};
 
 export const Reduce: OpDef = {
   onnx: ['ReduceSum', 'ReduceMean'],

@@ -38,6 +38,11 @@ export interface OpDef {
    * visibility private/hashed they become private signals, and the lowering must accept a signal there.
    */
   paramInputs?: number[];
+  /**
+   * The outputs depend only on the inputs' shapes (Shape, Size): they are constants even when an input is a
+   * signal, computed by `float` on zero tensors of the signals' shapes, and later ops fold over them.
+   */
+  shapeOnly?: boolean;
   /** Float reference. Inputs are undefined where an optional input is absent. */
   float(node: GraphNode, inputs: (Tensor | undefined)[]): Tensor[];
   /** Integer lowering; called only when at least one input is a signal tensor. */

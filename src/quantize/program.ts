@@ -130,8 +130,10 @@ export class ProgramBuilder {
     const [al, ah] = this.bounds(a);
     const [bl, bh] = this.bounds(b);
     const c = [al * bl, al * bh, ah * bl, ah * bh];
-    const lo = c.reduce((x, y) => (y < x ? y : x));
+    let lo = c.reduce((x, y) => (y < x ? y : x));
     const hi = c.reduce((x, y) => (y > x ? y : x));
+    // a square (the same combination twice) is never negative: x² ≥ 0 over the integers, and out = a·a is exact
+    if (a === b && lo < 0n) lo = al <= 0n && ah >= 0n ? 0n : al * al < ah * ah ? al * al : ah * ah;
     const out = this.newSignal(lo, hi, node);
     this.steps.push({ kind: 'mul', out, a, b, node });
     return linSignal(out);

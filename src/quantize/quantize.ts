@@ -129,8 +129,8 @@ export function quantizeGraph(original: Graph, settings: QuantizeSettings): Prog
     node.inputs.forEach((n, i) => {
       if (n !== '' && ins[i] === undefined) throw new ShapeError(`node '${node.name}' (${node.op}): input '${n}' is not defined before use`);
     });
-    if (ins.every((v) => v === undefined || v.kind === 'const')) {
-      const outs = op.float(node, ins.map((v) => v?.t as Tensor | undefined));
+    if (op.shapeOnly || ins.every((v) => v === undefined || v.kind === 'const')) {
+      const outs = op.float(node, ins.map((v) => (v?.kind === 'q' ? { shape: v.t.shape, data: new Float64Array(sizeOf(v.t.shape)) } : v?.t)));
       outs.forEach((t, i) => node.outputs[i] && env.set(node.outputs[i]!, { kind: 'const', t }));
       continue;
     }

@@ -1,0 +1,173 @@
+/**
+ * The common ops that the shared conformance data has no case for (Pow, Exp, ReduceMax/Min/SumSquare/L2,
+ * comparisons, Not/And/Or/Xor, Where, Expand, Tile, Split, Shape, ConstantOfShape, Cast): one-node models
+ * written with src/export/onnx-writer.ts, random inputs, onnxruntime-node as the reference. The float
+ * reference must match it, and the integer program (the witness's exact twin) must be within the conformance
+ * tolerance 2^−(S−3)·(1 + |ref|), booleans and integers exactly. A chain of them is compiled (which checks the
+ * witness against the integer program signal by signal), proven and verified.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { writeOnnxModel, OnnxDataType } from '../src/export/onnx-writer.js';
+import type { OnnxAttributeValue, OnnxInitializer } from '../src/export/onnx-writer.js';
+import { parseOnnx } from '../src/import/onnx.js';
+import { quantizeGraph, runFloat } from '../src/quantize/quantize.js';
+import { evaluate } from '../src/quantize/program.js';
+import { quantizeInput } from '../src/quantize/input.js';
+import { mulberry32 } from '../src/export/prng.js';
+import { tolerance } from './helpers/cases.js';
+import { provePipeline, tempDir, terminateCurve } from './helpers/pipeline.js';
+
+const S = 12;
+
+interface OpCase {
+  name: string;
+  op: string;
+  /** shapes of the float signal inputs X0, X1, … */
+  ins: number[][];
+  /** constant inputs after the signals (initializers) */
+  consts?: OnnxInitializer[];
+  attrs?: Record<string, OnnxAttributeValue>;
+  outs?: number;
+  /** inputs as 0/1 values (boolean ops take comparisons' outputs) */
+  bool?: boolean;
+  range?: [number, number];
+  opset?: number;
+}
+
+const i64 = (name: string, v: number[], shape = [v.length]): OnnxInitializer => ({ name, shape, data: BigInt64Array.from(v.map(BigInt)) });
+const f32 = (name: string, v: number[], shape: number[] = []): OnnxInitializer => ({ name, shape, data: Float32Array.from(v) });
+
+const CASES: OpCase[] = [
+  { name: 'Pow x^2', op: 'Pow', ins: [[2, 5]], consts: [f32('e', [2])] },
+  { name: 'Pow x^3', op: 'Pow', ins: [[7]], consts: [f32('e', [3])] },
+  { name: 'Pow x^0.5 (Sqrt)', op: 'Pow', ins: [[6]], consts: [f32('e', [0.5])], range: [0, 4] },
+  { name: 'Exp', op: 'Exp', ins: [[2, 4]], range: [-4, 3] },
+  { name: 'ReduceMax axis 1', op: 'ReduceMax', ins: [[3, 5]], attrs: { axes: [1], keepdims: 1 }, opset: 13 },
+  { name: 'ReduceMin all', op: 'ReduceMin', ins: [[3, 4]], attrs: { keepdims: 0 }, opset: 13 },
+  { name: 'ReduceSumSquare axis 0', op: 'ReduceSumSquare', ins: [[3, 4]], attrs: { axes: [0], keepdims: 0 }, opset: 13 },
+  { name: 'ReduceL2 axis -1', op: 'ReduceL2', ins: [[2, 6]], attrs: { axes: [-1], keepdims: 1 }, opset: 13 },
+  { name: 'Less (two signals)', op: 'Less', ins: [[3, 4], [4]] },
+  { name: 'GreaterOrEqual (two signals)', op: 'GreaterOrEqual', ins: [[12], [12]] },
+  { name: 'Greater than a constant', op: 'Greater', ins: [[12]], consts: [f32('c', [0.3])] },
+  { name: 'LessOrEqual than a constant', op: 'LessOrEqual', ins: [[12]], consts: [f32('c', [-0.7])] },
+  { name: 'Equal (two signals)', op: 'Equal', ins: [[10], [10]], range: [-2, 2] },
+  { name: 'And', op: 'And', ins: [[8], [8]], bool: true },
+  { name: 'Or', op: 'Or', ins: [[8], [8]], bool: true },
+  { name: 'Xor', op: 'Xor', ins: [[8], [8]], bool: true },
+  { name: 'Not', op: 'Not', ins: [[8]], bool: true },
+  { name: 'Where', op: 'Where', ins: [[6], [6], [6]], bool: true },
+  { name: 'Expand', op: 'Expand', ins: [[3, 1]], consts: [i64('shape', [2, 3, 4])] },
+  { name: 'Tile', op: 'Tile', ins: [[2, 3]], consts: [i64('reps', [2, 2])] },
+  { name: 'Split (sizes input)', op: 'Split', ins: [[2, 6]], consts: [i64('split', [2, 4])], attrs: { axis: 1 }, outs: 2 },
+  { name: 'Split (num_outputs)', op: 'Split', ins: [[6, 2]], attrs: { num_outputs: 3 }, outs: 3 },
+  { name: 'Cast to int32 (truncation)', op: 'Cast', ins: [[10]], attrs: { to: 6 }, range: [-5, 5] },
+  { name: 'Cast to bool', op: 'Cast', ins: [[10]], attrs: { to: 9 }, range: [-2, 2] },
+];
+
+const OUT_TYPES: Record<string, number> = { Less: 9, Greater: 9, LessOrEqual: 9, GreaterOrEqual: 9, Equal: 9, And: 9, Or: 9, Xor: 9, Not: 9 };
+
+/** A one-node model; boolean ops get their inputs from `Greater(X, 0)` so the graph inputs stay float. */
+function model(c: OpCase): Uint8Array {
+  const sig = c.ins.map((_, i) => `X${i}`);
+  const nodes = [];
+  let inputs = sig;
+  const zero = f32('zero', [0]);
+  if (c.bool) {
+    const nb = c.op === 'Where' ? 1 : sig.length;
+    inputs = sig.map((n, i) => (i < nb ? `${n}_b` : n));
+    for (let i = 0; i < nb; i++) nodes.push({ opType: 'Greater', name: `to_bool${i}`, inputs: [sig[i]!, 'zero'], outputs: [`${sig[i]}_b`] });
+  }
+  const outs = Array.from({ length: c.outs ?? 1 }, (_, i) => `Y${i}`);
+  nodes.push({ opType: c.op, name: 'op', inputs: [...inputs, ...(c.consts ?? []).map((t) => t.name)], outputs: outs, attributes: c.attrs });
+  const elem = c.op === 'Cast' ? (c.attrs!.to as number) : OUT_TYPES[c.op] ?? OnnxDataType.FLOAT;
+  return writeOnnxModel({
+    graphName: c.name,
+    inputs: c.ins.map((shape, i) => ({ name: sig[i]!, shape })),
+    outputs: outs.map((name) => ({ name, shape: [] as number[], elemType: elem })),
+    initializers: [...(c.consts ?? []), ...(c.bool ? [zero] : [])],
+    nodes,
+    opset: c.opset ?? 18,
+  });
+}
+
+const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
+/** Random values on the input grid (scale S), so the fixed-point input is exact. */
+function draw(c: OpCase, seed: number): number[][] {
+  const rnd = mulberry32(seed);
+  const [lo, hi] = c.range ?? [-2, 2];
+  return c.ins.map((shape) => Array.from({ length: sizeOf(shape) }, () => Math.round((lo + rnd() * (hi - lo)) * 2 ** 6) / 2 ** 6));
+}
+
+async function check(c: OpCase, seed: number) {
+  const bytes = model(c);
+  const session = await ort.InferenceSession.create(bytes);
+  const xs = draw(c, seed);
+  const feeds = Object.fromEntries(xs.map((v, i) => [`X${i}`, new ort.Tensor('float32', Float32Array.from(v), c.ins[i]!)]));
+  const ref = await session.run(feeds);
+  const g = parseOnnx(bytes, `${c.name}.onnx`);
+  const range = c.range ?? [-2, 2];
+  const program = quantizeGraph(g, { scale: S, paramBits: 16, inputs: g.inputs.map((vi) => ({ name: vi.name, scale: S, min: range[0], max: range[1] })) });
+  const ints = evaluate(program, xs.map((v, i) => quantizeInput(v, program.inputs[i]!, 'test'))).outputs;
+  const fl = runFloat(g, xs.map((v, i) => ({ shape: c.ins[i]!, data: Float64Array.from(v) })));
+  session.outputNames.forEach((n, k) => {
+    const r = Array.from(ref[n]!.data as ArrayLike<number | bigint | boolean>, Number);
+    expect(fl[k]!.shape.reduce((a, b) => a * b, 1), `${n} size`).toBe(r.length);
+    const exact = !(ref[n]!.type === 'float32');
+    r.forEach((v, j) => {
+      expect(Math.abs(fl[k]!.data[j]! - v), `float ${n}[${j}]`).toBeLessThanOrEqual(exact ? 0 : 1e-5 * (1 + Math.abs(v)));
+      const q = Number(ints[k]![j]!) / 2 ** program.outputs[k]!.scale;
+      expect(Math.abs(q - v), `integer ${n}[${j}] = ${q}, reference ${v}`).toBeLessThanOrEqual(exact ? 0 : tolerance(v, S));
+    });
+  });
+  return program;
+}
+
+describe('common ops vs onnxruntime-node (float reference and integer program)', () => {
+  for (const c of CASES) it(c.name, async () => {
+    for (const seed of [1, 2, 3]) await check(c, seed);
+  });
+
+  it('Shape and ConstantOfShape of a signal are constants (PyTorch shape arithmetic folds away)', () => {
+    const bytes = writeOnnxModel({
+      graphName: 'shape', inputs: [{ name: 'X', shape: [2, 3] }], outputs: [{ name: 'Y', shape: [2, 3] }], initializers: [],
+      nodes: [
+        { opType: 'Shape', name: 'shape', inputs: ['X'], outputs: ['s'] },
+        { opType: 'ConstantOfShape', name: 'zeros', inputs: ['s'], outputs: ['o'] },
+        { opType: 'Add', name: 'add', inputs: ['X', 'o'], outputs: ['Y'] },
+      ],
+    });
+    const g = parseOnnx(bytes, 'shape.onnx');
+    const p = quantizeGraph(g, { scale: S, paramBits: 16, inputs: [{ name: 'X', scale: S, min: -1, max: 1 }] });
+    expect(p.steps.filter((s) => s.kind !== 'input')).toEqual([]);
+    expect(evaluate(p, [[0n, 1n, 2n, 3n, 4n, 5n]]).outputs[0]).toEqual([0n, 1n, 2n, 3n, 4n, 5n]);
+  });
+});
+
+describe('common ops end to end', () => {
+  afterAll(terminateCurve);
+  it('Where(Less(x, y), Pow(x, 2), ReduceMax(y)) with Tile: compiled (witness = integer program), proven, verified', async () => {
+    const dir = tempDir('zkinfer-ops-extra-');
+    const modelPath = path.join(dir, 'm.onnx');
+    writeFileSync(modelPath, writeOnnxModel({
+      graphName: 'chain', inputs: [{ name: 'x', shape: [2, 3] }, { name: 'y', shape: [2, 3] }], outputs: [{ name: 'z', shape: [2, 6] }],
+      initializers: [f32('two', [2]), i64('reps', [1, 2])],
+      nodes: [
+        { opType: 'Less', name: 'lt', inputs: ['x', 'y'], outputs: ['c'] },
+        { opType: 'Pow', name: 'sq', inputs: ['x', 'two'], outputs: ['x2'] },
+        { opType: 'ReduceMax', name: 'mx', inputs: ['y'], outputs: ['m'], attributes: { axes: [1], keepdims: 1 } },
+        { opType: 'Where', name: 'w', inputs: ['c', 'x2', 'm'], outputs: ['v'] },
+        { opType: 'Tile', name: 't', inputs: ['v', 'reps'], outputs: ['z'] },
+      ],
+      opset: 13,
+    }));
+    const input = path.join(dir, 'in.json');
+    writeFileSync(input, JSON.stringify({ x: [[0.5, -1, 1.5], [2, 0, -0.25]], y: [[1, -1.5, 0], [1, 1, 1]] }));
+    const r = await provePipeline({ modelPath, input, inputRange: [-2, 2] });
+    expect(r.verified.ok).toBe(true);
+    // x < y ? x² : max(y row): row 0 max 1 → [0.25, 1, 1], row 1 max 1 → [1, 0, 0.0625]; tiled twice
+    expect(r.receipt.outputs![0]!.data).toEqual([0.25, 1, 1, 0.25, 1, 1, 1, 0, 0.0625, 1, 0, 0.0625]);
+  }, 180_000);
+});
