@@ -129,6 +129,7 @@ function constantOutputs(g: Graph, fixedInputs: number[]): string[] {
 function scopeReason(g: Graph, dir: string): string | undefined {
   const bad = opsOf(g).filter((o) => !OPS.has(o));
   if (bad.length) return `op ${bad.join(', ')} not supported`;
+  if (g.nodes.every((n) => OPS.get(n.op)?.shapeOnly)) return 'the output is the static input shape: a constant, nothing to prove';
   const [ds] = loadDataSets(dir);
   if (!ds) return 'no reference data set';
   const fixed = paramInputs(g, ds);
