@@ -20,14 +20,16 @@ import type { RandomGraph } from './random-graphs.js';
 export type Mode = 'default' | 'calibrated';
 
 /**
- * pass: verified and within the bar. unmet-declared: calibrated, compile said the target was not met (allowed).
- * Failures: not-verified (the receipt, or prove's own check, fails), scale-runaway (an output scale past
+ * pass: verified and within the bar. unmet-declared: calibrated, compile said the target was not met and the
+ * default settings do no better (allowed). Failures: calibration-miss (calibrated, compile said the target
+ * was not met, but the default settings meet the bar on the same graph: a setting existed, the search missed
+ * it), not-verified (the receipt, or prove's own check, fails), scale-runaway (an output scale past
  * 2^-40: outputs too wide for a float64), wrong-answer (verified, error above the bar, nothing said),
  * refused (compile/prove stopped with a typed error), crash (an untyped/internal error), reference (onnxruntime
  * rejected the generated graph: a generator bug).
  */
-export type Outcome = 'pass' | 'unmet-declared' | 'not-verified' | 'scale-runaway' | 'wrong-answer' | 'refused' | 'crash' | 'reference';
-export const FAILURES: Outcome[] = ['not-verified', 'scale-runaway', 'wrong-answer', 'refused', 'crash', 'reference'];
+export type Outcome = 'pass' | 'unmet-declared' | 'calibration-miss' | 'not-verified' | 'scale-runaway' | 'wrong-answer' | 'refused' | 'crash' | 'reference';
+export const FAILURES: Outcome[] = ['calibration-miss', 'not-verified', 'scale-runaway', 'wrong-answer', 'refused', 'crash', 'reference'];
 
 export interface CaseResult {
   id: string;
@@ -39,6 +41,8 @@ export interface CaseResult {
   constraints?: number;
   settings?: { scale: number; paramBits: number };
   seconds: number;
+  /** Seconds per stage (reference, compile, setup, prove, verify). */
+  stages: Record<string, number>;
 }
 
 /** Output scales beyond this are a runaway (a float64 holds 53 bits; the outputs of a tiny graph need far fewer). */
@@ -67,9 +71,9 @@ function declaredUnmet(info: CompiledInfo, messages: string[]): boolean {
 const short = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e)).split('\n')[0]!.slice(0, 300);
 
 /** Real outputs of a receipt tensor (exact integers + scale when present, else its decoded reals). */
-function realValues(t: { data?: unknown; scale: number; values?: unknown; ints?: unknown }): number[] {
-  const ints = (t.ints ?? t.values) as unknown;
-  if (Array.isArray(ints) && ints.every((v) => typeof v === 'string')) return ints.map((v) => Number(BigInt(v as string)) / 2 ** t.scale);
+function realValues(t: { data?: unknown; scale: number | string; integers?: unknown; values?: unknown; ints?: unknown }): number[] {
+  const ints = (t.integers ?? t.ints ?? t.values) as unknown;
+  if (Array.isArray(ints) && ints.every((v) => typeof v === 'string')) return ints.map((v) => Number(BigInt(v as string)) / 2 ** Number(t.scale));
   return (t.data as number[]).map(Number);
 }
 
@@ -80,9 +84,16 @@ function realValues(t: { data?: unknown; scale: number; values?: unknown; ints?:
 export async function runCase(g: RandomGraph, mode: Mode, opts: { workDir: string; cacheDir: string; keep?: boolean }): Promise<CaseResult> {
   const t0 = performance.now();
   const dir = opts.workDir;
-  const done = (r: Omit<CaseResult, 'id' | 'mode' | 'seconds'>): CaseResult => {
+  const stages: Record<string, number> = {};
+  let t = t0;
+  const lap = (name: string): void => {
+    const now = performance.now();
+    stages[name] = (now - t) / 1000;
+    t = now;
+  };
+  const done = (r: Omit<CaseResult, 'id' | 'mode' | 'seconds' | 'stages'>): CaseResult => {
     if (!opts.keep) rmSync(dir, { recursive: true, force: true });
-    return { id: g.id, mode, ...r, seconds: (performance.now() - t0) / 1000 };
+    return { id: g.id, mode, ...r, seconds: (performance.now() - t0) / 1000, stages };
   };
   mkdirSync(path.join(dir, 'cal'), { recursive: true });
   const modelPath = path.join(dir, 'model.onnx');
@@ -95,6 +106,7 @@ export async function runCase(g: RandomGraph, mode: Mode, opts: { workDir: strin
   } catch (e) {
     return done({ outcome: 'reference', detail: short(e) });
   }
+  lap('reference');
   const messages: string[] = [];
   let info: CompiledInfo;
   let stage = 'compile';
@@ -103,19 +115,23 @@ export async function runCase(g: RandomGraph, mode: Mode, opts: { workDir: strin
     ({ info } = await compileModel({ modelPath, outDir: out, ...(mode === 'calibrated' ? { calibration: path.join(dir, 'cal'), autoScale: true } : {}), onProgress: (m) => messages.push(m) }));
     const base = { constraints: info.constraints.total, settings: { scale: info.settings.scale, paramBits: info.settings.paramBits } };
     const unmet = mode === 'calibrated' && declaredUnmet(info, messages);
+    lap('compile');
     stage = 'setup';
     await setupKeys({ dir: out, cacheDir: opts.cacheDir });
+    lap('setup');
     stage = 'prove';
     let proved;
     try {
       proved = await proveInference({ dir: out, inputPath });
     } catch (e) {
       // prove checks its own receipt: a receipt that would not verify is an error there
-      if (/verif|self-check|would not/i.test(short(e))) return done({ ...base, outcome: 'not-verified', detail: `prove: ${short(e)}` });
+      if (/verif|self-?check|would not/i.test(short(e))) return done({ ...base, outcome: 'not-verified', detail: `prove: ${short(e)}` });
       throw e;
     }
+    lap('prove');
     stage = 'verify';
     const v = await verifyReceipt({ receipt: JSON.parse(JSON.stringify(proved.receipt)) });
+    lap('verify');
     const outs = proved.receipt.outputs ?? [];
     const errors = outs.map((t, k) => {
       const q = realValues(t);
@@ -123,7 +139,7 @@ export async function runCase(g: RandomGraph, mode: Mode, opts: { workDir: strin
       let error = 0;
       q.forEach((x, j) => (error = Math.max(error, Math.abs(x - r[j]!))));
       if (q.length !== r.length) error = Infinity;
-      return { name: t.name, error, bar: barOf(r), scale: t.scale };
+      return { name: t.name, error, bar: barOf(r), scale: Number(t.scale) };
     });
     const widest = Math.max(...errors.map((e) => e.scale));
     const res = { ...base, errors };
@@ -138,6 +154,25 @@ export async function runCase(g: RandomGraph, mode: Mode, opts: { workDir: strin
     const typed = stage === 'compile' && e instanceof ZkinferError && !(e instanceof CircomCompileError);
     return done({ outcome: typed ? 'refused' : 'crash', detail: `${stage}: ${short(e)}` });
   }
+}
+
+/**
+ * Runs one graph in both modes (in `root`/<id>-<mode>): a calibrated run that declared its target unmet is a
+ * calibration-miss when the default settings met the bar on the same graph.
+ */
+export async function runGraph(g: RandomGraph, opts: { root: string; cacheDir: string; keep?: boolean; modes?: Mode[]; onResult?: (r: CaseResult) => void }): Promise<CaseResult[]> {
+  const out: CaseResult[] = [];
+  for (const mode of opts.modes ?? (['default', 'calibrated'] as Mode[])) {
+    const r = await runCase(g, mode, { workDir: path.join(opts.root, `${g.id}-${mode}`), cacheDir: opts.cacheDir, keep: opts.keep });
+    const dflt = out.find((x) => x.mode === 'default');
+    if (r.outcome === 'unmet-declared' && dflt?.outcome === 'pass') {
+      r.outcome = 'calibration-miss';
+      r.detail += ` — yet the defaults (2^${dflt.settings?.scale}, ${dflt.settings?.paramBits}-bit params) meet the bar: ${dflt.detail}`;
+    }
+    out.push(r);
+    opts.onResult?.(r);
+  }
+  return out;
 }
 
 /** A per-run temporary directory root. */

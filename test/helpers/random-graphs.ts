@@ -2,7 +2,7 @@
  * A seeded generator of small random ONNX graphs over the ops zkinfer supports (issue 14's property test):
  * dense chains (MatMul/Gemm, with or without bias, BatchNormalization after them, activations or none),
  * convolution stacks (Conv, BatchNormalization after Conv, pooling), residual Add, Concat of two branches,
- * Softmax / Sigmoid heads, Clip, and graphs with two outputs. Graph `index` of seed `seed` is always the same
+ * Softmax / Sigmoid heads, Clip, Mul/Div/Sub by constants, and graphs with two outputs. Graph `index` of seed `seed` is always the same
  * graph (its own PRNG stream), so one failing graph of a large run can be rebuilt alone.
  *
  * Every tensor stays tiny (≤ 8 features, ≤ 2×6×6 images) so that circom compile, setup and prove of one
@@ -42,7 +42,8 @@ class Builder {
   inits: OnnxInitializer[] = [];
   log: string[] = [];
   private n = 0;
-  constructor(readonly rnd: () => number) {}
+  /** Widest dense layer, and the largest image side. */
+  constructor(readonly rnd: () => number, readonly maxW: number, readonly maxSide: number) {}
 
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.rnd() * (hi - lo + 1));
@@ -101,8 +102,18 @@ class Builder {
     return this.node('BatchNormalization', [x.name, ...ins], x.shape, undefined, tiny ? '(small variance)' : '');
   }
 
+  /** Mul by a per-feature constant, Div by a scalar, or Sub of a constant (affine, like a folded scaler). */
+  affine(x: T): T {
+    const k = this.pick(['Mul', 'Div', 'Sub']);
+    const c = x.shape[1]!;
+    const shape = x.shape.length === 2 ? [c] : [c, 1, 1];
+    if (k === 'Div') return this.node('Div', [x.name, this.const('d', [], () => this.pick([2, 3, 0.5, 10]))], x.shape);
+    const v = this.const(k === 'Mul' ? 'm' : 's', shape, () => (k === 'Mul' ? this.uniform(-2, 2) : this.uniform(-1, 1)));
+    return this.node(k, [x.name, v], x.shape);
+  }
+
   activation(x: T, allowExp: boolean): T {
-    const kinds = ['Relu', 'Relu', 'Clip', 'LeakyRelu', ...(allowExp && size(x.shape) <= 8 ? ['Sigmoid', 'Tanh'] : [])];
+    const kinds = ['Relu', 'Relu', 'Clip', 'LeakyRelu', ...(allowExp && size(x.shape) <= this.maxW ? ['Sigmoid', 'Tanh'] : [])];
     const k = this.pick(kinds);
     if (k === 'Clip') {
       const lo = this.pick([0, -1, -0.5]);
@@ -150,6 +161,7 @@ function chain(b: Builder, x: T, widths: number[], opts: { bn: number; act: numb
   widths.forEach((m, i) => {
     t = b.dense(t, m);
     if (b.chance(opts.bn)) t = b.batchNorm(t);
+    if (b.chance(0.15)) t = b.affine(t);
     if (i < widths.length - 1 && b.chance(opts.act)) t = b.activation(t, opts.allowExp);
   });
   return t;
@@ -164,38 +176,40 @@ function head(b: Builder, t: T): T {
   return t;
 }
 
-const widthsOf = (b: Builder, layers: number, maxW: number): number[] => Array.from({ length: layers }, () => b.int(2, maxW));
+const widthsOf = (b: Builder, layers: number, maxW: number): number[] => Array.from({ length: layers }, () => b.int(2, Math.min(maxW, b.maxW)));
 
 /**
- * The graph `index` of the stream `seed`.
+ * The graph `index` of the stream `seed`; `small` caps dense layers at 4 features and images at 4×4 (the
+ * fast subset in `npm test`), else 8 and 6×6.
  * @example const g = randomGraph(7, 0); writeFileSync('g.onnx', g.onnx);
  */
-export function randomGraph(seed: number, index: number): RandomGraph {
+export function randomGraph(seed: number, index: number, opts: { small?: boolean } = {}): RandomGraph {
   const rnd = mulberry32((Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0);
-  const b = new Builder(rnd);
+  const b = new Builder(rnd, opts.small ? 4 : 8, opts.small ? 4 : 6);
   const recipe = b.pick(RECIPES);
   const range: [number, number] = b.pick([[-1, 1], [-1, 1], [0, 1], [-4, 4], [0, 8]] as [number, number][]);
   const outputs: T[] = [];
   let x: T;
   if (recipe === 'cnn') {
-    x = { name: 'x', shape: [1, b.int(1, 2), b.int(4, 6), b.int(4, 6)] };
+    x = { name: 'x', shape: [1, b.int(1, 2), b.int(4, b.maxSide), b.int(4, b.maxSide)] };
     let t = x;
     const blocks = b.int(1, 2);
     for (let i = 0; i < blocks; i++) {
       const before = t;
       t = b.conv(t, b.int(1, 3));
       if (b.chance(0.5)) t = b.batchNorm(t);
+      if (b.chance(0.15)) t = b.affine(t);
       if (b.chance(0.7)) t = b.activation(t, false);
       // residual: a same-shape convolution branch added back
       if (b.chance(0.2) && before.shape.join() === t.shape.join()) t = b.node('Add', [before.name, t.name], t.shape, undefined, 'residual');
       if (b.chance(0.6)) t = b.pool(t);
     }
     t = b.flatten(t);
-    if (size(t.shape) > 24) t = b.dense(t, b.int(2, 6));
-    if (b.chance(0.6)) t = b.dense(t, b.int(2, 5));
+    if (size(t.shape) > 3 * b.maxW) t = b.dense(t, b.int(2, Math.min(6, b.maxW)));
+    if (b.chance(0.6)) t = b.dense(t, b.int(2, Math.min(5, b.maxW)));
     outputs.push(head(b, t));
   } else {
-    const n = b.int(2, recipe === 'mlp' ? 8 : 6);
+    const n = b.int(2, Math.min(recipe === 'mlp' ? 8 : 6, b.maxW));
     x = { name: 'x', shape: [1, n] };
     if (recipe === 'mlp') {
       outputs.push(head(b, chain(b, x, widthsOf(b, b.int(1, 3), 8), { bn: 0.25, act: 0.7, allowExp: true })));
@@ -207,13 +221,13 @@ export function randomGraph(seed: number, index: number): RandomGraph {
       if (b.chance(0.5)) t = b.activation(t, true);
       if (b.chance(0.4)) t = b.dense(t, n);
       t = b.node('Add', [x.name, t.name], t.shape, undefined, 'residual');
-      if (b.chance(0.5)) t = b.dense(t, b.int(2, 5));
+      if (b.chance(0.5)) t = b.dense(t, b.int(2, Math.min(5, b.maxW)));
       outputs.push(head(b, t));
     } else if (recipe === 'concat') {
       const l = chain(b, x, widthsOf(b, b.int(1, 2), 5), { bn: 0.3, act: 0.5, allowExp: true });
       const r = b.chance(0.3) ? x : chain(b, x, widthsOf(b, b.int(1, 2), 5), { bn: 0.3, act: 0.5, allowExp: true });
       let t = b.node('Concat', [l.name, r.name], [1, l.shape[1]! + r.shape[1]!], { axis: 1 });
-      if (b.chance(0.6)) t = b.dense(t, b.int(2, 5));
+      if (b.chance(0.6)) t = b.dense(t, b.int(2, Math.min(5, b.maxW)));
       outputs.push(head(b, t));
     } else {
       // two outputs: a shared trunk and two heads (or the trunk itself as the first output)
