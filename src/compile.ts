@@ -80,6 +80,12 @@ export interface CompileParams {
   outputScale?: number;
   /** fixed (constants of the circuit, default), private (range-checked private signals) or hashed (private + a Poseidon commitment is public). */
   paramVisibility?: ParamVisibility;
+  /**
+   * Bind every proof to a prover: one more public signal carries an address (`prove --prover`), squared in one
+   * constraint so the proof binds it; a registry then accepts the proof only from that address (+1 constraint,
+   * ~6,650 gas per verification).
+   */
+  bindProver?: boolean;
   onProgress?: (message: string) => void;
 }
 
@@ -96,7 +102,7 @@ export interface CompiledInfo {
   key: string;
   model: { file: string; name: string; fileSha256: string; quantizedSha256: string };
   circuitHash: string;
-  settings: { scale: number; paramBits: number; autoScale?: boolean; inputVisibility: InputVisibility; paramVisibility: ParamVisibility; outputVisibility: OutputVisibility; optimize: string; outputScale?: number };
+  settings: { scale: number; paramBits: number; autoScale?: boolean; inputVisibility: InputVisibility; paramVisibility: ParamVisibility; outputVisibility: OutputVisibility; optimize: string; outputScale?: number; bindProver?: boolean };
   /** With hashed params: the Poseidon commitment of the weights (salted; salt in params.opening.json). */
   paramsCommitment?: string;
   /** Number of parameters carried as private signals (param visibility private/hashed). */
@@ -241,7 +247,7 @@ export function quantizeModel(params: Omit<CompileParams, 'outDir'>, bytes: Uint
   params.onProgress?.(`compile: quantizing ${graph.nodes.length} nodes (scale 2^${scale}, params ${paramBits} bits)`);
   const program = quantizeGraph(graph, { scale, paramBits, inputs: decls, paramVisibility, outputScale: params.outputScale });
   const visibility: Visibility = { input: params.inputVisibility ?? 'public', output: params.outputVisibility ?? 'public', params: paramVisibility };
-  const layout = makeLayout(program, visibility);
+  const layout = makeLayout(program, visibility, { bindProver: params.bindProver });
   return { graph, program, decls, samples, layout, scale, paramBits, auto };
 }
 
@@ -281,7 +287,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const compiler = await circomVersion();
   const gadgets = await gadgetSources();
   const paramVisibility = params.paramVisibility ?? 'fixed';
-  const settings = { scale, paramBits, inputVisibility, paramVisibility, outputVisibility, optimize: OPTIMIZE, ...(params.outputScale !== undefined ? { outputScale: params.outputScale } : {}) };
+  const settings = { scale, paramBits, inputVisibility, paramVisibility, outputVisibility, optimize: OPTIMIZE, ...(params.outputScale !== undefined ? { outputScale: params.outputScale } : {}), ...(params.bindProver ? { bindProver: true } : {}) };
   const key = sha256(
     bytes,
     canonicalJson({ settings, inputRange: params.inputRange ?? null, inputDecls: params.inputDecls ?? null, inputScale: params.inputScale ?? null, zkinfer: ZKINFER_VERSION, compiler, ...(params.autoScale ? { autoScale: true } : {}) }),

@@ -39,6 +39,8 @@ export interface Receipt {
   createdAt: string;
   /** Poseidon commitments (decimal field elements) of hashed inputs/outputs. */
   commitments?: { input?: string; output?: string; params?: string };
+  /** The address the proof is bound to (its prover public signal; circuits compiled with --bind-prover). */
+  prover?: string;
   /** Reserved: prover signature over receiptHash. */
   signature?: { scheme: string; signer: string; value: string };
 }

@@ -7,7 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { Contract, Interface, Wallet } from 'ethers';
+import { Contract, Interface, Wallet, ZeroAddress } from 'ethers';
 import { ROOT } from './helpers/conformance.js';
 import { provePipeline } from './helpers/pipeline.js';
 import { useLocalChain } from './helpers/evm.js';
@@ -18,7 +18,7 @@ import type { KeyBinding, Receipt } from '../src/receipt.js';
 import type { Chain } from '../src/chain/evm.js';
 import { deployBytecode, waitMined } from '../src/chain/evm.js';
 import { deployCommitment } from '../src/chain/commitment.js';
-import { deployModel, verifyInferenceAbi, verifyOnChain } from '../src/chain/deploy.js';
+import { deployModel, readDeployments, verifyInferenceAbi, verifyOnChain } from '../src/chain/deploy.js';
 import { proofWords } from '../src/chain/model-contract.js';
 import { compileSolidity } from '../src/chain/solc.js';
 import { deployRegistry, registerModel, submitReceipt } from '../src/chain/registry.js';
@@ -66,6 +66,7 @@ contract DataHolder {
 
 describe('bundled MLP, hashed input, --output-scale 12: input commitment + 1 packed output signal', () => {
   let receipt: Receipt;
+  let dir: string;
   let model: string;
   let runtimeBytes: number;
   let salt: bigint;
@@ -79,6 +80,7 @@ describe('bundled MLP, hashed input, --output-scale 12: input commitment + 1 pac
     expect(p.verified.ok, p.verified.failed?.detail).toBe(true);
     expect(p.compiled.info.nPublic).toBe(2);
     receipt = p.receipt;
+    dir = p.dir;
     const opening = p.proved.opening!.input!;
     salt = BigInt(opening.salt);
     values = opening.tensors.flatMap((t) => t.data.map((v) => encodeReal(v, t.scale)!));
@@ -149,9 +151,12 @@ describe('bundled MLP, hashed input, --output-scale 12: input commitment + 1 pac
 
   it('the registry logs the commitment as the input reference', async () => {
     const registry = (await deployRegistry({ chain, wallet })).address;
-    await registerModel({ chain, wallet, registry, modelId: modelIdOf(receipt.model), verifier: model, vkHash: receipt.vkHash });
-    const r = await submitReceipt({ chain, wallet, registry, receipt });
+    // The registry deploys its own copy with the commitment contract deployModel recorded in deployments.json.
+    const { verifier } = await registerModel({ chain, wallet, registry, dir });
+    const r = await submitReceipt({ chain, wallet, registry, verifier, receipt });
     expect(BigInt(r.event.inputRef)).toBe(BigInt(receipt.publicSignals[1]!));
-    expect(r.event.prover).toBe(wallet.address);
+    expect(r.event).toMatchObject({ verifier, modelId: `0x${modelIdOf(receipt.model)}`, prover: ZeroAddress, submitter: wallet.address });
+    const c = new Contract(verifier, ['function COMMITMENT() view returns (address)'], chain.provider);
+    expect(await c.COMMITMENT!()).toBe(readDeployments(dir)[chain.chainId.toString()]!.commitment);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { Contract, Interface, Wallet, concat, keccak256, toBeHex } from 'ethers';
+import { AbiCoder, Contract, Interface, Wallet, ZeroAddress, concat, keccak256, toBeHex } from 'ethers';
 import { ROOT, caseDir, hasConformance } from './helpers/conformance.js';
 import { OPS } from '../src/ops/index.js';
 import { provePipeline, tempDir } from './helpers/pipeline.js';
@@ -16,7 +16,8 @@ import { DEV_KEYS, useLocalChain } from './helpers/evm.js';
 import { connectChain } from '../src/chain/evm.js';
 import type { Chain } from '../src/chain/evm.js';
 import { deployModel, verifyOnChain } from '../src/chain/deploy.js';
-import { REGISTRY_ABI, compileRegistry, deployRegistry, queryInferences, registerModel, registeredModel, submitReceipt } from '../src/chain/registry.js';
+import { REGISTRY_ABI, compileRegistry, deployRegistry, queryInferences, registerInitCode, registerModel, registeredModel, registryEntries, submitReceipt, trustedVerifier } from '../src/chain/registry.js';
+import { compileSolidity } from '../src/chain/solc.js';
 import { publicLayout, signalRefs } from '../src/chain/layout.js';
 import { verifyReceipt } from '../src/verify/verify.js';
 import { readCompiled } from '../src/setup.js';
@@ -185,10 +186,26 @@ describe('hashed params: the wrapper holds the weights commitment', () => {
   });
 });
 
-describe('registry', () => {
+/** A squatter's verifier: declares any model id and key hash, and accepts every proof. */
+const SQUATTER = `// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+contract Squatter {
+    bytes32 public immutable MODEL_ID;
+    bytes32 public immutable VK_HASH;
+    constructor(bytes32 m, bytes32 v) { MODEL_ID = m; VK_HASH = v; }
+    function verifySignals(uint256[8] calldata, uint256[] calldata) external pure returns (bool, bytes32, bytes32, address) {
+        return (true, bytes32(0), keccak256("any output"), address(0));
+    }
+}
+`;
+
+describe('registry: entries are verifiers it deployed from their bytecode (CREATE2), never names', () => {
   let registry: string;
+  let honest: Awaited<ReturnType<typeof trustedVerifier>>;
+  const squatter = (): Wallet => new Wallet(DEV_KEYS[1], chain.provider);
   beforeAll(async () => {
     registry = (await deployRegistry({ chain, wallet })).address;
+    honest = await trustedVerifier({ dir, chain, registry });
   });
 
   it("REGISTRY_ABI is the compiled contract's ABI", async () => {
@@ -196,35 +213,53 @@ describe('registry', () => {
     expect(sorted(REGISTRY_ABI)).toEqual(sorted((await compileRegistry()).abi));
   });
 
-  it('registers a model once; a second registration of the same id is refused', async () => {
-    const modelId = modelIdOf(receipt.model);
-    await registerModel({ chain, wallet, registry, modelId, verifier: address, vkHash: receipt.vkHash, metadataURI: 'ipfs://zkinfer-test' });
-    expect(await registeredModel({ chain, registry, modelId })).toMatchObject({ verifier: address, vkHash: `0x${receipt.vkHash}`, registrant: wallet.address, metadataURI: 'ipfs://zkinfer-test' });
-    const other = new Wallet(DEV_KEYS[1], chain.provider);
-    await expect(registerModel({ chain, wallet: other, registry, modelId, verifier: address, vkHash: receipt.vkHash })).rejects.toThrow(/AlreadyRegistered/);
+  it('squatting: a verifier that accepts everything, declaring the honest model id and key, lands at its own address; the owner still registers', async () => {
+    const sq = await compileSolidity({ sources: { 'Squatter.sol': SQUATTER }, target: { file: 'Squatter.sol', contract: 'Squatter' } });
+    const initCode = concat([sq.bytecode, AbiCoder.defaultAbiCoder().encode(['bytes32', 'bytes32'], [`0x${modelIdOf(receipt.model)}`, `0x${receipt.vkHash}`])]);
+    const fake = await registerInitCode({ chain, wallet: squatter(), registry, initCode });
+    expect(fake.verifier).not.toBe(honest.verifier);
+    // Its entry says what its code declares: the honest ids. That is why entries are trusted by address only.
+    expect(await registeredModel({ chain, registry, verifier: fake.verifier })).toMatchObject({ modelId: `0x${modelIdOf(receipt.model)}`, vkHash: `0x${receipt.vkHash}`, registrant: squatter().address });
+    expect(await registeredModel({ chain, registry, verifier: honest.verifier })).toBeUndefined();
+    // The forged "inference" it accepts is logged under the squatter's verifier, not under the key's.
+    const forged = clone(receipt);
+    forged.publicSignals = ['1', '2'];
+    await submitReceipt({ chain, wallet: squatter(), registry, verifier: fake.verifier, receipt: forged });
+    expect(await queryInferences({ chain, registry, verifier: honest.verifier })).toHaveLength(0);
+    // The owner registers: the registry deploys the honest bytecode at the address the key derives.
+    const r = await registerModel({ chain, wallet, registry, dir, metadataURI: 'ipfs://zkinfer-test' });
+    expect(r).toMatchObject({ verifier: honest.verifier, already: false, modelId: `0x${modelIdOf(receipt.model)}` });
+    expect(await registeredModel({ chain, registry, verifier: honest.verifier })).toMatchObject({ vkHash: `0x${receipt.vkHash}`, registrant: wallet.address, metadataURI: 'ipfs://zkinfer-test' });
+    expect((await verifyOnChain({ receipt, chain, address: honest.verifier })).ok).toBe(true); // a full model contract
+    // Discovery by model id finds both: only the address derived from the key tells them apart.
+    expect((await registryEntries({ chain, registry, modelId: modelIdOf(receipt.model) })).map((e) => e.verifier).sort()).toEqual([fake.verifier, honest.verifier].sort());
+    console.log(`registry register (bundled MLP verifier deployed by CREATE2): ${r.gasUsed} gas`);
   });
 
-  it('refuses a verifier that does not declare the model id and key hash', async () => {
-    await expect(registerModel({ chain, wallet, registry, modelId: 'ab'.repeat(32), verifier: address, vkHash: receipt.vkHash })).rejects.toThrow(/VerifierMismatch/);
+  it('the same bytecode registers once; registerModel then reports the existing entry, whoever registered it', async () => {
+    await expect(registerInitCode({ chain, wallet: squatter(), registry, initCode: honest.initCode })).rejects.toThrow(/AlreadyRegistered\(0x/);
+    expect(await registerModel({ chain, wallet: squatter(), registry, dir })).toMatchObject({ verifier: honest.verifier, already: true });
   });
 
   it('submit verifies through the registered verifier and emits InferenceVerified with the right fields', async () => {
-    const prover = new Wallet(DEV_KEYS[1], chain.provider);
-    const r = await submitReceipt({ chain, wallet: prover, registry, receipt });
+    const submitter = squatter();
+    const r = await submitReceipt({ chain, wallet: submitter, registry, verifier: honest.verifier, receipt });
     const refs = signalRefs(publicLayout(bindingOf(receipt)), receipt.publicSignals);
     expect(refs.outputsHash).toBe(keccak256(concat(receipt.publicSignals.map((x) => toBeHex(BigInt(x), 32))))); // both signals hold outputs
-    expect(r.event).toMatchObject({ modelId: `0x${modelIdOf(receipt.model)}`, inputRef: refs.inputRef, outputsHash: refs.outputsHash, prover: prover.address });
+    // No prover signal in this circuit: the prover is unknown (zero), only the submitter is.
+    expect(r.event).toMatchObject({ verifier: honest.verifier, modelId: `0x${modelIdOf(receipt.model)}`, inputRef: refs.inputRef, outputsHash: refs.outputsHash, prover: ZeroAddress, submitter: submitter.address });
     expect(refs.inputRef).toBe(`0x${'0'.repeat(64)}`); // private input: nothing about it is logged
-    const logs = await queryInferences({ chain, registry, modelId: modelIdOf(receipt.model), prover: prover.address });
+    const logs = await queryInferences({ chain, registry, verifier: honest.verifier });
     expect(logs).toHaveLength(1);
     expect(logs[0]).toMatchObject({ txHash: r.txHash, outputsHash: refs.outputsHash });
     console.log(`registry submit (2 signals): ${r.gasUsed} gas`);
   });
 
-  it('submit of a tampered receipt reverts with InvalidProof and logs nothing', async () => {
+  it('submit of a tampered receipt reverts with InvalidProof and logs nothing; an unregistered verifier with UnknownVerifier', async () => {
     const t = clone(receipt);
     t.publicSignals[1] = (BigInt(t.publicSignals[1]!) + 1n).toString();
-    await expect(submitReceipt({ chain, wallet, registry, receipt: t })).rejects.toThrow(/InvalidProof/);
-    expect(await queryInferences({ chain, registry, modelId: modelIdOf(receipt.model) })).toHaveLength(1);
+    await expect(submitReceipt({ chain, wallet, registry, verifier: honest.verifier, receipt: t })).rejects.toThrow(/InvalidProof/);
+    expect(await queryInferences({ chain, registry, verifier: honest.verifier })).toHaveLength(1);
+    await expect(submitReceipt({ chain, wallet, registry, verifier: address, receipt })).rejects.toThrow(/UnknownVerifier/); // deployed, but not by the registry
   });
 });

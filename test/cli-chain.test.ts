@@ -87,17 +87,24 @@ describe('zkinfer chain commands', () => {
     expect(JSON.parse(t.stdout)).toMatchObject({ verified: false, failed: 'proof', onChain: { ok: false } });
   });
 
-  it('registry deploy / register / submit / events; a second registration is refused', () => {
+  it('registry deploy / register / address / submit / events; the same key registers once, at the address it derives', () => {
     const reg = json(zk(['registry', 'deploy', '--rpc', node.url, '--key', node.keyFiles[0]!, '--json'])).address as string;
+    const before = json(zk(['registry', 'address', dir, '--registry', reg, '--rpc', node.url, '--json']));
+    expect(before).toMatchObject({ registered: false });
     const r1 = json(zk(['registry', 'register', dir, '--registry', reg, '--rpc', node.url, '--key', node.keyFiles[0]!, '--uri', 'https://example.invalid/mlp', '--json']));
-    expect(r1.verifier).toBe(address);
-    oneLineError(zk(['registry', 'register', dir, '--registry', reg, '--rpc', node.url, '--key', node.keyFiles[1]!]), 'chain', /reverted with AlreadyRegistered\(0x/);
+    expect(r1).toMatchObject({ verifier: before.verifier, modelId: before.modelId, already: false });
+    expect(r1.verifier).not.toBe(address); // the registry's own copy, not `zkinfer deploy`'s
+    expect(json(zk(['registry', 'register', dir, '--registry', reg, '--rpc', node.url, '--key', node.keyFiles[1]!, '--json']))).toMatchObject({ verifier: r1.verifier, already: true });
+    expect(json(zk(['registry', 'address', dir, '--registry', reg, '--rpc', node.url, '--json'])).entry).toMatchObject({ registrant: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', metadataURI: 'https://example.invalid/mlp' });
 
+    // Without --dir / --verifier: the one entry declaring the receipt's model and key.
     const s = json(zk(['registry', 'submit', receiptFile, '--registry', reg, '--rpc', node.url, '--json'], { ZKINFER_PRIVATE_KEY: DEV_KEYS[1] }));
-    expect(s.event).toMatchObject({ modelId: r1.modelId, inputRef: `0x${'0'.repeat(64)}`, prover: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' });
-    const ev = json(zk(['registry', 'events', '--registry', reg, '--rpc', node.url, '--model', r1.modelId, '--json']));
-    expect(ev.events).toHaveLength(1);
-    expect(ev.events[0]).toMatchObject({ txHash: s.txHash, outputsHash: s.event.outputsHash });
+    expect(s.event).toMatchObject({ verifier: r1.verifier, modelId: r1.modelId, inputRef: `0x${'0'.repeat(64)}`, prover: '0x0000000000000000000000000000000000000000', submitter: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' });
+    for (const filter of [['--dir', dir], ['--model', r1.modelId]]) {
+      const ev = json(zk(['registry', 'events', '--registry', reg, '--rpc', node.url, ...filter, '--json']));
+      expect(ev.events).toHaveLength(1);
+      expect(ev.events[0]).toMatchObject({ txHash: s.txHash, outputsHash: s.event.outputsHash });
+    }
   });
 
   it('keys: never from the command line; a missing variable is a one-line error', () => {

@@ -5,59 +5,85 @@ pragma solidity ^0.8.24;
 interface IZkinferModel {
     function MODEL_ID() external view returns (bytes32);
     function VK_HASH() external view returns (bytes32);
+    /// prover: the address the proof names (its prover public signal), or 0 when the circuit binds no prover.
     function verifySignals(uint256[8] calldata proof, uint256[] calldata publicSignals)
-        external view returns (bool ok, bytes32 inputRef, bytes32 outputsHash);
+        external view returns (bool ok, bytes32 inputRef, bytes32 outputsHash, address prover);
 }
 
 /**
  * @title zkinfer registry: one per chain.
- * @notice Maps a model id to its verifier contract, and records every verified inference as an
- *   InferenceVerified log: who (prover) proved what (input reference, outputs hash) with which model.
- *   A model id is registered once; the verifier must itself declare that model id and key hash.
+ * @notice An entry is a verifier the registry deployed itself, with CREATE2 from the verifier's creation
+ *   bytecode: its address is a function of that bytecode, which zkinfer generates deterministically from the
+ *   model's verification key (`zkinfer registry address DIR`). So an entry cannot be squatted: nothing is
+ *   registered by name. Anyone may register any bytecode, including a contract that claims an honest model id
+ *   and key hash and accepts everything, but it lands at its own address, never at the address the honest key
+ *   derives, and whoever trusts a key trusts only the entry at that address. The model id and key hash an
+ *   entry shows are what its code declares: for discovery, not trust.
+ *
+ *   submit() verifies through an entry and logs InferenceVerified. When the circuit binds a prover (a public
+ *   signal carrying an address, `zkinfer compile --bind-prover`), only that address may submit the proof, so
+ *   a watcher replaying or front-running it cannot appear as its prover; otherwise `prover` is 0 and only
+ *   `submitter` is known.
  */
 contract ZkinferRegistry {
     struct Model {
-        address verifier;
+        bytes32 modelId;
         bytes32 vkHash;
         address registrant;
         string metadataURI;
     }
 
-    mapping(bytes32 => Model) private _models;
+    /// verifier address (CREATE2 from its bytecode) → entry
+    mapping(address => Model) private _models;
 
     event ModelRegistered(bytes32 indexed modelId, address indexed verifier, bytes32 vkHash, address indexed registrant, string metadataURI);
     /// inputRef: the input commitment (hashed inputs), keccak256 of the public inputs, or 0 (private inputs).
-    event InferenceVerified(bytes32 indexed modelId, bytes32 indexed inputRef, bytes32 outputsHash, address indexed prover);
+    /// prover: the address the proof is bound to (it sent this transaction), or 0 when the circuit binds none.
+    event InferenceVerified(address indexed verifier, bytes32 indexed inputRef, address indexed prover, bytes32 modelId, bytes32 outputsHash, address submitter);
 
-    error AlreadyRegistered(bytes32 modelId, address verifier);
-    error NotAContract(address verifier);
-    error VerifierMismatch(bytes32 modelId, bytes32 vkHash, bytes32 verifierModelId, bytes32 verifierVkHash);
-    error UnknownModel(bytes32 modelId);
-    error InvalidProof(bytes32 modelId);
+    error AlreadyRegistered(address verifier);
+    error DeployFailed(bytes32 initCodeHash);
+    error UnknownVerifier(address verifier);
+    error InvalidProof(address verifier);
+    error NotTheProver(address prover, address sender);
 
-    /// @notice Register a model's verifier. Refused when the id is taken or the verifier disagrees on the ids.
-    function register(bytes32 modelId, address verifier, bytes32 vkHash, string calldata metadataURI) external {
-        if (_models[modelId].verifier != address(0)) revert AlreadyRegistered(modelId, _models[modelId].verifier);
-        if (verifier.code.length == 0) revert NotAContract(verifier);
+    /// @notice Where register() deploys a verifier with this creation bytecode hash (CREATE2, salt 0).
+    function verifierAddress(bytes32 initCodeHash) public view returns (address) {
+        return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xff), address(this), bytes32(0), initCodeHash)))));
+    }
+
+    /// @notice Deploy a verifier from its creation bytecode (with constructor arguments) and register it at
+    ///   its CREATE2 address. The same bytecode registers once (AlreadyRegistered names its address).
+    function register(bytes calldata initCode, string calldata metadataURI) external returns (address verifier) {
+        bytes32 h = keccak256(initCode);
+        if (verifierAddress(h).code.length != 0) revert AlreadyRegistered(verifierAddress(h));
+        bytes memory code = initCode;
+        assembly {
+            verifier := create2(0, add(code, 32), mload(code), 0)
+        }
+        if (verifier == address(0) || verifier.code.length == 0) revert DeployFailed(h);
         bytes32 m = IZkinferModel(verifier).MODEL_ID();
         bytes32 v = IZkinferModel(verifier).VK_HASH();
-        if (m != modelId || v != vkHash) revert VerifierMismatch(modelId, vkHash, m, v);
-        _models[modelId] = Model(verifier, vkHash, msg.sender, metadataURI);
-        emit ModelRegistered(modelId, verifier, vkHash, msg.sender, metadataURI);
+        _models[verifier] = Model(m, v, msg.sender, metadataURI);
+        emit ModelRegistered(m, verifier, v, msg.sender, metadataURI);
     }
 
-    function model(bytes32 modelId) external view returns (address verifier, bytes32 vkHash, address registrant, string memory metadataURI) {
-        Model storage m = _models[modelId];
-        return (m.verifier, m.vkHash, m.registrant, m.metadataURI);
+    /// @notice An entry: what its verifier declares, who registered it, and its metadata URI (zero when none).
+    function model(address verifier) external view returns (bytes32 modelId, bytes32 vkHash, address registrant, string memory metadataURI) {
+        Model storage m = _models[verifier];
+        return (m.modelId, m.vkHash, m.registrant, m.metadataURI);
     }
 
-    /// @notice Verify a receipt's proof through the registered verifier and log it. Reverts when invalid.
-    function submit(bytes32 modelId, uint256[8] calldata proof, uint256[] calldata publicSignals) external returns (bytes32 inputRef, bytes32 outputsHash) {
-        address verifier = _models[modelId].verifier;
-        if (verifier == address(0)) revert UnknownModel(modelId);
+    /// @notice Verify a receipt's proof through a registered verifier and log it. Reverts when invalid, and
+    ///   when the proof is bound to a prover other than the sender.
+    function submit(address verifier, uint256[8] calldata proof, uint256[] calldata publicSignals) external returns (bytes32 inputRef, bytes32 outputsHash) {
+        bytes32 modelId = _models[verifier].modelId;
+        if (_models[verifier].registrant == address(0)) revert UnknownVerifier(verifier);
         bool ok;
-        (ok, inputRef, outputsHash) = IZkinferModel(verifier).verifySignals(proof, publicSignals);
-        if (!ok) revert InvalidProof(modelId);
-        emit InferenceVerified(modelId, inputRef, outputsHash, msg.sender);
+        address prover;
+        (ok, inputRef, outputsHash, prover) = IZkinferModel(verifier).verifySignals(proof, publicSignals);
+        if (!ok) revert InvalidProof(verifier);
+        if (prover != address(0) && prover != msg.sender) revert NotTheProver(prover, msg.sender);
+        emit InferenceVerified(verifier, inputRef, prover, modelId, outputsHash, msg.sender);
     }
 }

@@ -3,7 +3,7 @@
  * against it with an eth_call — the same verdict as `verifyReceipt` in Node, from the EVM.
  */
 import { existsSync } from 'node:fs';
-import { Contract } from 'ethers';
+import { AbiCoder, Contract, concat } from 'ethers';
 import type { Wallet } from 'ethers';
 import { artifactPaths, readJson, writeFileAtomic, writeJson } from '../artifacts/layout.js';
 import { readCompiled, readSetup } from '../setup.js';
@@ -61,15 +61,47 @@ export interface DeploymentRecord extends Omit<Deployed, 'gasUsed'> {
   deployedAt: string;
 }
 
+/** The deployments recorded in DIR/deployments.json, by chain id. */
+export function readDeployments(dir: string): Record<string, DeploymentRecord> {
+  const file = artifactPaths(dir).deployments;
+  return existsSync(file) ? readJson<Record<string, DeploymentRecord>>(file, 'deployments.json') : {};
+}
+
+export interface ModelInitCode {
+  built: BuiltModelContract;
+  /** Creation bytecode with its constructor arguments, 0x-prefixed: what a CREATE2 address is a function of. */
+  initCode: string;
+  /** The ZkinferCommitment contract the model's constructor takes (models with an input commitment). */
+  commitment?: string;
+}
+
+/**
+ * The model contract's creation bytecode with its constructor arguments. A model with an input commitment
+ * takes the ZkinferCommitment contract: `commitment`, else the one DIR/deployments.json records for this
+ * chain (if it has code there), else (with a wallet) a new one is deployed.
+ * @example const { initCode } = await modelInitCode({ dir: 'build/model', chain });
+ */
+export async function modelInitCode(params: { dir: string; chain: Chain; wallet?: Wallet; commitment?: string }): Promise<ModelInitCode> {
+  const built = await buildModelContract({ dir: params.dir });
+  // A model with an input commitment gets the contract that recomputes commitments of on-chain data.
+  const needsCommitment = built.sources[MODEL_FILE]!.includes('IZkinferCommitment commitment');
+  let commitment = needsCommitment ? params.commitment ?? readDeployments(params.dir)[params.chain.chainId.toString()]?.commitment : undefined;
+  // a record from another node with the same chain id (a restarted anvil) names an address without code
+  if (commitment && !params.commitment && (await params.chain.provider.getCode(commitment)) === '0x') commitment = undefined;
+  if (needsCommitment && !commitment) {
+    if (!params.wallet) throw new ArtifactError(`${params.dir}: the model's contract takes a ZkinferCommitment contract and none is recorded for chain id ${params.chain.chainId}`, { hint: `pass its address (--commitment), or run 'zkinfer deploy ${params.dir}' first` });
+    commitment = (await deployCommitment({ chain: params.chain, wallet: params.wallet })).address;
+  }
+  const args = commitment ? AbiCoder.defaultAbiCoder().encode(['address'], [commitment]) : '0x';
+  return { built, initCode: concat([built.contract.bytecode, args]), ...(commitment ? { commitment } : {}) };
+}
+
 /**
  * Deploy a model's verifier contract and record the address in DIR/deployments.json.
  * @example const r = await deployModel({ dir: 'build/model', chain, wallet });
  */
 export async function deployModel(params: { dir: string; chain: Chain; wallet: Wallet; commitment?: string }): Promise<DeploymentRecord> {
-  const built = await buildModelContract({ dir: params.dir });
-  // A model with an input commitment gets the contract that recomputes commitments of on-chain data.
-  const needsCommitment = built.sources[MODEL_FILE]!.includes('IZkinferCommitment commitment');
-  const commitment = needsCommitment ? params.commitment ?? (await deployCommitment({ chain: params.chain, wallet: params.wallet })).address : undefined;
+  const { built, commitment } = await modelInitCode(params);
   const d = await deployBytecode({ wallet: params.wallet, contract: built.contract, chain: params.chain, args: commitment ? [commitment] : [] });
   const rec: DeploymentRecord = {
     chainId: params.chain.chainId.toString(),
@@ -85,10 +117,9 @@ export async function deployModel(params: { dir: string; chain: Chain; wallet: W
     solc: await solcVersion(),
     deployedAt: new Date().toISOString(),
   };
-  const file = artifactPaths(params.dir).deployments;
-  const all = existsSync(file) ? readJson<Record<string, DeploymentRecord>>(file, 'deployments.json') : {};
+  const all = readDeployments(params.dir);
   all[rec.chainId] = rec;
-  writeJson(file, all);
+  writeJson(artifactPaths(params.dir).deployments, all);
   return rec;
 }
 

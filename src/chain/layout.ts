@@ -8,7 +8,7 @@ import { keccak_256 } from '@noble/hashes/sha3';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils';
 import type { KeyBinding } from '../receipt.js';
 import type { Layout, SignalGroup, TensorPacking } from '../quantize/layout.js';
-import { commitmentOf } from '../quantize/layout.js';
+import { commitmentOf, proverSignal } from '../quantize/layout.js';
 import { ArtifactError } from '../errors.js';
 
 export interface PublicLayout {
@@ -22,6 +22,8 @@ export interface PublicLayout {
   inputSignals: number[];
   inputCommitment?: number;
   paramsCommitment?: number;
+  /** Signal index of the prover's address (circuits compiled with --bind-prover). */
+  prover?: number;
 }
 
 /**
@@ -31,17 +33,18 @@ export interface PublicLayout {
 export function publicLayout(binding: Pick<KeyBinding, 'layout' | 'outputs'> | undefined): PublicLayout {
   const layout = binding?.layout;
   if (!layout || !Array.isArray(layout.signals)) throw new ArtifactError('the verification key has no zkinfer public-signal layout (vk.zkinfer.layout)', { hint: 'compile and set up the model again with this zkinfer' });
-  const idx = (p: (g: SignalGroup) => boolean): number[] => layout.signals.flatMap((g, i) => (p(g) ? [i] : []));
+  const idx = (p: (g: SignalGroup) => boolean): number[] => layout.signals.flatMap((g, i) => (g.kind !== 'prover' && p(g) ? [i] : []));
   const at = (of: 'input' | 'params'): number | undefined => (commitmentOf(layout, of) ? layout.signals.findIndex((g) => g.kind === 'commitment' && g.of === of) : undefined);
   const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
   return {
     nPublic: layout.signals.length,
     layout,
     outputs: binding!.outputs.map((o) => ({ name: o.name, count: size(o.shape), scale: o.scale })),
-    outputSignals: idx((g) => g.of === 'output'),
+    outputSignals: idx((g) => g.kind !== 'prover' && g.of === 'output'),
     inputSignals: idx((g) => g.kind === 'packed' && g.of === 'input'),
     inputCommitment: at('input'),
     paramsCommitment: at('params'),
+    prover: proverSignal(layout),
   };
 }
 
@@ -63,7 +66,9 @@ export const describeLayout = (l: PublicLayout): string =>
     .map((g, i) =>
       g.kind === 'packed'
         ? `[${i}] ${g.of} ${g.of === 'output' ? `'${l.outputs[g.tensor]?.name}'` : `#${g.tensor}`}[${g.start}..${g.start + g.count}) packed (${packingText((g.of === 'output' ? l.layout.outputs : l.layout.inputs)[g.tensor]!)})`
-        : `[${i}] ${g.of} commitment (salted Poseidon chain, ${g.width} per call)`,
+        : g.kind === 'prover'
+          ? `[${i}] prover address`
+          : `[${i}] ${g.of} commitment (salted Poseidon chain, ${g.width} per call)`,
     )
     .join('; ');
 

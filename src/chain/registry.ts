@@ -1,10 +1,11 @@
 /**
- * The registry contract (src/chain/ZkinferRegistry.sol, one per chain): model id → verifier, and an
+ * The registry contract (src/chain/ZkinferRegistry.sol, one per chain): verifiers it deployed itself with
+ * CREATE2 (an entry's address is a function of its bytecode, hence of the model's key), and an
  * InferenceVerified log per accepted receipt. Deploy, register, submit, and query its logs.
  */
 import { readFileSync } from 'node:fs';
-import { Contract } from 'ethers';
-import type { EventLog, Log, Wallet } from 'ethers';
+import { Contract, ZeroHash, getCreate2Address, keccak256 } from 'ethers';
+import type { EventLog, Log, Result, Wallet } from 'ethers';
 import { modelIdOf } from '../receipt.js';
 import type { Receipt } from '../receipt.js';
 import { ChainError } from '../errors.js';
@@ -13,6 +14,7 @@ import type { CompiledContract } from './solc.js';
 import { chainError, deployBytecode, waitMined } from './evm.js';
 import type { Chain, Deployed } from './evm.js';
 import { proofWords } from './model-contract.js';
+import { modelInitCode } from './deploy.js';
 
 export const REGISTRY_CONTRACT = 'ZkinferRegistry';
 const REGISTRY_FILE = 'ZkinferRegistry.sol';
@@ -25,16 +27,17 @@ export const compileRegistry = (): Promise<CompiledContract> =>
 
 /** The registry's ABI (the events, errors and functions of ZkinferRegistry.sol). */
 export const REGISTRY_ABI = [
-  'function register(bytes32 modelId, address verifier, bytes32 vkHash, string metadataURI)',
-  'function model(bytes32 modelId) view returns (address verifier, bytes32 vkHash, address registrant, string metadataURI)',
-  'function submit(bytes32 modelId, uint256[8] proof, uint256[] publicSignals) returns (bytes32 inputRef, bytes32 outputsHash)',
+  'function verifierAddress(bytes32 initCodeHash) view returns (address)',
+  'function register(bytes initCode, string metadataURI) returns (address verifier)',
+  'function model(address verifier) view returns (bytes32 modelId, bytes32 vkHash, address registrant, string metadataURI)',
+  'function submit(address verifier, uint256[8] proof, uint256[] publicSignals) returns (bytes32 inputRef, bytes32 outputsHash)',
   'event ModelRegistered(bytes32 indexed modelId, address indexed verifier, bytes32 vkHash, address indexed registrant, string metadataURI)',
-  'event InferenceVerified(bytes32 indexed modelId, bytes32 indexed inputRef, bytes32 outputsHash, address indexed prover)',
-  'error AlreadyRegistered(bytes32 modelId, address verifier)',
-  'error NotAContract(address verifier)',
-  'error VerifierMismatch(bytes32 modelId, bytes32 vkHash, bytes32 verifierModelId, bytes32 verifierVkHash)',
-  'error UnknownModel(bytes32 modelId)',
-  'error InvalidProof(bytes32 modelId)',
+  'event InferenceVerified(address indexed verifier, bytes32 indexed inputRef, address indexed prover, bytes32 modelId, bytes32 outputsHash, address submitter)',
+  'error AlreadyRegistered(address verifier)',
+  'error DeployFailed(bytes32 initCodeHash)',
+  'error UnknownVerifier(address verifier)',
+  'error InvalidProof(address verifier)',
+  'error NotTheProver(address prover, address sender)',
 ] as const;
 
 const b32 = (hex: string): string => `0x${hex.replace(/^0x/, '').toLowerCase().padStart(64, '0')}`;
@@ -62,83 +65,152 @@ export interface TxResult {
 }
 
 /**
- * Register a model's verifier. The registry refuses a model id that is already registered, and a verifier
- * whose own MODEL_ID / VK_HASH differ from the ones given.
- * @example await registerModel({ chain, wallet, registry: '0x…', modelId, verifier: '0x…', vkHash, metadataURI: 'ipfs://…' });
+ * Where a registry deploys (and registers) a verifier with this creation bytecode: its CREATE2 address, a
+ * function of the registry's address and the bytecode only. Computed here, without a chain.
+ * @example const verifier = registryVerifierAddress(registry, initCode);
  */
-export async function registerModel(params: { chain: Chain; wallet: Wallet; registry: string; modelId: string; verifier: string; vkHash: string; metadataURI?: string }): Promise<TxResult> {
+export const registryVerifierAddress = (registry: string, initCode: string): string => getCreate2Address(registry, ZeroHash, keccak256(initCode));
+
+/**
+ * The verifier address a model's artifacts derive at a registry: regenerate the contract from DIR's keys
+ * (pinned solc: the same bytes everywhere) and take its CREATE2 address. Trust a registry entry only at the
+ * address derived from a key you trust. Models with an input commitment also depend on the ZkinferCommitment
+ * address (`commitment`, else DIR/deployments.json).
+ * @example const { verifier } = await trustedVerifier({ dir: 'build/model', chain, registry: '0x…' });
+ */
+export async function trustedVerifier(params: { dir: string; chain: Chain; registry: string; commitment?: string; wallet?: Wallet }): Promise<{ verifier: string; initCode: string; modelId: string; vkHash: string; commitment?: string }> {
+  const { built, initCode, commitment } = await modelInitCode(params);
+  return { verifier: registryVerifierAddress(params.registry, initCode), initCode, modelId: built.modelId, vkHash: built.vkHash, ...(commitment ? { commitment } : {}) };
+}
+
+/**
+ * Register a model: the registry deploys its verifier (generated from DIR's keys) with CREATE2 and records
+ * it at the address the bytecode determines. Registering the same bytecode again is not an error: it reports
+ * the existing entry (`already: true`), whoever registered it — the code there is exactly this model's.
+ * @example const r = await registerModel({ chain, wallet, registry: '0x…', dir: 'build/model', metadataURI: 'ipfs://…' });
+ */
+export async function registerModel(params: { chain: Chain; wallet: Wallet; registry: string; dir: string; commitment?: string; metadataURI?: string }): Promise<Partial<TxResult> & { verifier: string; modelId: string; vkHash: string; already: boolean }> {
   await requireCode(params.chain, params.registry, 'registry');
+  const t = await trustedVerifier(params);
+  const ids = { verifier: t.verifier, modelId: b32(t.modelId), vkHash: b32(t.vkHash) };
+  if ((await params.chain.provider.getCode(t.verifier)) !== '0x') return { ...ids, already: true };
+  const r = registry(params.registry, params.wallet);
+  const what = `registering model ${b32(t.modelId)}`;
+  try {
+    const tx = await r.register!(t.initCode, params.metadataURI ?? '');
+    const rc = await waitMined(params.chain, tx, { what });
+    return { ...ids, already: false, txHash: rc.hash, gasUsed: rc.gasUsed, blockNumber: rc.blockNumber };
+  } catch (e) {
+    throw chainError(what, e, params.chain.url, r.interface);
+  }
+}
+
+/**
+ * Register creation bytecode as it is (no artifacts): what `registerModel` sends. For tests and tooling.
+ * @example const { verifier } = await registerInitCode({ chain, wallet, registry, initCode });
+ */
+export async function registerInitCode(params: { chain: Chain; wallet: Wallet; registry: string; initCode: string; metadataURI?: string }): Promise<TxResult & { verifier: string }> {
   const r = registry(params.registry, params.wallet);
   try {
-    const tx = await r.register!(b32(params.modelId), params.verifier, b32(params.vkHash), params.metadataURI ?? '');
-    const rc = await waitMined(params.chain, tx, { what: `registering model ${b32(params.modelId)}` });
-    return { txHash: rc.hash, gasUsed: rc.gasUsed, blockNumber: rc.blockNumber };
+    const tx = await r.register!(params.initCode, params.metadataURI ?? '');
+    const rc = await waitMined(params.chain, tx, { what: 'registering a verifier' });
+    return { verifier: registryVerifierAddress(params.registry, params.initCode), txHash: rc.hash, gasUsed: rc.gasUsed, blockNumber: rc.blockNumber };
   } catch (e) {
-    throw chainError(`registering model ${b32(params.modelId)}`, e, params.chain.url, r.interface);
+    throw chainError('registering a verifier', e, params.chain.url, r.interface);
   }
 }
 
 export interface InferenceEvent {
+  verifier: string;
   modelId: string;
   inputRef: string;
   outputsHash: string;
+  /** The address the proof is bound to (who proved it), or the zero address when the circuit binds none. */
   prover: string;
+  /** Who sent the transaction. */
+  submitter: string;
   txHash: string;
   blockNumber: number;
 }
 
-const toEvent = (l: EventLog): InferenceEvent => ({
-  modelId: l.args[0] as string,
-  inputRef: l.args[1] as string,
-  outputsHash: l.args[2] as string,
-  prover: l.args[3] as string,
-  txHash: l.transactionHash,
-  blockNumber: l.blockNumber,
+const toEvent = (args: Result, txHash: string, blockNumber: number): InferenceEvent => ({
+  verifier: args[0] as string,
+  inputRef: args[1] as string,
+  prover: args[2] as string,
+  modelId: args[3] as string,
+  outputsHash: args[4] as string,
+  submitter: args[5] as string,
+  txHash,
+  blockNumber,
 });
 
 /**
- * Submit a receipt: the registry verifies it through the registered verifier and emits InferenceVerified.
- * Reverts (ChainError naming InvalidProof / UnknownModel) when the proof does not verify.
- * @example const { event } = await submitReceipt({ chain, wallet, registry: '0x…', receipt });
+ * Submit a receipt through a registered verifier: the registry verifies it and emits InferenceVerified.
+ * Reverts (ChainError naming InvalidProof / UnknownVerifier / NotTheProver) when the proof does not verify,
+ * or is bound to another prover than the wallet.
+ * @example const { event } = await submitReceipt({ chain, wallet, registry: '0x…', verifier: '0x…', receipt });
  */
-export async function submitReceipt(params: { chain: Chain; wallet: Wallet; registry: string; receipt: Receipt }): Promise<TxResult & { event: InferenceEvent }> {
+export async function submitReceipt(params: { chain: Chain; wallet: Wallet; registry: string; verifier: string; receipt: Receipt }): Promise<TxResult & { event: InferenceEvent }> {
   await requireCode(params.chain, params.registry, 'registry');
   const r = registry(params.registry, params.wallet);
-  const modelId = b32(modelIdOf(params.receipt.model));
+  const what = `submitting a receipt of model ${b32(modelIdOf(params.receipt.model))} through verifier ${params.verifier}`;
   try {
-    const tx = await r.submit!(modelId, proofWords(params.receipt.proof), params.receipt.publicSignals.map((s) => BigInt(s)));
-    const rc = await waitMined(params.chain, tx, { what: `submitting a receipt of model ${modelId}` });
+    const tx = await r.submit!(params.verifier, proofWords(params.receipt.proof), params.receipt.publicSignals.map((s) => BigInt(s)));
+    const rc = await waitMined(params.chain, tx, { what });
     const parsed = (rc.logs as Log[]).map((l) => r.interface.parseLog(l)).find((p) => p?.name === 'InferenceVerified');
     if (!parsed) throw new ChainError(`the submit transaction ${rc.hash} emitted no InferenceVerified log`);
-    const event: InferenceEvent = { modelId: parsed.args[0], inputRef: parsed.args[1], outputsHash: parsed.args[2], prover: parsed.args[3], txHash: rc.hash, blockNumber: rc.blockNumber };
-    return { txHash: rc.hash, gasUsed: rc.gasUsed, blockNumber: rc.blockNumber, event };
+    return { txHash: rc.hash, gasUsed: rc.gasUsed, blockNumber: rc.blockNumber, event: toEvent(parsed.args, rc.hash, rc.blockNumber) };
   } catch (e) {
-    throw chainError(`submitting a receipt of model ${modelId}`, e, params.chain.url, r.interface);
+    throw chainError(what, e, params.chain.url, r.interface);
+  }
+}
+
+export interface RegistryEntry {
+  verifier: string;
+  modelId: string;
+  vkHash: string;
+  registrant: string;
+  metadataURI: string;
+}
+
+/**
+ * The entries whose verifiers declare this model id (ModelRegistered logs). For discovery only: anyone can
+ * register code that declares any model id and key hash; trust the entry at the address a trusted key derives.
+ * @example const entries = await registryEntries({ chain, registry: '0x…', modelId });
+ */
+export async function registryEntries(params: { chain: Chain; registry: string; modelId?: string; fromBlock?: number }): Promise<RegistryEntry[]> {
+  await requireCode(params.chain, params.registry, 'registry');
+  const r = registry(params.registry, params.chain.provider);
+  try {
+    const logs = await r.queryFilter(r.filters.ModelRegistered!(params.modelId ? b32(params.modelId) : null), params.fromBlock ?? 0);
+    return logs.filter((l): l is EventLog => 'args' in l).map((l) => ({ modelId: l.args[0], verifier: l.args[1], vkHash: l.args[2], registrant: l.args[3], metadataURI: l.args[4] }));
+  } catch (e) {
+    throw chainError('querying ModelRegistered logs', e, params.chain.url);
   }
 }
 
 /**
- * The InferenceVerified logs of a registry, optionally for one model / input reference / prover.
- * @example const evs = await queryInferences({ chain, registry: '0x…', modelId });
+ * The InferenceVerified logs of a registry, optionally for some verifiers / one input reference / one prover.
+ * @example const evs = await queryInferences({ chain, registry: '0x…', verifier });
  */
-export async function queryInferences(params: { chain: Chain; registry: string; modelId?: string; inputRef?: string; prover?: string; fromBlock?: number }): Promise<InferenceEvent[]> {
+export async function queryInferences(params: { chain: Chain; registry: string; verifier?: string | string[]; inputRef?: string; prover?: string; fromBlock?: number }): Promise<InferenceEvent[]> {
   await requireCode(params.chain, params.registry, 'registry');
   const r = registry(params.registry, params.chain.provider);
-  const filter = r.filters.InferenceVerified!(params.modelId ? b32(params.modelId) : null, params.inputRef ? b32(params.inputRef) : null, null, params.prover ?? null);
+  const filter = r.filters.InferenceVerified!(params.verifier ?? null, params.inputRef ? b32(params.inputRef) : null, params.prover ?? null);
   try {
     const logs = await r.queryFilter(filter, params.fromBlock ?? 0);
-    return logs.filter((l): l is EventLog => 'args' in l).map(toEvent);
+    return logs.filter((l): l is EventLog => 'args' in l).map((l) => toEvent(l.args, l.transactionHash, l.blockNumber));
   } catch (e) {
     throw chainError('querying InferenceVerified logs', e, params.chain.url);
   }
 }
 
 /**
- * The registered verifier of a model, or undefined.
- * @example const m = await registeredModel({ chain, registry: '0x…', modelId });
+ * A registry entry by its verifier address, or undefined.
+ * @example const m = await registeredModel({ chain, registry: '0x…', verifier });
  */
-export async function registeredModel(params: { chain: Chain; registry: string; modelId: string }): Promise<{ verifier: string; vkHash: string; registrant: string; metadataURI: string } | undefined> {
+export async function registeredModel(params: { chain: Chain; registry: string; verifier: string }): Promise<RegistryEntry | undefined> {
   await requireCode(params.chain, params.registry, 'registry');
-  const [verifier, vkHash, registrant, metadataURI] = (await registry(params.registry, params.chain.provider).model!(b32(params.modelId))) as [string, string, string, string];
-  return /^0x0{40}$/.test(verifier) ? undefined : { verifier, vkHash, registrant, metadataURI };
+  const [modelId, vkHash, registrant, metadataURI] = (await registry(params.registry, params.chain.provider).model!(params.verifier)) as [string, string, string, string];
+  return /^0x0{40}$/.test(registrant) ? undefined : { verifier: params.verifier, modelId, vkHash, registrant, metadataURI };
 }

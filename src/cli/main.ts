@@ -20,10 +20,10 @@ import { artifactPaths, readJson } from '../artifacts/layout.js';
 import { sha256 } from '../artifacts/hash.js';
 import type { Opening, Receipt } from '../receipt.js';
 import { loadSigningKey, signReceipt } from '../prove/sign.js';
-import { ZkinferError, errorText } from '../errors.js';
+import { InputError, ZkinferError, errorText } from '../errors.js';
 import { emit, isJson, log, say, setJson } from './output.js';
 import { printOutputs, refuseOverwrite, writeReceipt } from './receipts.js';
-import { compileOptions, compileParams } from './options.js';
+import { PROVER_HELP, compileOptions, compileParams, proverFor } from './options.js';
 import type { CompileOpts } from './options.js';
 import { registerCommands } from './commands/index.js';
 import { loadReceipt } from './io.js';
@@ -141,15 +141,17 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     .requiredOption('--input <file>', 'input: JSON {"input": [[...]]} / {"input_data": [[...]]}, or an ONNX TensorProto .pb')
     .option('-o, --out <file>', 'receipt file', 'receipt.json')
     .option('--sign-key <key>', 'sign the receipt with an Ethereum key: a file holding the hex key, or env:VAR')
+    .option('--prover <addr>', PROVER_HELP)
     .option('--force', 'overwrite an existing receipt file')
     .option('--jobs <n>', 'segmented model: segments proven at once, each in its own process', parsePositive('--jobs'))
-    .action(async (dir: string, o: { input: string; out: string; force?: boolean; signKey?: string; jobs?: number }) => {
+    .action(async (dir: string, o: { input: string; out: string; force?: boolean; signKey?: string; jobs?: number; prover?: string }) => {
       if (isSegmented(dir)) {
+        if (o.prover) throw new InputError(`--prover: ${dir} is a segmented model, whose segments bind no prover`, { hint: 'drop --prover' });
         process.exitCode = (await proveSegmentedCommand(dir, o)) ? EXIT.ok : EXIT.invalid;
         return;
       }
       const wallet = o.signKey ? loadSigningKey(o.signKey) : undefined;
-      const r = await proveInference({ dir, inputPath: o.input, onProgress: log });
+      const r = await proveInference({ dir, inputPath: o.input, prover: proverFor(readCompiled(dir), o.prover, wallet), onProgress: log });
       const signer = wallet ? await signReceipt(r.receipt, wallet) : undefined;
       const compiled = readCompiled(dir);
       const t = performance.now();
@@ -216,8 +218,9 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
       .option('--ptau <file>', 'prepared powers-of-tau file (default: dev setup)')
       .option('-o, --out <file>', 'receipt file', 'receipt.json')
       .option('--sign-key <key>', 'sign the receipt with an Ethereum key: a file holding the hex key, or env:VAR')
+      .option('--prover <addr>', PROVER_HELP)
       .option('--force', 'overwrite an existing receipt file'),
-  ).action(async (model: string, o: CompileOpts & { input: string; dir?: string; ptau?: string; out: string; force?: boolean; signKey?: string }) => {
+  ).action(async (model: string, o: CompileOpts & { input: string; dir?: string; ptau?: string; out: string; force?: boolean; signKey?: string; prover?: string }) => {
     const dir = o.dir ?? defaultDir(model);
     refuseOverwrite([o.out], Boolean(o.force));
     const wallet = o.signKey ? loadSigningKey(o.signKey) : undefined;
@@ -233,7 +236,7 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     printCompiled(c.info, dir, c.cached);
     const s = await setupKeys({ dir, ptauPath: o.ptau, onProgress: log });
     lap('setup');
-    const p = await proveInference({ dir, inputPath: o.input, onProgress: log });
+    const p = await proveInference({ dir, inputPath: o.input, prover: proverFor(c.info, o.prover, wallet), onProgress: log });
     seconds.witness = p.seconds.witness;
     seconds.prove = p.seconds.prove;
     const signer = wallet ? await signReceipt(p.receipt, wallet) : undefined;

@@ -18,6 +18,8 @@ export interface CodegenOptions {
 /** Names of the circom signals for program inputs/outputs, in public-signal order helpers. */
 export const inputSignalName = (i: number): string => `in${i}`;
 export const PUBLIC_SIGNAL = 'pub';
+/** The private input carrying the prover's address (copied to its public signal). */
+export const PROVER_SIGNAL = 'prover';
 export const saltName = (of: Committed): string => (of === 'input' ? 'salt_in' : of === 'output' ? 'salt_out' : 'salt_params');
 export const paramSignalName = (i: number): string => `param${i}`;
 
@@ -183,7 +185,8 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
   p.inputs.forEach((inp, t) => out.push(`    signal input ${inputSignalName(t)}[${inp.signals.length}]; // ${inp.name} [${inp.shape}] scale 2^${inp.scale}`));
   p.params.forEach((prm, t) => out.push(`    signal input ${paramSignalName(t)}[${prm.signals.length}]; // parameter ${prm.name} [${prm.shape}] scale 2^${prm.scale} (private)`));
   for (const of of ['input', 'output', 'params'] as const) if (L.signals.some((g) => g.kind === 'commitment' && g.of === of)) out.push(`    signal input ${saltName(of)}; // commitment salt`);
-  out.push(`    signal output ${PUBLIC_SIGNAL}[${L.signals.length}]; // public signals: ${L.signals.map((g) => (g.kind === 'packed' ? `${g.of}${g.tensor}[${g.start}..${g.start + g.count})` : `${g.of} commitment`)).join(', ')}`);
+  if (L.signals.some((g) => g.kind === 'prover')) out.push(`    signal input ${PROVER_SIGNAL}; // the prover's address: public (below), bound by one constraint`);
+  out.push(`    signal output ${PUBLIC_SIGNAL}[${L.signals.length}]; // public signals: ${L.signals.map((g) => (g.kind === 'packed' ? `${g.of}${g.tensor}[${g.start}..${g.start + g.count})` : g.kind === 'prover' ? 'prover' : `${g.of} commitment`)).join(', ')}`);
   if (nInternal > 0) out.push(`    signal s[${nInternal}];`);
   out.push('    var lc;');
   let rc = 0;
@@ -300,6 +303,11 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
     if (g.kind === 'packed') {
       const e = packed(g.of, g.tensor, g.start, g.count);
       out.push(`    ${PUBLIC_SIGNAL}[${i}] <== ${e};`);
+      return;
+    }
+    if (g.kind === 'prover') {
+      // A public signal in no constraint is not bound by a Groth16 proof (its IC term is free): square it.
+      out.push(`    ${PUBLIC_SIGNAL}[${i}] <== ${PROVER_SIGNAL};`, `    signal ${PROVER_SIGNAL}Sq;`, `    ${PROVER_SIGNAL}Sq <== ${PUBLIC_SIGNAL}[${i}] * ${PUBLIC_SIGNAL}[${i}];`);
       return;
     }
     const elems: [t: number, start: number, count: number][] = [];

@@ -176,6 +176,11 @@ function publicCost(p: Program, L: Layout): { packed: GadgetCost; poseidon: Gadg
       else packed = add(packed, { ...ZERO, wires: -1 });
       continue;
     }
+    if (g.kind === 'prover') {
+      // pub[i] <== prover (substituted) and proverSq <== pub[i] * pub[i]: one product, one wire
+      packed = add(packed, { ...ZERO, nonLinear: 1, nnzAB: 2 });
+      continue;
+    }
     const elems: boolean[] = [];
     packsOf(g.of).forEach((pk, t) => {
       for (let s0 = 0; s0 < pk.size; s0 += pk.perElement) elems.push(packedIsSubstituted(exprsOf(g.of, t), pk, s0, Math.min(pk.perElement, pk.size - s0)));

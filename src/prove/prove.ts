@@ -26,6 +26,8 @@ export { DEV_SETUP_NOTE, toTensors } from './receipt-build.js';
 export interface ProveParams {
   dir: string;
   inputPath: string;
+  /** The address the proof is bound to (circuits compiled with `bindProver`): only it can submit the proof to a registry. */
+  prover?: string;
   onProgress?: (message: string) => void;
 }
 
@@ -53,6 +55,8 @@ export interface LoadProverParams {
    * reuses them (for proving many inputs in one process). Default false: read per proof.
    */
   preload?: boolean;
+  /** The address every proof is bound to (circuits compiled with `bindProver`). */
+  prover?: string;
 }
 
 export function readProgram(dir: string): Program {
@@ -65,11 +69,11 @@ export function readProgram(dir: string): Program {
 }
 
 /** An input file as the circuit's input signals (quantized, range-checked, salts and private parameters included). */
-export function circuitInputFor(dir: string, inputPath: string, compiled = readCompiled(dir), program = readProgram(dir)): PreparedWitness {
+export function circuitInputFor(dir: string, inputPath: string, compiled = readCompiled(dir), program = readProgram(dir), prover?: string): PreparedWitness {
   const specs = inputSpecs(compiled);
   const ints = readInputFile(inputPath, specs).map((v, i) => quantizeInput(v, specs[i]!, inputPath));
   const paramsSalt = compiled.layout.visibility.params === 'hashed' ? BigInt(readParamsOpening(dir).salt) : undefined;
-  return prepareWitness(compiled, program, ints, paramsSalt);
+  return prepareWitness(compiled, program, ints, paramsSalt, prover);
 }
 
 /**
@@ -94,7 +98,7 @@ export async function loadProver(params: LoadProverParams): Promise<Prover> {
   }
   const prove = async (inputPath: string, onProgress?: (message: string) => void): Promise<ProveResult> => {
     const progress = onProgress ?? (() => {});
-    const prepared = circuitInputFor(params.dir, inputPath, compiled, program);
+    const prepared = circuitInputFor(params.dir, inputPath, compiled, program, params.prover);
     const tc = performance.now();
     await warmCurve(); // before the witness wasm is instantiated: see toolchain/curve.ts
     const curveSeconds = (performance.now() - tc) / 1000; // the prover's fixed cost: counted in its seconds
@@ -116,5 +120,5 @@ export async function loadProver(params: LoadProverParams): Promise<Prover> {
  * @example const { receipt } = await proveInference({ dir: 'build/model', inputPath: 'input.json' });
  */
 export async function proveInference(params: ProveParams): Promise<ProveResult> {
-  return (await loadProver({ dir: params.dir })).prove(params.inputPath, params.onProgress);
+  return (await loadProver({ dir: params.dir, prover: params.prover })).prove(params.inputPath, params.onProgress);
 }

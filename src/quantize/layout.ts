@@ -50,7 +50,12 @@ export interface TensorPacking {
 export type SignalGroup =
   | { kind: 'packed'; of: 'output' | 'input'; tensor: number; start: number; count: number }
   /** A salted Poseidon chain, `width` packed elements per call, over all packed elements of `of`. */
-  | { kind: 'commitment'; of: Committed; width: number };
+  | { kind: 'commitment'; of: Committed; width: number }
+  /**
+   * The prover's address (160 bits), a public input the circuit squares so that the proof binds it (a Groth16
+   * public input in no constraint is not bound): a registry accepts the proof only from this address.
+   */
+  | { kind: 'prover'; of: 'prover' };
 
 export interface Layout {
   version: 1;
@@ -76,7 +81,13 @@ function packedGroups(of: 'output' | 'input', ps: TensorPacking[]): SignalGroup[
   return out;
 }
 
-export function makeLayout(p: Program, visibility: Visibility): Layout {
+/** Index of the prover signal in a layout, if the circuit binds a prover (`compile --bind-prover`). */
+export const proverSignal = (L: Layout): number | undefined => {
+  const i = L.signals.findIndex((g) => g.kind === 'prover');
+  return i < 0 ? undefined : i;
+};
+
+export function makeLayout(p: Program, visibility: Visibility, opts: { bindProver?: boolean } = {}): Layout {
   const inputs = p.inputs.map((i) => packing(i.lo, i.hi, i.signals.length));
   const outputs = p.outputs.map((o) => {
     let lo: bigint | undefined;
@@ -94,6 +105,7 @@ export function makeLayout(p: Program, visibility: Visibility): Layout {
     ...(visibility.output === 'public' ? packedGroups('output', outputs) : [commitment('output')]),
     ...(visibility.input === 'public' ? packedGroups('input', inputs) : visibility.input === 'hashed' ? [commitment('input')] : []),
     ...(visibility.params === 'hashed' ? [commitment('params')] : []),
+    ...(opts.bindProver ? [{ kind: 'prover', of: 'prover' } as const] : []),
   ];
   return { version: 1, visibility, inputs, outputs, params, signals };
 }

@@ -15,6 +15,7 @@ export async function checkModelFile(receipt: Receipt, modelPath: string): Promi
     inputVisibility: b.layout.visibility.input,
     outputVisibility: b.layout.visibility.output,
     paramVisibility: b.layout.visibility.params,
+    bindProver: b.layout.signals.some((g) => g.kind === 'prover'),
   });
   const problems: string[] = [];
   if (id.fileSha256 !== receipt.model.fileSha256) problems.push(`the file's sha256 ${id.fileSha256.slice(0, 16)}… is not the receipt's ${receipt.model.fileSha256.slice(0, 16)}…`);

@@ -9,9 +9,15 @@ export async function expectedSignals(
   outputs: readonly (readonly bigint[])[] | undefined,
   salts: { input?: bigint; output?: bigint; params?: bigint },
   params?: readonly (readonly bigint[])[],
+  prover?: bigint,
 ): Promise<bigint[]> {
   const out: bigint[] = [];
   for (const g of layout.signals) {
+    if (g.kind === 'prover') {
+      if (prover === undefined) throw new Error('no prover address for the prover signal');
+      out.push(prover);
+      continue;
+    }
     const ints = g.of === 'input' ? inputs : g.of === 'output' ? outputs : params;
     const packs = g.of === 'input' ? layout.inputs : g.of === 'output' ? layout.outputs : layout.params;
     if (!ints) throw new Error(`no ${g.of} values to compute public signals from`);

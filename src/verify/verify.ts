@@ -10,10 +10,10 @@ import type { SetupInfo } from '../setup.js';
 import { RECEIPT_FORMAT, decodeReal, encodeReal, receiptHash, vkHash } from '../receipt.js';
 import type { KeyBinding, Opening, Receipt, ReceiptTensor } from '../receipt.js';
 import { expectedSignals } from './signals.js';
-import { packValues, unpackValues } from '../quantize/layout.js';
+import { packValues, proverSignal, unpackValues } from '../quantize/layout.js';
 import { sizeOf } from '../ir/graph.js';
 
-export type CheckName = 'model-file' | 'format' | 'vk-hash' | 'model-binding' | 'artifacts' | 'public-signals' | 'outputs' | 'inputs' | 'commitments' | 'opening' | 'signature' | 'proof';
+export type CheckName = 'model-file' | 'format' | 'vk-hash' | 'model-binding' | 'artifacts' | 'public-signals' | 'outputs' | 'inputs' | 'commitments' | 'prover' | 'opening' | 'signature' | 'proof';
 
 export interface Check {
   name: CheckName;
@@ -143,7 +143,7 @@ export async function verifyReceipt(params: VerifyParams): Promise<VerifyResult>
   const layout = binding.layout;
   const nPublic = Number((vk as { nPublic?: number }).nPublic);
   const countOk = r.publicSignals.length === nPublic && layout.signals.length === nPublic;
-  if (!add('public-signals', countOk, countOk ? `${nPublic} public signals (${layout.signals.map((g) => (g.kind === 'packed' ? `packed ${g.of}` : `${g.of} commitment`)).filter((x, i, a) => a.indexOf(x) === i).join(', ')})` : `the key expects ${nPublic} public signals; the receipt has ${r.publicSignals.length}`)) return done(vkSource, devSetup);
+  if (!add('public-signals', countOk, countOk ? `${nPublic} public signals (${layout.signals.map((g) => (g.kind === 'packed' ? `packed ${g.of}` : g.kind === 'prover' ? 'prover' : `${g.of} commitment`)).filter((x, i, a) => a.indexOf(x) === i).join(', ')})` : `the key expects ${nPublic} public signals; the receipt has ${r.publicSignals.length}`)) return done(vkSource, devSetup);
 
   // Decoded values must re-encode to exactly the public signals.
   const decoded: Record<'input' | 'output', bigint[][] | undefined> = { input: undefined, output: undefined };
@@ -185,10 +185,16 @@ export async function verifyReceipt(params: VerifyParams): Promise<VerifyResult>
   });
   if (layout.visibility.output === 'public') add('outputs', !mismatch.output, mismatch.output ?? 'every output value re-encodes to its public signal');
   if (layout.visibility.input === 'public') add('inputs', !mismatch.input, mismatch.input ?? 'every input value re-encodes to its public signal');
-  const commitGroups = layout.signals.map((g, i) => [g, i] as const).filter(([g]) => g.kind === 'commitment');
+  const commitGroups = layout.signals.flatMap((g, i) => (g.kind === 'commitment' ? [[g, i] as const] : []));
   if (commitGroups.length) {
     const bad = commitGroups.find(([g, i]) => r.commitments?.[g.of] !== r.publicSignals[i]);
     add('commitments', !bad, bad ? `the receipt's ${bad[0].of} commitment is not public signal ${bad[1]}` : `${commitGroups.map(([g]) => g.of).join(' and ')} commitment(s) match the public signals`);
+  }
+  const proverAt = proverSignal(layout);
+  if (proverAt !== undefined || r.prover !== undefined) {
+    const signal = proverAt === undefined ? undefined : BigInt(r.publicSignals[proverAt]!);
+    const ok = signal !== undefined && typeof r.prover === 'string' && /^0x[0-9a-fA-F]{40}$/.test(r.prover) && BigInt(r.prover) === signal;
+    add('prover', ok, ok ? `the proof is bound to prover ${r.prover} (public signal ${proverAt})` : proverAt === undefined ? `the receipt names prover ${r.prover}, but its circuit binds no prover` : `the receipt's prover ${r.prover ?? '(none)'} is not the proof's prover signal 0x${signal!.toString(16).padStart(40, '0')}`);
   }
   if (checks.some((c) => !c.ok)) return done(vkSource, devSetup);
 

@@ -10,11 +10,11 @@ import { verifyReceipt } from '../../src/verify/verify.js';
 
 export const tempDir = (prefix = 'zkinfer-'): string => mkdtempSync(path.join(os.tmpdir(), prefix));
 
-export async function provePipeline(p: Omit<CompileParams, 'outDir'> & { input: string; outDir?: string }) {
+export async function provePipeline(p: Omit<CompileParams, 'outDir'> & { input: string; outDir?: string; prover?: string }) {
   const dir = p.outDir ?? tempDir();
   const compiled = await compileModel({ ...p, outDir: dir });
   const setup = await setupKeys({ dir, cacheDir: path.join(os.tmpdir(), 'zkinfer-test-cache') });
-  const proved = await proveInference({ dir, inputPath: p.input });
+  const proved = await proveInference({ dir, inputPath: p.input, prover: p.prover });
   const verified = await verifyReceipt({ receipt: proved.receipt });
   return { dir, compiled, setup, proved, receipt: proved.receipt, verified };
 }

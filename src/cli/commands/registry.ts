@@ -1,15 +1,14 @@
-/** `zkinfer registry deploy|register|submit|events`: the per-chain registry of models and verified inferences. */
+/** `zkinfer registry deploy|register|address|submit|events`: the per-chain registry of verifiers and verified inferences. */
 import type { Command } from 'commander';
 import { connectChain, loadSigner } from '../../chain/evm.js';
-import { deployRegistry, queryInferences, registerModel, submitReceipt } from '../../chain/registry.js';
-import { readCompiled, readSetup } from '../../setup.js';
+import { deployRegistry, queryInferences, registerModel, registeredModel, registryEntries, submitReceipt, trustedVerifier } from '../../chain/registry.js';
 import { modelIdOf } from '../../receipt.js';
 import type { Receipt } from '../../receipt.js';
 import { verifyReceipt } from '../../verify/verify.js';
-import { ReceiptFormatError } from '../../errors.js';
+import { InputError, ReceiptFormatError } from '../../errors.js';
 import { emit, log, say } from '../output.js';
 import { loadReceipt } from '../io.js';
-import { deployedAddress, keyOption, parseAddress, rpcOption } from './chain-options.js';
+import { keyOption, parseAddress, rpcOption } from './chain-options.js';
 import type { ChainOpts } from './chain-options.js';
 
 const registryOption = (c: Command): Command => c.requiredOption('--registry <addr>', 'the registry contract (from `zkinfer registry deploy`)', parseAddress('--registry'));
@@ -17,7 +16,7 @@ const registryOption = (c: Command): Command => c.requiredOption('--registry <ad
 const str = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v]));
 
 export function registerRegistry(program: Command): void {
-  const reg = program.command('registry').description('the on-chain registry: model id → verifier, and an InferenceVerified log per verified receipt');
+  const reg = program.command('registry').description('the on-chain registry: verifiers it deployed from their keys (CREATE2), and an InferenceVerified log per verified receipt');
 
   keyOption(rpcOption(reg.command('deploy').description('deploy a registry contract (once per chain)'))).action(async (o: ChainOpts) => {
     const chain = await connectChain({ rpc: o.rpc });
@@ -27,65 +26,103 @@ export function registerRegistry(program: Command): void {
     emit({ ...str({ ...d }), chainId: chain.chainId.toString() });
   });
 
+  const commitmentOption = (c: Command): Command => c.option('--commitment <addr>', 'hashed inputs: the ZkinferCommitment contract the verifier takes (default: from DIR/deployments.json, else a new one)', parseAddress('--commitment'));
+
   registryOption(
     keyOption(
       rpcOption(
-        reg
-          .command('register')
-          .description("register a model's deployed verifier; a model id registers once")
-          .argument('<dir>', 'artifact directory (after `zkinfer deploy`)')
-          .option('--verifier <addr>', 'the model contract (default: from DIR/deployments.json)', parseAddress('--verifier'))
-          .option('--uri <uri>', 'metadata URI (model card, where to get the model)', ''),
+        commitmentOption(
+          reg
+            .command('register')
+            .description("register a model: the registry deploys its verifier (generated from DIR's keys) with CREATE2, at an address the bytecode determines")
+            .argument('<dir>', 'artifact directory (after `zkinfer setup`)')
+            .option('--uri <uri>', 'metadata URI (model card, where to get the model)', ''),
+        ),
       ),
     ),
-  ).action(async (dir: string, o: ChainOpts & { registry: string; verifier?: string; uri: string }) => {
-    const compiled = readCompiled(dir);
-    const setup = readSetup(dir, compiled);
+  ).action(async (dir: string, o: ChainOpts & { registry: string; commitment?: string; uri: string }) => {
     const chain = await connectChain({ rpc: o.rpc });
     const wallet = loadSigner({ key: o.key, chain });
-    const verifier = o.verifier ?? deployedAddress(dir, chain);
-    const modelId = modelIdOf(compiled.model);
-    const r = await registerModel({ chain, wallet, registry: o.registry, modelId, verifier, vkHash: setup.vkHash, metadataURI: o.uri });
-    say(`registered  model 0x${modelId} → ${verifier} (${r.gasUsed} gas, tx ${r.txHash})`);
-    emit({ modelId: `0x${modelId}`, verifier, vkHash: `0x${setup.vkHash}`, metadataURI: o.uri, ...str({ ...r }) });
+    const r = await registerModel({ chain, wallet, registry: o.registry, dir, commitment: o.commitment, metadataURI: o.uri });
+    say(r.already ? `registered  already: model ${r.modelId} → ${r.verifier} (the same bytecode, so the same verifier)` : `registered  model ${r.modelId} → ${r.verifier} (${r.gasUsed} gas, tx ${r.txHash})`);
+    emit({ ...str({ ...r }), metadataURI: o.uri });
+  });
+
+  rpcOption(
+    registryOption(
+      commitmentOption(
+        reg
+          .command('address')
+          .description("the verifier address DIR's keys derive at a registry, and its entry: trust only this entry for this key")
+          .argument('<dir>', 'artifact directory you trust (its keys)'),
+      ),
+    ),
+  ).action(async (dir: string, o: { rpc: string; registry: string; commitment?: string }) => {
+    const chain = await connectChain({ rpc: o.rpc });
+    const t = await trustedVerifier({ dir, chain, registry: o.registry, commitment: o.commitment });
+    const entry = await registeredModel({ chain, registry: o.registry, verifier: t.verifier });
+    say(`verifier    ${t.verifier} (${entry ? `registered by ${entry.registrant}` : 'not registered'}) for model 0x${t.modelId}, key 0x${t.vkHash}`);
+    emit({ verifier: t.verifier, modelId: `0x${t.modelId}`, vkHash: `0x${t.vkHash}`, registered: !!entry, entry: entry ?? null, commitment: t.commitment ?? null });
   });
 
   registryOption(
     keyOption(
       rpcOption(
-        reg
-          .command('submit')
-          .description('submit a receipt: the registry verifies it through the registered verifier and logs InferenceVerified')
-          .argument('<receipt>', 'receipt JSON file'),
+        commitmentOption(
+          reg
+            .command('submit')
+            .description('submit a receipt: the registry verifies it through a registered verifier and logs InferenceVerified')
+            .argument('<receipt>', 'receipt JSON file')
+            .option('--dir <dir>', 'the artifacts: submit through the verifier their keys derive')
+            .option('--verifier <addr>', 'the registered verifier (default: --dir, else the one entry declaring the receipt\'s model and key)', parseAddress('--verifier')),
+        ),
       ),
     ),
-  ).action(async (file: string, o: ChainOpts & { registry: string }) => {
+  ).action(async (file: string, o: ChainOpts & { registry: string; dir?: string; verifier?: string; commitment?: string }) => {
     const receipt = loadReceipt(file);
     const v = await verifyReceipt({ receipt });
     if (!v.checks[0]!.ok) throw new ReceiptFormatError(`${file}: ${v.checks[0]!.detail}`);
     if (!v.ok) log(`submit: warning: the receipt does not verify in Node (${v.failed!.name}); the registry will refuse it`);
     const chain = await connectChain({ rpc: o.rpc });
     const wallet = loadSigner({ key: o.key, chain });
-    const r = await submitReceipt({ chain, wallet, registry: o.registry, receipt: receipt as Receipt });
+    const r0 = receipt as Receipt;
+    let verifier = o.verifier ?? (o.dir ? (await trustedVerifier({ dir: o.dir, chain, registry: o.registry, commitment: o.commitment })).verifier : undefined);
+    if (!verifier) {
+      const hex = (h: string) => `0x${h.replace(/^0x/, '').toLowerCase()}`;
+      const entries = (await registryEntries({ chain, registry: o.registry, modelId: modelIdOf(r0.model) })).filter((e) => e.vkHash.toLowerCase() === hex(r0.vkHash));
+      if (entries.length !== 1) throw new InputError(`${file}: ${entries.length} registry entries declare this receipt's model and key${entries.length ? ` (${entries.map((e) => e.verifier).join(', ')})` : ''}`, { hint: 'pass --dir DIR (the artifacts whose keys derive the verifier) or --verifier ADDR' });
+      verifier = entries[0]!.verifier;
+    }
+    const r = await submitReceipt({ chain, wallet, registry: o.registry, verifier, receipt: r0 });
     say(`submitted   tx ${r.txHash} (${r.gasUsed} gas), block ${r.blockNumber}`);
-    say(`event       InferenceVerified(model ${r.event.modelId}, input ${r.event.inputRef}, outputs ${r.event.outputsHash}, prover ${r.event.prover})`);
+    say(`event       InferenceVerified(verifier ${r.event.verifier}, input ${r.event.inputRef}, prover ${r.event.prover}, model ${r.event.modelId}, outputs ${r.event.outputsHash}, submitter ${r.event.submitter})`);
     emit({ ...str({ ...r, event: undefined }), event: r.event });
   });
 
   rpcOption(
     registryOption(
-      reg
-        .command('events')
-        .description('list InferenceVerified logs: who proved what with which model')
-        .option('--model <id>', 'only this model id (hex)')
-        .option('--prover <addr>', 'only this prover', parseAddress('--prover'))
-        .option('--input <ref>', 'only this input reference (commitment or keccak256 of the public inputs)')
-        .option('--from-block <n>', 'first block to search', (s) => Number(s), 0),
+      commitmentOption(
+        reg
+          .command('events')
+          .description('list InferenceVerified logs: who proved what with which verifier')
+          .option('--dir <dir>', "only the verifier these artifacts' keys derive (the entry to trust)")
+          .option('--verifier <addr>', 'only this verifier', parseAddress('--verifier'))
+          .option('--model <id>', 'only verifiers declaring this model id (discovery: anyone can register code declaring any id)')
+          .option('--prover <addr>', 'only this prover', parseAddress('--prover'))
+          .option('--input <ref>', 'only this input reference (commitment or keccak256 of the public inputs)')
+          .option('--from-block <n>', 'first block to search', (s) => Number(s), 0),
+      ),
     ),
-  ).action(async (o: { rpc: string; registry: string; model?: string; prover?: string; input?: string; fromBlock: number }) => {
+  ).action(async (o: { rpc: string; registry: string; dir?: string; verifier?: string; model?: string; commitment?: string; prover?: string; input?: string; fromBlock: number }) => {
     const chain = await connectChain({ rpc: o.rpc });
-    const events = await queryInferences({ chain, registry: o.registry, modelId: o.model, prover: o.prover, inputRef: o.input, fromBlock: o.fromBlock });
-    for (const e of events) say(`block ${e.blockNumber}  model ${e.modelId}  prover ${e.prover}  input ${e.inputRef}  outputs ${e.outputsHash}`);
+    let verifier: string | string[] | undefined = o.verifier ?? (o.dir ? (await trustedVerifier({ dir: o.dir, chain, registry: o.registry, commitment: o.commitment })).verifier : undefined);
+    if (!verifier && o.model) {
+      const entries = await registryEntries({ chain, registry: o.registry, modelId: o.model, fromBlock: o.fromBlock });
+      if (entries.length > 1) log(`events: ${entries.length} verifiers declare model ${o.model} (${entries.map((e) => e.verifier).join(', ')}); trust the one your key derives (--dir)`);
+      verifier = entries.map((e) => e.verifier);
+    }
+    const events = Array.isArray(verifier) && verifier.length === 0 ? [] : await queryInferences({ chain, registry: o.registry, verifier, prover: o.prover, inputRef: o.input, fromBlock: o.fromBlock });
+    for (const e of events) say(`block ${e.blockNumber}  verifier ${e.verifier}  prover ${e.prover}  submitter ${e.submitter}  input ${e.inputRef}  outputs ${e.outputsHash}`);
     say(`${events.length} InferenceVerified log${events.length === 1 ? '' : 's'}`);
     emit({ events });
   });
