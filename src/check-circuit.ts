@@ -5,10 +5,11 @@
  * product written into one shared var, so that the circuit computed b·b for a·b — fails compile naming the
  * first differing signal, instead of yielding a key for another function.
  */
-import { PUBLIC_SIGNAL, inputSignalName, paramSignalName, saltName, signalNames } from './codegen/circom.js';
+import { PROVER_SIGNAL, PUBLIC_SIGNAL, inputSignalName, paramSignalName, saltName, signalNames } from './codegen/circom.js';
 import { evaluate } from './quantize/program.js';
 import type { Program, Step } from './quantize/program.js';
 import type { Layout } from './quantize/layout.js';
+import { proverSignal } from './quantize/layout.js';
 import { expectedSignals } from './verify/signals.js';
 import { randomSalt } from './commit/poseidon.js';
 import { WitnessCalculators } from './toolchain/witness.js';
@@ -96,6 +97,8 @@ export async function checkCircuit(p: CircuitCheckParams): Promise<CircuitCheckR
       inputs.forEach((xs, i) => (circuitInput[inputSignalName(i)] = xs));
       params.forEach((xs, i) => (circuitInput[paramSignalName(i)] = xs));
       for (const of of ['input', 'output', 'params'] as const) if (salts[of] !== undefined) circuitInput[saltName(of)] = salts[of]!;
+      const prover = proverSignal(layout) !== undefined ? draw(0n, (1n << 160n) - 1n) : undefined; // any address
+      if (prover !== undefined) circuitInput[PROVER_SIGNAL] = prover;
       const which = `random input ${checked + 1} of ${trials}`;
       let w: bigint[];
       try {
@@ -111,7 +114,7 @@ export async function checkCircuit(p: CircuitCheckParams): Promise<CircuitCheckR
           throw new CircuitMismatchError(name, `compiled circuit check: signal ${name} (${st.kind} step${node}) is ${signed(got)} in the witness but ${values.signals[id]} in the integer program, on ${which}`, { hint: HINT });
         }
       }
-      const expected = await expectedSignals(layout, inputs, values.outputs, salts, params);
+      const expected = await expectedSignals(layout, inputs, values.outputs, salts, params, prover);
       expected.forEach((v, i) => {
         const got = w[sym.get(`main.${PUBLIC_SIGNAL}[${i}]`) ?? -1];
         if (got !== v) throw new CircuitMismatchError(`${PUBLIC_SIGNAL}[${i}]`, `compiled circuit check: public signal ${PUBLIC_SIGNAL}[${i}] is ${got} in the witness but ${v} from the integer program's outputs, on ${which}`, { hint: HINT });

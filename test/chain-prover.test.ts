@@ -4,6 +4,10 @@
  * registry accepts the proof only from that address, so a watcher front-running or replaying it is refused.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './helpers/conformance.js';
 import { Wallet } from 'ethers';
 import { provePipeline, tempDir } from './helpers/pipeline.js';
 import { linearModel } from './helpers/synthetic.js';
@@ -103,3 +107,22 @@ describe('registry: only the bound prover can submit', () => {
   });
 
 });
+
+describe('CLI: prove --prover, registry submit by another account', () => {
+  it('the receipt names the --prover address; submitting it from another key is a one-line NotTheProver error', () => {
+    const work = tempDir('zkinfer-prover-cli-');
+    const { input } = linearModel(work, 4);
+    const out = path.join(work, 'r.json');
+    const zk = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin', 'zkinfer.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+    const p = zk(['prove', dir, '--input', input, '--prover', prover.address, '-o', out, '--json']);
+    expect(p.status, p.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).prover).toBe(prover.address);
+    const s = zk(['registry', 'submit', out, '--registry', registry, '--rpc', ctx.node.url, '--key', ctx.node.keyFiles[0]!, '--verifier', verifier]);
+    expect(s.status).toBe(2);
+    expect(s.stderr).toMatch(/^error\[chain\]: .*reverted with NotTheProver\(0x70997970C51812dc3A010C7d01b50e0d17dc79C8, 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\)/m);
+    const u = zk(['prove', dir, '--input', input, '-o', path.join(work, 'u.json')]);
+    expect(u.status).toBe(2);
+    expect(u.stderr).toMatch(/binds the prover.*--prover 0xADDR/s);
+  });
+});
+

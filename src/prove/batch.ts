@@ -8,6 +8,8 @@ import type { ProveResult } from './prove.js';
 export interface ProveManyParams {
   dir: string;
   inputPaths: string[];
+  /** The address every proof is bound to (circuits compiled with `bindProver`). */
+  prover?: string;
   onProgress?: (message: string) => void;
   /** Called after each proof (write the receipt here to keep memory flat for long batches). */
   onProof?: (index: number, result: ProveResult) => void | Promise<void>;
@@ -36,7 +38,7 @@ export interface ProveManyResult {
 export async function proveMany(params: ProveManyParams): Promise<ProveManyResult> {
   const progress = params.onProgress ?? (() => {});
   const t0 = performance.now();
-  const prover = await loadProver({ dir: params.dir, preload: true });
+  const prover = await loadProver({ dir: params.dir, preload: true, prover: params.prover });
   const load = (performance.now() - t0) / 1000;
   progress(`prove: key and witness generator loaded in ${load.toFixed(2)} s; proving ${params.inputPaths.length} input(s)`);
   const results: ProveResult[] = [];

@@ -7,6 +7,8 @@ import { verifyReceipt } from '../../verify/verify.js';
 import { loadSigningKey, signReceipt } from '../../prove/sign.js';
 import { emit, log, say } from '../output.js';
 import { refuseOverwrite, writeReceipt } from '../receipts.js';
+import { PROVER_HELP, proverFor } from '../options.js';
+import { readCompiled } from '../../setup.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -29,8 +31,9 @@ export function registerProveMany(program: Command): void {
     .requiredOption('--input <file>', 'an input file (as for prove); repeat for more', collect, [])
     .option('--out-dir <dir>', 'directory for the receipts (<input name>.receipt.json)', '.')
     .option('--sign-key <key>', 'sign every receipt with an Ethereum key: a file holding the hex key, or env:VAR')
+    .option('--prover <addr>', PROVER_HELP)
     .option('--force', 'overwrite existing receipt files')
-    .action(async (dir: string, o: { input: string[]; outDir: string; signKey?: string; force?: boolean }) => {
+    .action(async (dir: string, o: { input: string[]; outDir: string; signKey?: string; prover?: string; force?: boolean }) => {
       const wallet = o.signKey ? loadSigningKey(o.signKey) : undefined;
       const files = receiptPaths(o.input, o.outDir);
       refuseOverwrite(files, Boolean(o.force));
@@ -39,6 +42,7 @@ export function registerProveMany(program: Command): void {
       const r = await proveMany({
         dir,
         inputPaths: o.input,
+        prover: proverFor(readCompiled(dir), o.prover, wallet),
         onProgress: log,
         keepResults: false,
         async onProof(i, p) {
