@@ -66,7 +66,7 @@ export async function compileBatch(params: CompileParams & { batch: number }): P
   const bytes = readModelFile(params.modelPath);
   const q = quantizeModel(params, bytes, params.calibration ? listSampleFiles(params.calibration) : []);
   const program = batchProgram(q.program, params.batch);
-  const layout = makeLayout(program, q.layout.visibility);
+  const layout = makeLayout(program, q.layout.visibility, { bindProver: params.bindProver });
   const v = layout.visibility;
   const file = path.basename(params.modelPath);
   const fileSha256 = sha256(bytes);
