@@ -1,0 +1,229 @@
+/**
+ * `npm run bench:serve`: the proving service against its targets (issue 15), on the bundled MLP, with a real
+ * redis-server (append-only, fsync always, as `serve` runs it), the server and workers as processes, and
+ * autocannon as the load generator.
+ *
+ *   immediate answer   p50/p99 of POST /v1/models/<id>/inferences at 50 and 200 req/s while a worker proves
+ *                      (target p99 ≤ 50 ms at 200 req/s); also with no worker, for reference
+ *   throughput         proofs/min of one warm worker on a burst vs `prove-many` on the same model, same run (≥ 90%)
+ *   queue overhead     accepted → proving starts, on an idle worker (≤ 100 ms); time to receipt p50/p99
+ *   1 vs 2 workers     the same burst
+ *   Redis operations   commands per proof job (INFO commandstats), for docs/scaling.md
+ *
+ * Writes bench/results/serve-<time>.json and, with --snapshot, bench/snapshot/SERVE.md and two SVG charts.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import autocannon from 'autocannon';
+import { Queue } from 'bullmq';
+import type { ConnectionOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { startRedis, redisOptions } from '../src/serve/redis.js';
+import { QUEUE_NAME } from '../src/serve/jobs.js';
+import type { InferenceView, ProofJobData, ProofJobResult } from '../src/serve/jobs.js';
+import { ZkinferClient } from '../src/serve/client.js';
+import { readCompiled } from '../src/setup.js';
+import { modelIdOf } from '../src/receipt.js';
+import { stackedBars } from '../src/bench/svg.js';
+import { BIN, MLP_INPUTS, buildMlp, startWorkerProcess, zkinfer } from '../test/helpers/serve.js';
+import type { Proc } from '../test/helpers/serve.js';
+import { tempDir } from '../test/helpers/pipeline.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const args = process.argv.slice(2);
+const SNAPSHOT = args.includes('--snapshot');
+const BURST = Number(args[args.indexOf('--burst') + 1]) || 12;
+const SECONDS = Number(args[args.indexOf('--seconds') + 1]) || 10;
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
+};
+const cpuBusy = (): { idle: number; total: number } => {
+  const c = os.cpus().map((x) => x.times);
+  const total = c.reduce((a, t) => a + t.user + t.nice + t.sys + t.idle + t.irq, 0);
+  return { idle: c.reduce((a, t) => a + t.idle, 0), total };
+};
+
+async function main() {
+  const log = (m: string) => process.stderr.write(`[bench:serve] ${m}\n`);
+  const t0 = Date.now();
+  const load0 = os.loadavg()[0]!;
+  log(`building the bundled MLP (cached after the first run); load ${load0.toFixed(1)} on ${os.cpus().length} cores`);
+  const dir = await buildMlp();
+  const modelId = modelIdOf(readCompiled(dir).model);
+  const body = readFileSync(MLP_INPUTS[0]!, 'utf8');
+  const redis = await startRedis({ dir: tempDir('zkinfer-bench-redis-') });
+  const conn = redisOptions(redis.url);
+  const queue = new Queue<ProofJobData, ProofJobResult, string>(QUEUE_NAME, { connection: conn as ConnectionOptions });
+  const r = new Redis(conn);
+  const procs: Proc[] = [];
+  const results: Record<string, unknown> = {};
+  try {
+    // prove-many: the baseline, same model, same run, in its own process
+    const inputs = Array.from({ length: BURST }, (_, i) => MLP_INPUTS[i % MLP_INPUTS.length]!);
+    log(`prove-many: ${BURST} proofs`);
+    const pm = spawnSync(process.execPath, [BIN, 'prove-many', dir, ...inputs.flatMap((f) => ['--input', f]), '--out-dir', tempDir('zkinfer-bench-pm-'), '--json'], { encoding: 'utf8' });
+    if (pm.status !== 0) throw new Error(`prove-many failed: ${pm.stderr}`);
+    const pmj = JSON.parse(pm.stdout) as { seconds: { load: number; total: number } };
+    const proveMany = { proofs: BURST, seconds: pmj.seconds.total - pmj.seconds.load, load: pmj.seconds.load, proofsPerMinute: (60 * BURST) / (pmj.seconds.total - pmj.seconds.load) };
+    results.proveMany = proveMany;
+    log(`prove-many: ${proveMany.proofsPerMinute.toFixed(1)} proofs/min (load excluded)`);
+
+    const server = zkinfer(['serve', '--redis', redis.url, '--workers', '0', '--port', '0', '--data', tempDir('zkinfer-bench-data-'), '--max-queued', '1000000', '--model', dir]);
+    procs.push(server);
+    const url = (await server.waitFor(/^serving\s+http/)).match(/http:\/\/[^\s]+/)![0];
+    const client = new ZkinferClient({ url });
+    const target = `${url}/v1/models/${modelId}/inferences`;
+    const hammer = async (rate: number) => {
+      const c0 = cpuBusy();
+      const res = await autocannon({ url: target, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: Math.max(10, Math.ceil(rate / 10)), overallRate: rate, duration: SECONDS, timeout: 10 });
+      const c1 = cpuBusy();
+      return { rate, achieved: res.requests.total / SECONDS, p50: res.latency.p50, p90: res.latency.p90, p99: res.latency.p99, max: res.latency.max, non2xx: res.non2xx, errors: res.errors + res.timeouts, cpuBusy: 1 - (c1.idle - c0.idle) / (c1.total - c0.total) };
+    };
+    const drain = async () => {
+      await queue.obliterate({ force: true });
+    };
+    // immediate answer, no worker (reference)
+    const idleLatency = [];
+    for (const rate of [50, 200]) {
+      idleLatency.push(await hammer(rate));
+      log(`no worker, ${rate} req/s: p50 ${idleLatency.at(-1)!.p50} ms, p99 ${idleLatency.at(-1)!.p99} ms`);
+      await drain();
+    }
+    results.latencyNoWorker = idleLatency;
+
+    // one worker: warm it, then queue overhead on an idle worker, one inference at a time
+    const warmWorker = async () => {
+      const w = await startWorkerProcess(redis.url, url);
+      procs.push(w);
+      await client.infer(modelId, JSON.parse(body), { waitSeconds: 120 }); // artifacts fetched, key loaded
+      return w;
+    };
+    let w1 = await warmWorker();
+    const overhead: number[] = [];
+    const receiptSeconds: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const v = await client.infer(modelId, JSON.parse(readFileSync(MLP_INPUTS[i % 4]!, 'utf8')));
+      const done = await client.waitForReceipt(v.id, { timeoutSeconds: 120 });
+      overhead.push(done.timings.queueSeconds! * 1000);
+      receiptSeconds.push(done.timings.totalSeconds!);
+    }
+    results.queueOverheadMs = { p50: pct(overhead, 50), p99: pct(overhead, 99), max: Math.max(...overhead), samples: overhead };
+    results.timeToReceiptIdle = { p50: pct(receiptSeconds, 50), p99: pct(receiptSeconds, 99) };
+    log(`queue overhead (idle worker): p50 ${pct(overhead, 50).toFixed(1)} ms, max ${Math.max(...overhead).toFixed(1)} ms`);
+
+    // a burst: throughput, time to receipt under a queue, Redis commands per job
+    const burst = async (label: string) => {
+      const stats0 = await commandCalls(r);
+      const accepted: InferenceView[] = [];
+      for (let i = 0; i < BURST; i++) accepted.push(await client.infer(modelId, JSON.parse(readFileSync(MLP_INPUTS[i % 4]!, 'utf8'))));
+      const done = [];
+      for (const a of accepted) done.push(await client.waitForReceipt(a.id, { timeoutSeconds: 600 }));
+      const stats1 = await commandCalls(r);
+      const jobs = await Promise.all(accepted.map((a) => queue.getJob(a.id)));
+      const start = Math.min(...jobs.map((j) => j!.processedOn!));
+      const end = Math.max(...jobs.map((j) => j!.finishedOn!));
+      const ttr = done.map((d) => d.timings.totalSeconds!);
+      const out = { label, proofs: BURST, seconds: (end - start) / 1000, proofsPerMinute: (60 * BURST * 1000) / (end - start), timeToReceipt: { p50: pct(ttr, 50), p99: pct(ttr, 99) }, redisCommandsPerJob: (stats1 - stats0) / BURST };
+      log(`${label}: ${out.proofsPerMinute.toFixed(1)} proofs/min, time to receipt p50 ${out.timeToReceipt.p50.toFixed(1)} s p99 ${out.timeToReceipt.p99.toFixed(1)} s, ${out.redisCommandsPerJob.toFixed(0)} Redis commands per job`);
+      return out;
+    };
+    results.oneWorker = await burst('1 worker');
+
+    // immediate answer while the worker proves (a queue it cannot empty during the run)
+    const busy = [];
+    for (const rate of [50, 200]) {
+      busy.push(await hammer(rate));
+      log(`1 worker proving, ${rate} req/s: p50 ${busy.at(-1)!.p50} ms, p99 ${busy.at(-1)!.p99} ms (cpu ${(100 * busy.at(-1)!.cpuBusy).toFixed(0)}%)`);
+      await w1.stop();
+      await drain();
+      w1 = await warmWorker();
+    }
+    results.latencyWorkerProving = busy;
+
+    const w2 = await startWorkerProcess(redis.url, url);
+    procs.push(w2);
+    await Promise.all([0, 1].map(() => client.infer(modelId, JSON.parse(body), { waitSeconds: 120 })));
+    results.twoWorkers = await burst('2 workers');
+  } finally {
+    for (const p of procs) await p.stop();
+    await queue.close();
+    r.disconnect();
+    await redis.stop();
+  }
+  const report = {
+    at: new Date(t0).toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, load1AtStart: load0, load1AtEnd: os.loadavg()[0] },
+    model: { id: modelId, constraints: readCompiled(dir).constraints.total },
+    ...results,
+  };
+  const outDir = path.join(ROOT, 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `serve-${report.at.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  log(`wrote ${file}`);
+  const md = renderReport(report as unknown as ServeReport);
+  process.stdout.write(md);
+  if (SNAPSHOT) writeSnapshot(report as unknown as ServeReport, md);
+}
+
+async function commandCalls(r: Redis): Promise<number> {
+  const info = await r.info('commandstats');
+  let n = 0;
+  for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) if (m[1] !== 'info') n += Number(m[2]);
+  return n;
+}
+
+interface Lat { rate: number; achieved: number; p50: number; p90: number; p99: number; max: number; non2xx: number; errors: number; cpuBusy: number }
+interface Burst { label: string; proofs: number; seconds: number; proofsPerMinute: number; timeToReceipt: { p50: number; p99: number }; redisCommandsPerJob: number }
+interface ServeReport {
+  at: string;
+  machine: { cpus: number; cpuModel?: string; node: string; load1AtStart: number; load1AtEnd: number };
+  model: { id: string; constraints: number };
+  proveMany: { proofs: number; seconds: number; proofsPerMinute: number };
+  latencyNoWorker: Lat[];
+  latencyWorkerProving: Lat[];
+  queueOverheadMs: { p50: number; p99: number; max: number };
+  timeToReceiptIdle: { p50: number; p99: number };
+  oneWorker: Burst;
+  twoWorkers: Burst;
+}
+
+const mark = (ok: boolean) => (ok ? 'pass' : '**miss**');
+
+export function renderReport(r: ServeReport): string {
+  const p200 = r.latencyWorkerProving.find((l) => l.rate === 200)!;
+  const ratio = r.oneWorker.proofsPerMinute / r.proveMany.proofsPerMinute;
+  const o: string[] = [];
+  o.push(`# Proving service benchmark (\`npm run bench:serve\`)`, '');
+  o.push(`${r.at}, ${r.machine.cpus} × ${r.machine.cpuModel ?? '?'}, Node ${r.machine.node}; bundled MLP (${r.model.constraints} constraints). Load average (other processes included) ${r.machine.load1AtStart.toFixed(1)} at the start, ${r.machine.load1AtEnd.toFixed(1)} at the end.`, '');
+  o.push('| target | measured | |', '|---|---|---|');
+  o.push(`| immediate answer p99 ≤ 50 ms at 200 req/s (a worker proving) | p99 ${p200.p99} ms (p50 ${p200.p50} ms), ${p200.achieved.toFixed(0)} req/s achieved | ${mark(p200.p99 <= 50)} |`);
+  o.push(`| proof throughput per worker ≥ 90% of prove-many | ${r.oneWorker.proofsPerMinute.toFixed(1)} vs ${r.proveMany.proofsPerMinute.toFixed(1)} proofs/min (${(100 * ratio).toFixed(0)}%) | ${mark(ratio >= 0.9)} |`);
+  o.push(`| queue overhead (202 → proving, idle worker) ≤ 100 ms | p50 ${r.queueOverheadMs.p50.toFixed(1)} ms, p99 ${r.queueOverheadMs.p99.toFixed(1)} ms | ${mark(r.queueOverheadMs.p99 <= 100)} |`, '');
+  o.push('## Immediate answer (POST /v1/models/<id>/inferences: parse, integer program, attestation, job on Redis fsynced)', '');
+  o.push('| worker | rate (req/s) | achieved | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | CPU busy |', '|---|---|---|---|---|---|---|---|---|---|');
+  for (const [w, ls] of [['none', r.latencyNoWorker], ['1 proving', r.latencyWorkerProving]] as const) {
+    for (const l of ls) o.push(`| ${w} | ${l.rate} | ${l.achieved.toFixed(0)} | ${l.p50} | ${l.p90} | ${l.p99} | ${l.max} | ${l.non2xx} | ${l.errors} | ${(100 * l.cpuBusy).toFixed(0)}% |`);
+  }
+  o.push('', '## Proofs', '');
+  o.push('| | proofs | seconds | proofs/min | time to receipt p50 | p99 | Redis commands per job |', '|---|---|---|---|---|---|---|');
+  o.push(`| prove-many (one process, key loaded once) | ${r.proveMany.proofs} | ${r.proveMany.seconds.toFixed(1)} | ${r.proveMany.proofsPerMinute.toFixed(1)} | | | |`);
+  for (const b of [r.oneWorker, r.twoWorkers]) o.push(`| ${b.label} (burst of ${b.proofs}) | ${b.proofs} | ${b.seconds.toFixed(1)} | ${b.proofsPerMinute.toFixed(1)} | ${b.timeToReceipt.p50.toFixed(1)} s | ${b.timeToReceipt.p99.toFixed(1)} s | ${b.redisCommandsPerJob.toFixed(0)} |`);
+  o.push(`| one at a time, idle worker | 10 | | | ${r.timeToReceiptIdle.p50.toFixed(2)} s | ${r.timeToReceiptIdle.p99.toFixed(2)} s | |`, '');
+  o.push('Charts: [serve-latency.svg](serve-latency.svg), [serve-throughput.svg](serve-throughput.svg). Scaling on paper: [docs/scaling.md](../../docs/scaling.md).', '');
+  return o.join('\n');
+}
+
+function writeSnapshot(r: ServeReport, md: string): void {
+  const dir = path.join(ROOT, 'bench', 'snapshot');
+  writeFileSync(path.join(dir, 'SERVE.md'), md);
+  const bars = [...r.latencyNoWorker.map((l) => ({ ...l, w: 'no worker' })), ...r.latencyWorkerProving.map((l) => ({ ...l, w: '1 worker proving' }))];
+  writeFileSync(path.join(dir, 'serve-latency.svg'), stackedBars({ title: 'immediate answer latency, ms (p50, then up to p99)', parts: ['p50', 'p99'], bars: bars.map((l) => ({ label: `${l.w}, ${l.rate}/s`, values: [l.p50, Math.max(0, l.p99 - l.p50)] })) }));
+  writeFileSync(path.join(dir, 'serve-throughput.svg'), stackedBars({ title: 'proofs per minute, bundled MLP', parts: ['proofs/min'], bars: [{ label: 'prove-many', values: [Number(r.proveMany.proofsPerMinute.toFixed(1))] }, ...[r.oneWorker, r.twoWorkers].map((b) => ({ label: b.label, values: [Number(b.proofsPerMinute.toFixed(1))] }))] }));
+}
+
+await main();
