@@ -13,6 +13,10 @@ import type { InputDecl } from './quantize/quantize.js';
 import { chooseScales, measureFidelity } from './quantize/calibrate.js';
 import type { AutoChoice, Fidelity } from './quantize/calibrate.js';
 import type { Program } from './quantize/program.js';
+import { signedWidth } from './quantize/program.js';
+import { linBounds } from './quantize/lin.js';
+import { feed, rescaleGadget, stepCost } from './estimate/constraints.js';
+import type { GadgetCost } from './estimate/constraints.js';
 import { generateCircom } from './codegen/circom.js';
 import { checkCircuit } from './check-circuit.js';
 import { makeLayout } from './quantize/layout.js';
@@ -120,6 +124,48 @@ export interface CompiledInfo {
   ops: Record<string, number>;
   steps: { inputRangeChecks: number; rescales: number; relus: number; products: number };
   fidelity?: Fidelity;
+  /** Precision of each output: rounded (cost, error) or kept as computed. */
+  outputPrecision?: OutputPrecision[];
+  /** With automatic scales (--calibration): whether the error target was met, the target and the best error found. */
+  auto?: Omit<AutoChoice, 'fidelity' | 'inputScales' | 'scale' | 'paramBits'>;
+}
+
+/** The precision an output is given (issue 14: a sensible default, its cost and error shown). */
+export interface OutputPrecision {
+  name: string;
+  /** Scale of the output (bits): values are multiples of 2^-scale. */
+  scale: number;
+  /** Scale the graph computed it at. */
+  computedScale: number;
+  /** Constraints of the rounding (0 when kept as computed). */
+  constraints: number;
+  /** Largest error the rounding adds: 2^-(scale+1), 0 when kept. */
+  roundingError: number;
+  /** When kept as computed and finer than the activations: what rounding to them would cost. */
+  alternative?: { scale: number; constraints: number; roundingError: number };
+}
+
+/** Output precision chosen (or given), with the constraints and error of the rounding. */
+export function outputPrecision(program: Program, activationScale: number): OutputPrecision[] {
+  const totalCost = (...gs: GadgetCost[]) => gs.reduce((a, g) => a + g.nonLinear + g.linear, 0);
+  const costOf = (steps: Program['steps']) => steps.reduce((a, st) => a + totalCost(stepCost(st)), 0);
+  return program.outputs.map((o) => {
+    const computedScale = o.computedScale ?? o.scale;
+    if (computedScale > o.scale) {
+      const node = `${o.name} (output rescale)`;
+      return { name: o.name, scale: o.scale, computedScale, constraints: costOf(program.steps.filter((st) => st.kind === 'rescale' && st.node === node)), roundingError: 2 ** -(o.scale + 1) };
+    }
+    const kept: OutputPrecision = { name: o.name, scale: o.scale, computedScale, constraints: 0, roundingError: 0 };
+    const k = o.scale - activationScale;
+    if (k <= 0) return kept;
+    let constraints = 0;
+    for (const e of o.exprs) {
+      const [lo, hi] = linBounds(e, program.lo, program.hi);
+      const half = 1n << BigInt(k - 1);
+      constraints += totalCost(feed(e), rescaleGadget(signedWidth(lo + half, hi + half, k), k, false));
+    }
+    return { ...kept, alternative: { scale: activationScale, constraints, roundingError: 2 ** -(activationScale + 1) } };
+  });
 }
 
 export interface CompileResult {
@@ -238,11 +284,12 @@ export function quantizeModel(params: Omit<CompileParams, 'outDir'>, bytes: Uint
     const metaScale = graph.metadata['zkinfer.input_scale'] !== undefined;
     const inputScaleGiven = decls.map((d) => params.inputScale !== undefined || metaScale || d.source !== 'calibration');
     params.onProgress?.(`compile: choosing scales from ${samples.length} calibration sample(s)`);
-    auto = chooseScales(graph, samples, decls, { inputScaleGiven, scale: params.scale, paramBits: params.paramBits, paramVisibility });
+    auto = chooseScales(graph, samples, decls, { inputScaleGiven, scale: params.scale, paramBits: params.paramBits, paramVisibility, outputScale: params.outputScale });
     scale = auto.scale;
     paramBits = auto.paramBits;
     decls = decls.map((d, i) => ({ ...d, scale: auto!.inputScales[i]! }));
-    params.onProgress?.(`compile: automatic scales: activations 2^${scale}, params ${paramBits} bits, inputs 2^${auto.inputScales.join(', 2^')}${auto.metTarget ? '' : ' (the error target was not met: the most accurate choice)'}`);
+    params.onProgress?.(`compile: automatic scales: activations 2^${scale}, params ${paramBits} bits, inputs 2^${auto.inputScales.join(', 2^')} (${auto.tried} settings tried)`);
+    if (!auto.metTarget) params.onProgress?.(`compile: warning: the error target was not met by any setting searched, compiling the most accurate one: ${auto.detail}`);
   }
   params.onProgress?.(`compile: quantizing ${graph.nodes.length} nodes (scale 2^${scale}, params ${paramBits} bits)`);
   const program = quantizeGraph(graph, { scale, paramBits, inputs: decls, paramVisibility, outputScale: params.outputScale });
@@ -345,6 +392,8 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
     ops: opCounts(graph),
     steps,
     fidelity,
+    outputPrecision: outputPrecision(program, chosen.scale),
+    ...(auto ? { auto: { cost: auto.cost, metTarget: auto.metTarget, targetRatio: auto.targetRatio, argmaxMisses: auto.argmaxMisses, detail: auto.detail, tried: auto.tried } } : {}),
   };
   if (fidelity) writeJson(paths.fidelity, fidelity);
   writeFileAtomic(paths.program, JSON.stringify(programToJson(program)));

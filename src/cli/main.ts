@@ -60,6 +60,11 @@ function printCompiled(info: CompiledInfo, dir: string, cached: boolean): void {
   say(`inputs      ${info.inputs.map((i) => `${i.name} [${i.shape}] scale 2^${i.scale}, range [${i.min}, ${i.max}] (${i.rangeSource})`).join('; ')}`);
   say(`constraints ${info.constraints.total} (${info.constraints.nonLinear} non-linear, ${info.constraints.linear} linear); ptau power needed: ${info.ptauPower}`);
   say(`            ${info.steps.inputRangeChecks} input range checks, ${info.steps.relus} rescale+ReLU, ${info.steps.rescales} rescales, ${info.steps.products} products`);
+  for (const o of info.outputPrecision ?? []) {
+    const alt = o.alternative ? `; --output-scale ${o.alternative.scale} would add ${o.alternative.constraints} constraints, error ≤ 2^-${o.alternative.scale + 1}` : '';
+    say(`output      ${o.name}: ${o.computedScale > o.scale ? `rounded to 2^-${o.scale} from 2^-${o.computedScale}: ${o.constraints} constraints, error ≤ 2^-${o.scale + 1}` : `2^-${o.scale} as computed (no rounding)${alt}`}`);
+  }
+  if (info.auto && !info.auto.metTarget) say(`warning     calibration: no setting in the search met the error target; compiled with the most accurate one found (${info.auto.detail})`);
   if (info.fidelity) {
     for (const o of info.fidelity.outputs) say(`fidelity    ${o.name}: max |quantized − float| ${o.maxAbsError.toExponential(2)}, mean ${o.meanAbsError.toExponential(2)}, ${o.maxRelError !== undefined ? `, max relative ${o.maxRelError.toExponential(2)}` : ''}, argmax agreement ${(o.argmaxAgreement * 100).toFixed(0)}% over ${info.fidelity.samples} samples`);
   }

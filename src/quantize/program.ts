@@ -55,6 +55,8 @@ export interface OutputSpec {
   shape: number[];
   scale: number;
   exprs: Lin[];
+  /** The scale the graph computed it at, when it was rounded to `scale` (proven output rescales). */
+  computedScale?: number;
 }
 
 export interface Program {
@@ -308,12 +310,23 @@ export class ProgramBuilder {
     return level[0]!;
   }
 
-  addOutput(name: string, shape: number[], scale: number, exprs: Lin[], node: string): void {
+  addOutput(name: string, shape: number[], scale: number, exprs: Lin[], node: string, computedScale?: number): void {
     for (const e of exprs) {
       const [lo, hi] = this.bounds(e);
       checkBits(lo, hi, node);
     }
-    this.outputs.push({ name, shape, scale, exprs });
+    this.outputs.push({ name, shape, scale, exprs, ...(computedScale !== undefined && computedScale !== scale ? { computedScale } : {}) });
+  }
+
+  /** A point to roll the builder back to (steps and signals added after it are dropped). */
+  mark(): { steps: number; signals: number } {
+    return { steps: this.steps.length, signals: this.lo.length };
+  }
+
+  rollback(m: { steps: number; signals: number }): void {
+    this.steps.length = m.steps;
+    this.lo.length = m.signals;
+    this.hi.length = m.signals;
   }
 
   build(): Program {

@@ -10,7 +10,8 @@ import { linAddScaled, linConst, linSignal } from './lin.js';
 import { ProgramBuilder } from './program.js';
 import { optimizeGraph } from './passes.js';
 import type { Program } from './program.js';
-import { ShapeError, UnsupportedOpError } from '../errors.js';
+import { stepCost } from '../estimate/constraints.js';
+import { OverflowError, ShapeError, UnsupportedOpError } from '../errors.js';
 
 export interface InputDecl {
   name: string;
@@ -31,7 +32,10 @@ export interface QuantizeSettings {
   /** Bits of precision for constant parameters (per-tensor power-of-two scale). */
   paramBits: number;
   inputs: InputDecl[];
-  /** Round outputs finer than this scale to it (half up; one decomposition per value). Default: keep as is. */
+  /**
+   * Round outputs finer than this scale to it (half up; one decomposition per value). Default: outputs finer
+   * than scaleLimit are rounded to the activation scale, others kept as computed (see outputScaleFor).
+   */
   outputScale?: number;
 }
 
@@ -156,22 +160,92 @@ export function quantizeGraph(original: Graph, settings: QuantizeSettings): Prog
         return { shape: q.shape, scale: q.scale - k, exprs };
       },
     };
-    const outs: QTensor[] = op.lower(ctx, ins);
+    // parameters carried as signals keep their own scale: only activations are rebased
+    const activations = ins.map((v, i) => v?.kind === 'q' && !paramSignals.has(node.inputs[i]!));
+    const outs = lowerRebased(b, settings, (vals) => op.lower(ctx, vals), ins, activations, node.name);
     outs.forEach((t, i) => node.outputs[i] && env.set(node.outputs[i]!, { kind: 'q', t }));
   }
   for (const o of graph.outputs) {
     const v = env.get(o.name);
     if (!v) throw new ShapeError(`graph output '${o.name}' is not produced by any node`);
     if (v.kind !== 'q') throw new ShapeError(`graph output '${o.name}' does not depend on any input`);
-    let t = v.t;
-    if (settings.outputScale !== undefined && t.scale > settings.outputScale) {
-      const k = t.scale - settings.outputScale;
-      const half = 1n << BigInt(k - 1); // round half up, as requant does
-      t = { shape: t.shape, scale: settings.outputScale, exprs: t.exprs.map((e) => b.rescale(linAddScaled(linConst(half), e, 1n), k, false, `${o.name} (output rescale)`)) };
-    }
-    b.addOutput(o.name, t.shape, t.scale, t.exprs, o.name);
+    const target = outputScaleFor(settings, v.t.scale);
+    const t = v.t.scale > target ? rescaleTo(b, v.t, target, `${o.name} (output rescale)`) : v.t;
+    b.addOutput(o.name, t.shape, t.scale, t.exprs, o.name, v.t.scale);
   }
   return b.build();
+}
+
+/**
+ * The finest scale a tensor may carry before it is rebased: an activation times one parameter tensor. A
+ * parameter's scale is paramBits − 1 − ⌈log2 max|w|⌉, at most paramBits + 7 for weights of 2^-8 or more. A
+ * chain of linear ops without a non-linearity (MatMul → BatchNorm → MatMul, residual sums, products by
+ * constants) otherwise adds one parameter scale per op, until bounds approach the field (2^89 outputs were seen).
+ */
+export const scaleLimit = (s: Pick<QuantizeSettings, 'scale' | 'paramBits'>): number => s.scale + s.paramBits + 7;
+
+/**
+ * The scale an output is given: `outputScale` when set; by default outputs finer than scaleLimit are rounded to
+ * the activation scale (finer digits are below the precision of the computation) and others kept as computed.
+ */
+export const outputScaleFor = (s: Pick<QuantizeSettings, 'scale' | 'paramBits' | 'outputScale'>, computed: number): number =>
+  s.outputScale ?? (computed > scaleLimit(s) ? s.scale : computed);
+
+/** round(q / 2^(q.scale − target)), half up: one proven rescale per element. */
+function rescaleTo(b: ProgramBuilder, q: QTensor, target: number, node: string): QTensor {
+  const k = q.scale - target;
+  if (k <= 0) return q;
+  const half = 1n << BigInt(k - 1);
+  return { shape: q.shape, scale: target, exprs: q.exprs.map((e) => b.rescale(linAddScaled(linConst(half), e, 1n), k, false, node)) };
+}
+
+const stepsCost = (b: ProgramBuilder, from: number): number => {
+  let c = 0;
+  for (let i = from; i < b.steps.length; i++) {
+    const g = stepCost(b.steps[i]!);
+    c += g.nonLinear + g.linear;
+  }
+  return c;
+};
+
+/**
+ * Lower one node; when an activation input already carries more than the activation scale and the output
+ * would pass scaleLimit, rebase at the cheaper of two points (constraints counted, as in estimate): the inputs
+ * (each rescaled to the activation scale before the op) or the outputs (rescaled after it to the scale the
+ * first choice gives). A MatMul 784 → 32 is rebased after (32 rescales), a BatchNorm before or after alike
+ * (the input is narrower). Overflow of a candidate rules it out; the bound analysis still refuses what fits neither.
+ */
+function lowerRebased(b: ProgramBuilder, settings: QuantizeSettings, lower: (ins: (Value | undefined)[]) => QTensor[], ins: (Value | undefined)[], activations: boolean[], node: string): QTensor[] {
+  const S = settings.scale;
+  const high = (v: Value | undefined, i: number): v is { kind: 'q'; t: QTensor } => activations[i]! && v?.kind === 'q' && v.t.scale > S;
+  if (!ins.some(high)) return lower(ins);
+  const m = b.mark();
+  const attempt = (f: () => QTensor[]): QTensor[] | undefined => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof OverflowError) return undefined;
+      throw e;
+    }
+  };
+  const asIs = attempt(() => lower(ins));
+  // ops that do not raise the scale (reshapes, sums, requantizing activations) are never rebased
+  const limit = Math.max(scaleLimit(settings), ...ins.map((v) => (v?.kind === 'q' ? v.t.scale : 0)));
+  if (asIs && asIs.every((t) => t.scale <= limit)) return asIs;
+  b.rollback(m);
+  // the rescales are steps of the builder: made again after every rollback
+  const lowerRebasedInputs = () => lower(ins.map((v, i) => (high(v, i) ? { kind: 'q' as const, t: rescaleTo(b, v.t, S, `${node} (rebase)`) } : v)));
+  const before = attempt(lowerRebasedInputs);
+  if (!before) {
+    b.rollback(m);
+    return lowerRebasedInputs(); // throws the bound analysis' error
+  }
+  const costBefore = stepsCost(b, m.steps);
+  b.rollback(m);
+  const outs = asIs && attempt(() => lower(ins).map((t, i) => rescaleTo(b, t, Math.max(before[i]!.scale, S), `${node} (rebase)`)));
+  if (outs && stepsCost(b, m.steps) < costBefore) return outs;
+  b.rollback(m);
+  return lowerRebasedInputs();
 }
 
 /**
