@@ -63,6 +63,15 @@ const CASES: OpCase[] = [
   { name: 'Tile', op: 'Tile', ins: [[2, 3]], consts: [i64('reps', [2, 2])] },
   { name: 'Split (sizes input)', op: 'Split', ins: [[2, 6]], consts: [i64('split', [2, 4])], attrs: { axis: 1 }, outs: 2 },
   { name: 'Split (num_outputs)', op: 'Split', ins: [[6, 2]], attrs: { num_outputs: 3 }, outs: 3 },
+  { name: 'Einsum matmul with a constant', op: 'Einsum', ins: [[2, 3]], consts: [f32('w', [0.5, -1, 0.25, 2, 1.5, -0.75], [3, 2])], attrs: { equation: 'ij,jk->ik' } },
+  { name: 'Einsum batched, two signals (attention)', op: 'Einsum', ins: [[2, 2, 3], [2, 3, 2]], attrs: { equation: 'bij,bjk->bik' } },
+  { name: 'Einsum transpose and implicit output', op: 'Einsum', ins: [[2, 3]], attrs: { equation: 'ij' } },
+  { name: 'Einsum trace', op: 'Einsum', ins: [[3, 3]], attrs: { equation: 'ii->' } },
+  { name: 'Resize nearest (half_pixel, round_prefer_floor)', op: 'Resize', ins: [[1, 1, 2, 3]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 2, 1.5], [4])], opset: 13 },
+  { name: 'Resize nearest (asymmetric, floor, sizes)', op: 'Resize', ins: [[1, 1, 3, 2]], consts: [f32('roi', [], [0]), f32('scales', [], [0]), i64('sizes', [1, 1, 5, 5])], attrs: { coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, opset: 13 },
+  { name: 'Resize nearest (align_corners, round_prefer_ceil)', op: 'Resize', ins: [[1, 2, 3]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 2.5], [3])], attrs: { coordinate_transformation_mode: 'align_corners', nearest_mode: 'round_prefer_ceil' }, opset: 13 },
+  { name: 'LayerNormalization (last axis, Scale and B)', op: 'LayerNormalization', ins: [[2, 8]], consts: [f32('g', [1, 0.5, -1, 2, 1, 1, 0.25, 1.5], [8]), f32('b', [0, 0.1, -0.2, 0.3, 0, 0, 1, -1], [8])], opset: 17 },
+  { name: 'LayerNormalization (axis 1 of 3, no B)', op: 'LayerNormalization', ins: [[2, 3, 4]], consts: [f32('g', Array.from({ length: 12 }, (_, i) => 0.5 + i / 8), [3, 4])], attrs: { axis: 1, epsilon: { float: 1e-3 } }, opset: 17 },
   { name: 'Cast to int32 (truncation)', op: 'Cast', ins: [[10]], attrs: { to: 6 }, range: [-5, 5] },
   { name: 'Cast to bool', op: 'Cast', ins: [[10]], attrs: { to: 9 }, range: [-2, 2] },
 ];
@@ -169,5 +178,27 @@ describe('common ops end to end', () => {
     expect(r.verified.ok).toBe(true);
     // x < y ? x² : max(y row): row 0 max 1 → [0.25, 1, 1], row 1 max 1 → [1, 0, 0.0625]; tiled twice
     expect(r.receipt.outputs![0]!.data).toEqual([0.25, 1, 1, 0.25, 1, 1, 1, 0, 0.0625, 1, 0, 0.0625]);
+  }, 180_000);
+
+  it('LayerNormalization then Einsum of two signals (y·yᵀ, attention scores): proven, verified, within tolerance of onnxruntime', async () => {
+    const dir = tempDir('zkinfer-ops-extra-');
+    const modelPath = path.join(dir, 'ln.onnx');
+    const bytes = writeOnnxModel({
+      graphName: 'ln', inputs: [{ name: 'x', shape: [3, 4] }], outputs: [{ name: 'z', shape: [3, 3] }],
+      initializers: [f32('g', [1, 0.5, 1.5, 1], [4]), f32('b', [0, 0.25, 0, -0.25], [4])],
+      nodes: [
+        { opType: 'LayerNormalization', name: 'ln', inputs: ['x', 'g', 'b'], outputs: ['y'] },
+        { opType: 'Einsum', name: 'qk', inputs: ['y', 'y'], outputs: ['z'], attributes: { equation: 'ik,jk->ij' } },
+      ],
+      opset: 17,
+    });
+    writeFileSync(modelPath, bytes);
+    const x = [0.5, -1, 1.5, 0.25, 2, 0, -0.5, 1, -1.25, 0.75, 0.5, -2];
+    const input = path.join(dir, 'in.json');
+    writeFileSync(input, JSON.stringify({ x: [x.slice(0, 4), x.slice(4, 8), x.slice(8)] }));
+    const r = await provePipeline({ modelPath, input, inputRange: [-2, 2] });
+    expect(r.verified.ok).toBe(true);
+    const ref = await (await ort.InferenceSession.create(bytes)).run({ x: new ort.Tensor('float32', Float32Array.from(x), [3, 4]) });
+    Array.from(ref.z!.data as Float32Array).forEach((v, j) => expect(Math.abs(r.receipt.outputs![0]!.data[j]! - v), `z[${j}]`).toBeLessThanOrEqual(tolerance(v, S)));
   }, 180_000);
 });
