@@ -12,9 +12,9 @@ import { writeOnnxModel } from '../src/export/onnx-writer.js';
 import type { OnnxInitializer, OnnxNode } from '../src/export/onnx-writer.js';
 import { mulberry32 } from '../src/export/prng.js';
 import { parseModel } from '../src/import/model.js';
-import { quantizeGraph, scaleLimit } from '../src/quantize/quantize.js';
+import { quantizeGraph, runFloat, scaleLimit } from '../src/quantize/quantize.js';
 import type { QuantizeSettings } from '../src/quantize/quantize.js';
-import { bitLength } from '../src/quantize/program.js';
+import { bitLength, evaluate } from '../src/quantize/program.js';
 import { linBounds } from '../src/quantize/lin.js';
 import { outputPrecision } from '../src/compile.js';
 import { provePipeline, tempDir, terminateCurve } from './helpers/pipeline.js';
@@ -137,6 +137,29 @@ describe('scales cannot run away', () => {
     expect(r!.computedScale).toBeGreaterThan(8);
     expect(r!.constraints).toBeGreaterThan(0);
     expect(r!.roundingError).toBe(2 ** -9);
+  });
+
+  it('BatchNormalization after a Gemm or a 2-D MatMul folds into it; after a 3-D MatMul it does not, and both equal float', () => {
+    const bnInits = (c: number) => [tensor('g', [c], () => 1 + normal(0.3)), tensor('b', [c], () => normal(0.2)), tensor('m', [c], () => normal(0.5)), tensor('v', [c], () => 0.5 + rand())];
+    const bn: OnnxNode = { opType: 'BatchNormalization', name: 'bn', inputs: ['h', 'g', 'b', 'm', 'v'], outputs: ['y'] };
+    const cases: { name: string; x: number[]; y: number[]; inits: OnnxInitializer[]; node: OnnxNode; folds: boolean }[] = [
+      { name: 'gemm', x: [2, 5], y: [2, 3], inits: [tensor('W', [3, 5], () => normal(0.4)), tensor('C', [3], () => normal(0.3)), ...bnInits(3)], node: { opType: 'Gemm', name: 'mm', inputs: ['x', 'W', 'C'], outputs: ['h'], attributes: { transB: 1, alpha: 0.5, beta: 2 } }, folds: true },
+      { name: 'matmul-2d', x: [2, 5], y: [2, 3], inits: [tensor('W', [5, 3], () => normal(0.4)), ...bnInits(3)], node: { opType: 'MatMul', name: 'mm', inputs: ['x', 'W'], outputs: ['h'] }, folds: true },
+      // [1, 3, 5]·[5, 3]: BatchNormalization's channels are axis 1 (3 rows), not the 3 columns
+      { name: 'matmul-3d', x: [1, 3, 5], y: [1, 3, 3], inits: [tensor('W', [5, 3], () => normal(0.4)), ...bnInits(3)], node: { opType: 'MatMul', name: 'mm', inputs: ['x', 'W'], outputs: ['h'] }, folds: false },
+    ];
+    for (const c of cases) {
+      const g = parseModel(writeOnnxModel({ graphName: c.name, inputs: [{ name: 'x', shape: c.x }], outputs: [{ name: 'y', shape: c.y }], initializers: c.inits, nodes: [c.node, bn] }), `${c.name}.onnx`);
+      const p = quantizeGraph(g, SETTINGS);
+      const n = c.x.reduce((a, b) => a * b, 1);
+      const xs = Array.from({ length: n }, (_, i) => Math.sin(i + 1) * 0.9);
+      const ints = xs.map((v) => BigInt(Math.round(v * 2 ** 12)));
+      const got = evaluate(p, [ints]).outputs[0]!.map((v) => Number(v) / 2 ** p.outputs[0]!.scale);
+      const ref = runFloat(g, [{ shape: c.x, data: Float64Array.from(ints, (v) => Number(v) / 2 ** 12) }])[0]!.data;
+      got.forEach((v, j) => expect(Math.abs(v - ref[j]!), c.name).toBeLessThan(2 ** -9 * (1 + Math.abs(ref[j]!))));
+      // folded: one product by a parameter, below the limit; not folded: the BatchNormalization is a second one
+      expect(p.steps.some((s) => s.kind === 'rescale'), c.name).toBe(!c.folds);
+    }
   });
 
   it('proves, verifies and matches onnxruntime within 2^-6·(1 + max|ref|)', async () => {

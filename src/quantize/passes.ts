@@ -2,6 +2,7 @@
  * Graph passes run before lowering (each returns a new graph with the same float semantics):
  * - foldBatchNorm: Conv(W, B) → BatchNormalization with constant parameters becomes one Conv(W·a, B·a + b),
  *   so the product is quantized once.
+ * - foldBatchNormIntoGemm (at lowering, where shapes are known): the same for MatMul/Gemm → BatchNormalization.
  * - fuseMaxPoolRelu: Relu → MaxPool and MaxPool → Relu become one MaxPool with a fused ReLU
  *   (max(relu(a), relu(b)) = relu(max(a, b))): the max runs on the accumulators, then one fused
  *   rescale+ReLU per pooled output instead of one per input element.
@@ -73,6 +74,34 @@ export function fuseMaxPoolRelu(g: Graph): Graph {
     }
   }
   return { ...g, nodes: g.nodes.filter((n) => !drop.has(n)).map((n) => replaced.get(n) ?? n) };
+}
+
+/**
+ * BatchNormalization right after a MatMul or Gemm with constant weights, on a 2-D output (channels are its
+ * columns; `aRank` is the rank of the MatMul's first operand, known only when lowering): one Gemm
+ * alpha·A·(B·diag(a)) + (beta·C·a + shift). Without it the affine map would be a second product by a
+ * parameter, and the chain would be rebased twice per layer instead of once.
+ */
+export function foldBatchNormIntoGemm(g: Graph, n: GraphNode, aRank: number): { node: GraphNode; constants: [string, Tensor][]; bn: GraphNode } | undefined {
+  if (!(n.op === 'Gemm' || (n.op === 'MatMul' && aRank === 2))) return undefined;
+  const bn = soleConsumer(g, consumers(g), n.outputs[0]!);
+  const w = g.constants.get(n.inputs[1]!);
+  const c = n.inputs[2] ? g.constants.get(n.inputs[2]) : undefined;
+  if (!bn || bn.op !== 'BatchNormalization' || bn.inputs[0] !== n.outputs[0] || bn.outputs.filter((o) => o).length > 1) return undefined;
+  if (!w || w.shape.length !== 2 || (n.inputs[2] && !c)) return undefined;
+  const params = bn.inputs.map((i) => (i ? g.constants.get(i) : undefined));
+  if (params.slice(1, 5).some((t) => !t)) return undefined;
+  const transB = n.op === 'Gemm' && n.attrs.transB === 1;
+  const H = transB ? w.shape[0]! : w.shape[1]!;
+  const { a, b: shift } = batchNormAffine(bn, params);
+  if (a.length !== H || (c && c.data.length !== H && c.data.length !== 1)) return undefined; // a per-row bias does not fold
+  const beta = n.op === 'Gemm' && typeof n.attrs.beta === 'number' ? n.attrs.beta : 1;
+  const col = (i: number) => (transB ? Math.floor(i / w.shape[1]!) : i % H);
+  const w2: Tensor = { shape: w.shape, data: w.data.map((v, i) => v * a[col(i)]!) };
+  const c2: Tensor = { shape: [H], data: Float64Array.from(shift, (s, h) => s + (c ? beta * c.data[c.data.length === 1 ? 0 : h]! * a[h]! : 0)) };
+  const [wn, cn] = [`${n.name}::bn_folded_W`, `${n.name}::bn_folded_B`];
+  const attrs = n.op === 'Gemm' ? { ...n.attrs, beta: 1 } : {};
+  return { node: { ...n, op: 'Gemm', inputs: [n.inputs[0]!, wn, cn], outputs: [bn.outputs[0]!], attrs }, constants: [[wn, w2], [cn, c2]], bn };
 }
 
 /** All passes, in order. */

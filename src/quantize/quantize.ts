@@ -2,13 +2,13 @@
  * Float graph → quantized integer program. Walks the nodes in order; nodes whose inputs are all
  * constants are folded with their float reference; every other node is lowered by its OpDef.
  */
-import type { Graph, Tensor, ValueInfo } from '../ir/graph.js';
+import type { Graph, GraphNode, Tensor, ValueInfo } from '../ir/graph.js';
 import { intRange, sizeOf } from '../ir/graph.js';
 import { OPS, supportedOps } from '../ops/index.js';
 import type { LowerCtx, QTensor, Value } from '../ops/types.js';
 import { linAddScaled, linConst, linSignal } from './lin.js';
 import { ProgramBuilder } from './program.js';
-import { optimizeGraph } from './passes.js';
+import { foldBatchNormIntoGemm, optimizeGraph } from './passes.js';
 import type { Program } from './program.js';
 import { stepCost } from '../estimate/constraints.js';
 import { OverflowError, ShapeError, UnsupportedOpError } from '../errors.js';
@@ -95,7 +95,8 @@ export function runFloat(graph: Graph, inputs: Tensor[]): Tensor[] {
  */
 export function quantizeGraph(original: Graph, settings: QuantizeSettings): Program {
   checkSupported(original, original.name);
-  const graph = optimizeGraph(original);
+  const optimized = optimizeGraph(original);
+  const graph = { ...optimized, constants: new Map(optimized.constants) }; // folds at lowering add constants
   const b = new ProgramBuilder();
   const env = new Map<string, Value>();
   for (const vi of graph.inputs) {
@@ -110,7 +111,16 @@ export function quantizeGraph(original: Graph, settings: QuantizeSettings): Prog
 
   const paramSignals = new Map<string, Value>();
   const asSignals = settings.paramVisibility === 'private' || settings.paramVisibility === 'hashed';
-  for (const node of graph.nodes) {
+  const folded = new Set<GraphNode>();
+  for (let node of graph.nodes) {
+    if (folded.has(node)) continue;
+    const first = env.get(node.inputs[0] ?? '');
+    const fold = first?.kind === 'q' ? foldBatchNormIntoGemm(graph, node, first.t.shape.length) : undefined;
+    if (fold) {
+      for (const [name, t] of fold.constants) graph.constants.set(name, t), env.set(name, { kind: 'const', t });
+      folded.add(fold.bn);
+      node = fold.node;
+    }
     const op = OPS.get(node.op)!;
     const ins = node.inputs.map((n) => (n === '' ? undefined : env.get(n)));
     if (asSignals && ins.some((v) => v?.kind === 'q')) {
