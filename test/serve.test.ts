@@ -37,7 +37,7 @@ beforeAll(async () => {
   dir = await buildMlp();
   modelId = modelIdOf(readCompiled(dir).model);
   redis = await testRedis();
-  server = await createServer({ redis: redis.url, signer, models: [dir], apiKey: 'test-api-key', workerKey: 'test-worker-key', bodyLimit: 64 * 1024 });
+  server = await createServer({ redis: redis.url, signer, models: [dir], apiKey: 'test-api-key', workerKey: 'test-worker-key', bodyLimit: 64 * 1024, cors: '*' });
   url = await server.listen({ port: 0 });
   worker = await startWorker({ redis: redis.url, server: url, workerKey: 'test-worker-key', cacheDir: tempDir('zkinfer-wcache-') });
 });
@@ -141,6 +141,10 @@ describe('proving service API', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/models', '/v1/models/{id}/inferences', '/v1/inferences/{id}', '/v1/inferences/{id}/events', '/v1/artifacts/{sha256}']));
     expect(await json(await fetch(`${url}/healthz`))).toMatchObject({ ok: true, signer: signer.address });
+    const preflight = await fetch(`${url}/v1/models/${modelId}/inferences`, { method: 'OPTIONS', headers: { origin: 'http://example.test', 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+    expect((await fetch(`${url}/v1/models`)).headers.get('access-control-allow-origin')).toBe('*');
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/^zkinfer_jobs\{state="completed"\} [1-9]/m);
     expect(metrics).toMatch(/^zkinfer_workers_alive 1$/m);

@@ -46,6 +46,8 @@ export interface CreateServerParams {
   maxQueued?: number;
   /** Longest `?wait=` in seconds (default 120). */
   maxWaitSeconds?: number;
+  /** Allow browser pages from this origin ('*' for any) to call the API (default: none). */
+  cors?: string;
   /** Fastify's request log (default off). */
   logger?: boolean;
 }
@@ -209,6 +211,21 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
     return errorReply(reply, 500, new ZkinferError('internal', 'internal error (a bug in zkinfer: please report it)'));
   });
   app.setNotFoundHandler((req, reply) => errorReply(reply, 404, new ZkinferError('not-found', `${req.method} ${req.url.split('?')[0]}: no such endpoint`, { hint: 'GET /v1/openapi.json lists the API' })));
+  if (params.cors) {
+    const origin = params.cors;
+    app.addHook('onRequest', (req, reply, done) => {
+      reply.header('access-control-allow-origin', origin);
+      if (origin !== '*') reply.header('vary', 'origin');
+      if (req.method === 'OPTIONS') {
+        void reply
+          .code(204)
+          .headers({ 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'authorization, content-type, idempotency-key', 'access-control-max-age': '600' })
+          .send();
+        return;
+      }
+      done();
+    });
+  }
   app.addHook('onResponse', (req, reply, done) => {
     metrics.http.observe({ route: req.routeOptions.url ?? 'unknown', method: req.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
@@ -301,7 +318,7 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
       throw new HttpError(404, 'not-found', `inference ${id}: not found`);
     }
     reply.hijack();
-    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    raw.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const ping = setInterval(() => raw.write(': ping\n\n'), 15_000);
     req.raw.on('close', finish);
     if (!(await send())) await finished;

@@ -19,12 +19,12 @@ export const BIN = path.join(ROOT, 'bin', 'zkinfer.js');
 export const MLP_INPUTS = ['input.json', 'inputs/digit-3.json', 'inputs/digit-4.json', 'inputs/digit-8.json'].map((f) => path.join(ROOT, 'models', 'mnist-mlp', f));
 
 /**
- * The bundled MLP, compiled and set up (dev keys) into one temp dir shared by the serve test files (a lock
- * directory makes them take turns; compile and setup reuse what is current and redo what is not), then
- * copied into a dir of the caller's own (a test may corrupt it).
+ * The bundled MLP, compiled and set up (dev keys) into one temp dir shared by the serve test files of one
+ * run (a lock directory makes them take turns), then copied into a dir of the caller's own (a test may corrupt it).
  */
 export async function buildMlp(): Promise<string> {
-  const shared = path.join(os.tmpdir(), `zkinfer-serve-mlp-${process.getuid?.() ?? 0}`);
+  // one per test run (the forks of one vitest run share its pid): keys made by older code are never reused
+  const shared = path.join(os.tmpdir(), `zkinfer-serve-mlp-${process.ppid}`);
   const lock = `${shared}.lock`;
   for (let i = 0; ; i++) {
     try {

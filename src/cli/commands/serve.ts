@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { InputError, ServiceError } from '../../errors.js';
 import { emit, log, say } from '../output.js';
@@ -42,10 +43,10 @@ async function signerFor(spec: string | undefined, data: string) {
 
 interface ServeOpts {
   port: number; host: string; data: string; redis?: string; model: string[]; workers?: number;
-  apiKey?: string; adminKey?: string; workerKey?: string; signKey?: string; bodyLimit: number; maxQueued: number;
+  apiKey?: string; adminKey?: string; workerKey?: string; signKey?: string; bodyLimit: number; maxQueued: number; cors?: string;
 }
 
-interface WorkerOpts { redis: string; server: string; workerKey?: string; cache?: string; lockSeconds?: number }
+interface WorkerOpts { redis: string; server: string; workerKey?: string; cache?: string; lockSeconds?: number; nice?: number }
 
 const waitForSignal = () =>
   new Promise<void>((resolve) => {
@@ -68,6 +69,7 @@ export function registerServe(program: Command): void {
     .option('--worker-key <key>', 'key workers present to fetch artifacts (default: generated for the local workers): env:VAR or a file')
     .option('--sign-key <key>', 'Ethereum key that signs attestations: a file or env:VAR (default: DATA/signer.key, generated once)')
     .option('--body-limit <bytes>', 'largest request body (413 above)', parseIntOpt('--body-limit', 1024, 1 << 30), 1 << 20)
+    .option('--cors <origin>', 'let pages from this origin (or *) call the API from a browser')
     .option('--max-queued <n>', 'most inferences waiting for a worker (429 above)', parseIntOpt('--max-queued', 1, 1e9), 10_000)
     .addHelpText('after', `
 Without --redis, redis-server (Debian package redis-server) runs as a child on DATA/redis/redis.sock with
@@ -107,10 +109,10 @@ API: GET /v1/openapi.json. Stop with Ctrl-C.`)
         await embedded?.stop();
       };
       try {
-        server = await createServer({ redis: redisUrl, signer, apiKey, adminKey, workerKey, models: o.model, bodyLimit: o.bodyLimit, maxQueued: o.maxQueued });
+        server = await createServer({ redis: redisUrl, signer, apiKey, adminKey, workerKey, models: o.model, bodyLimit: o.bodyLimit, maxQueued: o.maxQueued, cors: o.cors });
         const url = await server.listen({ port: o.port, host: o.host });
         const spawnWorker = (i: number): void => {
-          const args = [...process.execArgv, process.argv[1]!, 'worker', '--redis', redisUrl, '--server', url, '--cache', path.join(data, 'cache'), ...(workerKey ? ['--worker-key', 'env:ZKINFER_WORKER_KEY'] : [])];
+          const args = [...process.execArgv, process.argv[1]!, 'worker', '--redis', redisUrl, '--server', url, '--cache', path.join(data, 'cache'), '--nice', '10', ...(workerKey ? ['--worker-key', 'env:ZKINFER_WORKER_KEY'] : [])];
           const c = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...(workerKey ? { ZKINFER_WORKER_KEY: workerKey } : {}) } });
           children.add(c);
           c.once('exit', (code, sig) => {
@@ -144,7 +146,10 @@ API: GET /v1/openapi.json. Stop with Ctrl-C.`)
     .option('--worker-key <key>', "the server's worker key: env:VAR or a file")
     .option('--cache <dir>', 'artifact cache (default ~/.cache/zkinfer/worker)')
     .option('--lock-seconds <s>', 'job lock (default from the registered models\' predicted proof time)', parseIntOpt('--lock-seconds', 1, 86400))
+    .option('--nice <n>', 'run at this scheduling priority (0-19; serve gives its local workers 10, so answers come first)', parseIntOpt('--nice', 0, 19))
     .action(async (o: WorkerOpts) => {
+      // before snarkjs starts its threads: they inherit the priority
+      if (o.nice) os.setPriority(0, o.nice);
       const { startWorker } = await import('../../serve/worker.js');
       const workerKey = o.workerKey ? readSecret(o.workerKey, '--worker-key') : undefined;
       const w = await startWorker({ redis: o.redis, server: o.server, workerKey, cacheDir: o.cache, lockSeconds: o.lockSeconds, onLog: log });
