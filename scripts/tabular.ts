@@ -258,3 +258,13 @@ export const regressionOnnx = (g: ReturnType<typeof boostedRegression>, F: numbe
 
 export const logisticOnnx = (m: ReturnType<typeof logisticRegression>, F: number): Uint8Array =>
   mlModel('logistic_regression', F, { opType: 'LinearClassifier', outputs: ['label', 'probabilities'], attributes: { coefficients: f32(m.W.flat()), intercepts: f32(m.b), classlabels_ints: { ints: [0, 1, 2] }, multi_class: 1, post_transform: 'SOFTMAX' } }, 3, true);
+
+/**
+ * skl2onnx's binary layout: one score per row (class_ids all 0), labels [0, 1]. A forest of class-1
+ * frequencies / n_trees (non-negative: label = [s > 0.5]), or boosted trees on the log-odds with a base value
+ * and LOGISTIC (mixed signs: label = [s > 0]).
+ */
+export function binaryOnnx(trees: Tree[], leaf: (v: number[]) => number, extra: Record<string, unknown>, F: number): Uint8Array {
+  const map = (t: Tree): Tree => ('leaf' in t ? { leaf: [leaf(t.leaf)] } : { ...t, left: map(t.left), right: map(t.right) });
+  return mlModel('binary', F, { opType: 'TreeEnsembleClassifier', outputs: ['label', 'probabilities'], attributes: { ...treeAttributes(trees.map((t) => ({ tree: map(t), target: () => 0 })), 'class'), classlabels_int64s: { ints: [0, 1] }, ...extra } as never }, 2, true);
+}

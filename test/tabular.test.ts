@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { synthetic, randomForest, gradientBoosting, boostedRegression, logisticRegression, forestOnnx, boostingOnnx, regressionOnnx, logisticOnnx, mlModel, GRID, GRID_MAX } from '../scripts/tabular.js';
+import { synthetic, randomForest, gradientBoosting, boostedRegression, logisticRegression, forestOnnx, boostingOnnx, regressionOnnx, logisticOnnx, mlModel, binaryOnnx, GRID, GRID_MAX } from '../scripts/tabular.js';
 import { parseOnnx } from '../src/import/onnx.js';
 import { quantizeGraph, runFloat } from '../src/quantize/quantize.js';
 import { evaluate } from '../src/quantize/program.js';
@@ -118,10 +118,26 @@ describe('tree ensembles: node modes, aggregates, post-transforms, labels', () =
     await compare(allModes('TreeEnsembleClassifier', { post_transform: post, base_values: { floats: [0.1, -0.2, 0.3] } }), gridRows(24), 4);
   });
 
-  it('a binary classifier with one score per row is refused with a hint', () => {
-    const bytes = mlModel('binary', 1, {
+  it('binary layout (one score per row): forest of probabilities (label [s > 0.5]) and boosted log-odds with LOGISTIC (label [s > 0])', async () => {
+    const forest = randomForest(train, 4, 3);
+    await compare(binaryOnnx(forest, (v) => v[1]! / forest.length, { post_transform: 'NONE' }, F), rows);
+    const reg = boostedRegression(train, 5, 3);
+    await compare(binaryOnnx(reg.trees, (v) => v[0]!, { post_transform: 'LOGISTIC', base_values: { floats: [reg.base - 3] } }, F), rows);
+    await compare(binaryOnnx(reg.trees, (v) => v[0]! - 0.1, { post_transform: 'NONE' }, F), rows);
+  });
+
+  it('binary LinearClassifier (one coefficient row, two labels): label [s > 0], scores [1 − v, v]', async () => {
+    const m = logisticRegression(train, 100);
+    for (const post of ['LOGISTIC', 'NONE']) {
+      const bytes = mlModel('binary_lr', F, { opType: 'LinearClassifier', outputs: ['label', 'probabilities'], attributes: { coefficients: { floats: m.W[1]!.map((w, j) => w - m.W[0]![j]!) }, intercepts: { floats: [m.b[1]! - m.b[0]!] }, classlabels_ints: { ints: [4, 9] }, post_transform: post } }, 2, true);
+      await compare(bytes, rows);
+    }
+  });
+
+  it('two classes with class_ids 0 and 1 are refused with a hint (onnxruntime does not take the argmax there)', () => {
+    const bytes = mlModel('binary2', 1, {
       opType: 'TreeEnsembleClassifier', outputs: ['label', 'probabilities'],
-      attributes: { nodes_treeids: { ints: [0] }, nodes_nodeids: { ints: [0] }, nodes_featureids: { ints: [0] }, nodes_modes: { strings: ['LEAF'] }, nodes_values: { floats: [0] }, nodes_truenodeids: { ints: [0] }, nodes_falsenodeids: { ints: [0] }, class_treeids: { ints: [0] }, class_nodeids: { ints: [0] }, class_ids: { ints: [0] }, class_weights: { floats: [0.5] }, classlabels_int64s: { ints: [0, 1] } },
+      attributes: { nodes_treeids: { ints: [0] }, nodes_nodeids: { ints: [0] }, nodes_featureids: { ints: [0] }, nodes_modes: { strings: ['LEAF'] }, nodes_values: { floats: [0] }, nodes_truenodeids: { ints: [0] }, nodes_falsenodeids: { ints: [0] }, class_treeids: { ints: [0, 0] }, class_nodeids: { ints: [0, 0] }, class_ids: { ints: [0, 1] }, class_weights: { floats: [0.5, 0.5] }, classlabels_int64s: { ints: [0, 1] } },
     }, 2, true);
     const g = parseOnnx(bytes, 'binary.onnx');
     expect(() => quantizeGraph(g, { scale: 12, paramBits: 16, inputs: [{ name: 'X', scale: 4, min: 0, max: 15 }] })).toThrow(UnsupportedOpError);

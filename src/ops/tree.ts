@@ -22,9 +22,9 @@
  *   MIN / MAX a Max2 tree over the trees' values. base_values are added.
  * - Post-transforms NONE, LOGISTIC (Sigmoid), SOFTMAX (Softmax) use the exp gadget of ./exp.ts.
  * - The classifier's label is the argmax of the raw scores (first maximum, as onnxruntime) mapped to
- *   classlabels_int64s: one sign decomposition and two selects per class. Classifiers with two classes
- *   follow onnxruntime's binary conventions only for the scores-per-class layout (class_ids covering both
- *   classes); a single-score binary model is refused with a hint.
+ *   classlabels_int64s: one sign decomposition and two selects per class. Two classes with one score per row
+ *   (skl2onnx's binary layout) follow onnxruntime's binary conventions (Ensemble.binary); two classes with
+ *   class_ids 0 and 1 are refused (onnxruntime's label there is not the argmax).
  */
 import type { GraphNode, Tensor } from '../ir/graph.js';
 import { sizeOf } from '../ir/graph.js';
@@ -56,6 +56,12 @@ export interface Ensemble {
   agg: 'SUM' | 'AVERAGE' | 'MIN' | 'MAX';
   post: string;
   labels?: number[];
+  /**
+   * Two classes with one score s per row (class_ids all 0), onnxruntime's binary layout: label = [s > 0.5] when
+   * every class weight is ≥ 0 (probability-like leaves), else [s > 0]; scores [1 − v, v] with v = σ(s)
+   * (LOGISTIC) or s (NONE, non-negative weights), or [−s, s] (NONE, mixed signs). Measured on onnxruntime-node.
+   */
+  binary?: { allPositive: boolean };
 }
 
 const err = (node: GraphNode, msg: string, hint?: string) => new UnsupportedOpError(`node '${node.name}' (${node.op}): ${msg}`, hint ? { hint } : undefined);
@@ -127,12 +133,15 @@ export function parseEnsemble(node: GraphNode): Ensemble {
   if (!['SUM', 'AVERAGE', 'MIN', 'MAX'].includes(agg)) throw err(node, `aggregate_function '${agg}' is not supported`, 'use SUM, AVERAGE, MIN or MAX');
   const post = String(node.attrs.post_transform ?? 'NONE');
   if (!['NONE', 'LOGISTIC', 'SOFTMAX'].includes(post)) throw err(node, `post_transform '${post}' is not supported`, 'use NONE, LOGISTIC or SOFTMAX');
-  const base = nums(node, 'base_values', false);
-  if (base.length && base.length !== nTargets) throw err(node, `base_values has ${base.length} values for ${nTargets} ${cls ? 'classes' : 'targets'}`);
-  if (cls && nTargets === 2 && !wId.some((c) => c === 1)) {
-    throw err(node, 'a binary classifier with one score per row (class_ids all 0) follows onnxruntime\'s special binary conventions, which are not supported', 'export the two classes\' scores (class_ids 0 and 1), or use TreeEnsembleRegressor + Sigmoid');
+  let base = nums(node, 'base_values', false);
+  const binary = cls && nTargets === 2 ? { allPositive: wVal.every((w) => w >= 0) } : undefined;
+  if (binary) {
+    if (wId.some((c) => c !== 0)) throw err(node, 'two classes with class_ids 0 and 1: onnxruntime answers label 0/1 from the second score alone, not the argmax (not reproduced)', 'export one score per row (class_ids all 0), as skl2onnx does');
+    if (base.length > 1 || post === 'SOFTMAX') throw err(node, 'a binary classifier with two base_values or SOFTMAX follows no documented onnxruntime convention', 'use one base value and NONE or LOGISTIC');
+    base = [base[0] ?? 0, 0];
   }
-  return { trees, nTargets, base, agg: agg as Ensemble['agg'], post, labels };
+  if (base.length && base.length !== nTargets) throw err(node, `base_values has ${base.length} values for ${nTargets} ${cls ? 'classes' : 'targets'}`);
+  return { trees, nTargets, base, agg: agg as Ensemble['agg'], post, labels, binary };
 }
 
 /** Whether a branch goes to its true child for value x (float semantics). */
@@ -168,6 +177,12 @@ function ensembleFloat(node: GraphNode, [x0]: (Tensor | undefined)[]): Tensor[] 
   const e = parseEnsemble(node);
   const [N, F] = rowsOf(node, x.shape);
   const raw = Array.from({ length: N }, (_, r) => scoresFloat(e, (f) => x.data[r * F + f]!));
+  if (e.binary) {
+    const half = e.binary.allPositive ? 0.5 : 0;
+    const label = raw.map(([s]) => e.labels![s! > half ? 1 : 0]!);
+    const z = raw.flatMap(([s]) => (e.post === 'LOGISTIC' ? [1 - 1 / (1 + Math.exp(-s!)), 1 / (1 + Math.exp(-s!))] : e.binary!.allPositive ? [1 - s!, s!] : [-s!, s!]));
+    return [{ shape: [N], data: Float64Array.from(label), dtype: 'int64' }, { shape: [N, 2], data: Float64Array.from(z) }];
+  }
   const z: Tensor = { shape: [N, e.nTargets], data: Float64Array.from(raw.flatMap((s) => transformFloat(e.post, s))) };
   if (!e.labels) return [z];
   const label = raw.map((s) => e.labels![s.reduce((best, v, k) => (v > s[best]! ? k : best), 0)]!);
@@ -303,11 +318,23 @@ function lowerEnsemble(ctx: LowerCtx, ins: (Value | undefined)[]): QTensor[] {
     });
     scores.push(...acc);
   }
+  if (e.binary) return binaryOutputs(ctx, e, { shape: [N, 1], scale: q.scale, exprs: scores.filter((_, i) => i % 2 === 0) });
   const raw: QTensor = { shape: [N, e.nTargets], scale: q.scale, exprs: scores };
   const z = postTransform(ctx, e.post, raw);
   if (!e.labels) return [z];
   const labels = Array.from({ length: N }, (_, r) => argmaxLabels(ctx, scores.slice(r * e.nTargets, (r + 1) * e.nTargets), e.labels!));
   return [{ shape: [N], scale: 0, exprs: labels }, z];
+}
+
+/** onnxruntime's binary layout (see Ensemble.binary): the label from one comparison, the scores linear in v. */
+function binaryOutputs(ctx: LowerCtx, e: Ensemble, s: QTensor): QTensor[] {
+  const [l0, l1] = e.labels!.map(BigInt) as [bigint, bigint];
+  const T = e.binary!.allPositive ? 1n << BigInt(Math.max(0, s.scale - 1)) : 0n; // 0.5 or 0 at the scores' scale
+  const labels = s.exprs.map((x) => linAddScaled(linConst(l1), leConst(ctx, x, s.scale >= 1 ? T : 0n), l0 - l1));
+  const v = e.post === 'LOGISTIC' ? postTransform(ctx, 'LOGISTIC', s) : s;
+  const one = e.post === 'LOGISTIC' || e.binary!.allPositive ? 1n << BigInt(v.scale) : 0n;
+  const z = v.exprs.flatMap((x) => [linAddScaled(linConst(one), x, -1n), x]);
+  return [{ shape: [s.shape[0]!], scale: 0, exprs: labels }, { shape: [s.shape[0]!, 2], scale: v.scale, exprs: z }];
 }
 
 export const TreeEnsemble: OpDef = {
