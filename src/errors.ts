@@ -170,3 +170,18 @@ export class ServiceError extends ZkinferError {
     super('service', message, opts);
   }
 }
+
+/**
+ * The prover's own receipt does not verify (a bug in zkinfer, never the user's input): nothing is written.
+ * Carries the failed check and every check, as verify reports them.
+ */
+export class SelfCheckError extends ZkinferError {
+  override name = 'SelfCheckError';
+  readonly check: { name: string; detail: string };
+  readonly result: { checks: { name: string; ok: boolean; detail: string }[] };
+  constructor(check: { name: string; detail: string }, result: { checks: { name: string; ok: boolean; detail: string }[] }) {
+    super('self-check', `internal: the receipt just proved does not verify: check '${check.name}' failed: ${check.detail}`, { hint: 'this is a bug in zkinfer: please report it with the model and input; no receipt was written' });
+    this.check = check;
+    this.result = result;
+  }
+}

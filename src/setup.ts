@@ -9,7 +9,8 @@ import path from 'node:path';
 import { artifactPaths, readJson, writeJson } from './artifacts/layout.js';
 import type { CompiledInfo } from './compile.js';
 import { devSetup, productionSetup } from './toolchain/devsetup.js';
-import { vkHash } from './receipt.js';
+import { KEY_FORMAT, vkHash } from './receipt.js';
+import { canonicalJson } from './artifacts/hash.js';
 import type { KeyBinding } from './receipt.js';
 import { ArtifactError } from './errors.js';
 
@@ -58,6 +59,38 @@ function throttled(progress: (m: string) => void): (m: string) => void {
 }
 
 /**
+ * What zkinfer binds into the verification key (and so its hash): the model (hashes, file and graph name), the
+ * weights' commitment with hashed params, the circuit, and the meaning of every public signal.
+ */
+export function keyBinding(compiled: CompiledInfo, dev: boolean): KeyBinding {
+  return {
+    format: KEY_FORMAT,
+    circuitHash: compiled.circuitHash,
+    model: { fileSha256: compiled.model.fileSha256, quantizedSha256: compiled.model.quantizedSha256, file: compiled.model.file, name: compiled.model.name },
+    ...(compiled.paramsCommitment !== undefined ? { paramsCommitment: compiled.paramsCommitment } : {}),
+    layout: compiled.layout,
+    inputs: compiled.inputs.map(({ name, shape, scale }) => ({ name, shape, scale })),
+    outputs: compiled.outputs,
+    devSetup: dev,
+    settings: {
+      scale: compiled.settings.scale,
+      paramBits: compiled.settings.paramBits,
+      inputs: compiled.inputs.map(({ name, shape, scale, min, max }) => ({ name, shape, scale, min, max })),
+      ...(compiled.settings.outputScale !== undefined ? { outputScale: compiled.settings.outputScale } : {}),
+    },
+  };
+}
+
+/** Write the bound verification key and setup.json (with the key's hash). */
+function writeKey(dir: string, vk: Record<string, unknown>, info: SetupInfo): SetupInfo {
+  const paths = artifactPaths(dir);
+  writeJson(paths.vkey, vk);
+  const out = { ...info, vkHash: vkHash(vk) };
+  writeJson(paths.setup, out);
+  return out;
+}
+
+/**
  * Create (or reuse, when they belong to the current circuit) the proving and verification keys.
  * @example await setupKeys({ dir: 'build/model' });
  */
@@ -69,8 +102,15 @@ export async function setupKeys(params: SetupParams): Promise<{ info: SetupInfo;
     const prev = readJson<SetupInfo>(paths.setup, 'setup.json');
     const wantDev = !params.ptauPath;
     if (prev.circuitHash === compiled.circuitHash && prev.dev === wantDev && (wantDev || prev.ptau.source === path.resolve(params.ptauPath!))) {
-      progress('setup: keys up to date for this circuit');
-      return { info: prev, cached: true };
+      const prevVk = readJson<Record<string, unknown>>(paths.vkey, 'verification key');
+      const binding = keyBinding(compiled, prev.dev);
+      if (canonicalJson(prevVk.zkinfer) === canonicalJson(binding)) {
+        progress('setup: keys up to date for this circuit');
+        return { info: prev, cached: true };
+      }
+      // Same Groth16 keys, an older binding (e.g. zkinfer.key/1): rewrite the binding, so the key hash changes.
+      progress('setup: keys up to date for this circuit; binding the model into the key anew (its hash changes)');
+      return { info: writeKey(params.dir, { ...prevVk, zkinfer: binding }, { ...prev, seconds: 0 }), cached: false };
     }
   }
   const t0 = performance.now();
@@ -90,32 +130,13 @@ export async function setupKeys(params: SetupParams): Promise<{ info: SetupInfo;
     power = r.power;
     source = 'dev';
   }
-  // Bind the model, the circuit and the meaning of every public signal into the key (and so its hash).
-  const binding: KeyBinding = {
-    format: 'zkinfer.key/1',
-    circuitHash: compiled.circuitHash,
-    model: { fileSha256: compiled.model.fileSha256, quantizedSha256: compiled.model.quantizedSha256 },
-    layout: compiled.layout,
-    inputs: compiled.inputs.map(({ name, shape, scale }) => ({ name, shape, scale })),
-    outputs: compiled.outputs,
-    devSetup: !params.ptauPath,
-    settings: {
-      scale: compiled.settings.scale,
-      paramBits: compiled.settings.paramBits,
-      inputs: compiled.inputs.map(({ name, shape, scale, min, max }) => ({ name, shape, scale, min, max })),
-      ...(compiled.settings.outputScale !== undefined ? { outputScale: compiled.settings.outputScale } : {}),
-    },
-  };
-  vk = { ...vk, zkinfer: binding };
-  writeJson(paths.vkey, vk);
-  const info: SetupInfo = {
+  const info = writeKey(params.dir, { ...vk, zkinfer: keyBinding(compiled, !params.ptauPath) }, {
     format: SETUP_FORMAT,
     circuitHash: compiled.circuitHash,
-    vkHash: vkHash(vk),
+    vkHash: '',
     dev: !params.ptauPath,
     ptau: { power, source },
     seconds: (performance.now() - t0) / 1000,
-  };
-  writeJson(paths.setup, info);
+  });
   return { info, cached: false };
 }

@@ -79,7 +79,8 @@ describe('zkinfer chain commands', () => {
 
     const r = JSON.parse(readFileSync(receiptFile, 'utf8'));
     r.publicSignals[0] = (BigInt(r.publicSignals[0]) + 1n).toString();
-    r.outputs[0].data[0] += 2 ** -r.outputs[0].scale; // keep the decoded value consistent: only the proof can object
+    r.outputs[0].integers[0] = String(BigInt(r.outputs[0].integers[0]) + 1n); // keep the decoded value consistent: only the proof can object
+    r.outputs[0].data[0] = Number(BigInt(r.outputs[0].integers[0])) / 2 ** Number(r.outputs[0].scale);
     const bad = path.join(work, 'tampered.json');
     writeFileSync(bad, JSON.stringify(r));
     const t = zk(['verify', bad, '--rpc', node.url, '--address', address, '--json']);

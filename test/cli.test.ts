@@ -73,13 +73,20 @@ describe('zkinfer CLI', () => {
     expect(zk(['verify', j.proofs[1]!.receipt, '--dir', dir]).code).toBe(0);
   });
 
-  it('verify: exit 0 for a valid receipt, 1 naming the failed check for a tampered one', () => {
+  it('verify: exit 0 for a valid receipt with a trusted key, 4 with only its own key, 1 naming the failed check for a tampered one', () => {
     const file = path.join(work, 'receipt.json');
-    const ok = zk(['verify', file, '--json']);
+    const ok = zk(['verify', file, '--dir', dir, '--json']);
     expect(ok.code).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ verified: true, devSetup: true });
+    expect(JSON.parse(ok.stdout)).toMatchObject({ verified: true, verdict: 'verified', devSetup: true, trust: { trusted: true, by: `the artifacts in ${dir}` } });
+    const own = zk(['verify', file, '--json']);
+    expect(own.code).toBe(4);
+    expect(JSON.parse(own.stdout)).toMatchObject({ verified: false, verdict: 'untrusted', trust: { trusted: false } });
+    const byHash = zk(['verify', file, '--vk-hash', JSON.parse(readFileSync(file, 'utf8')).vkHash]);
+    expect(byHash.code).toBe(0);
+    expect(byHash.stderr).toMatch(/key: trusted by the key hash you gave/);
     const r = JSON.parse(readFileSync(file, 'utf8'));
-    r.outputs[0].data[3] += 1;
+    r.outputs[0].integers[3] = String(BigInt(r.outputs[0].integers[3]) + 1n);
+    r.outputs[0].data[3] = Number(BigInt(r.outputs[0].integers[3])) / 2 ** Number(r.outputs[0].scale);
     const bad = path.join(work, 'tampered.json');
     writeFileSync(bad, JSON.stringify(r));
     const v = zk(['verify', bad, '--json']);
@@ -123,7 +130,7 @@ describe('zkinfer CLI', () => {
 
   it('verify --model rebuilds the circuit from the model file', () => {
     const file = path.join(work, 'receipt.json');
-    const ok = zk(['verify', file, '--model', MODEL, '--json']);
+    const ok = zk(['verify', file, '--model', MODEL, '--dir', dir, '--json']);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).checks.at(-1)).toMatchObject({ name: 'model-file', ok: true });
     const other = zk(['verify', file, '--model', caseDir('models', 'ezkl', '1l_mlp', 'model.onnx'), '--json']);
@@ -139,10 +146,10 @@ describe('zkinfer CLI', () => {
     const p = zk(['prove', dir, '--input', path.join(ROOT, 'models/mnist-mlp/input.json'), '-o', out, '--sign-key', key, '--json']);
     expect(p.code, p.stderr).toBe(0);
     expect(JSON.parse(p.stdout).signer).toBe(address);
-    const v = zk(['verify', out, '--expect-signer', address, '--json']);
+    const v = zk(['verify', out, '--dir', dir, '--expect-signer', address, '--json']);
     expect(v.code).toBe(0);
     expect(JSON.parse(v.stdout).signer).toBe(address);
-    const w = zk(['verify', out, '--expect-signer', '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC']);
+    const w = zk(['verify', out, '--dir', dir, '--expect-signer', '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC']);
     expect(w.code).toBe(1);
     expect(w.stderr).toMatch(/NOT VERIFIED: signature: signed by 0x7099.*, expected 0x3C44/);
     const env = zk(['prove', dir, '--input', path.join(ROOT, 'models/mnist-mlp/input.json'), '-o', path.join(work, 'e.json'), '--sign-key', 'env:ZK_NO_SUCH_VAR']);
@@ -159,7 +166,7 @@ describe('zkinfer CLI', () => {
     expect(receipt.commitments.input).toMatch(/^\d+$/);
     const opening = out.replace(/\.json$/, '.opening.json');
     expect(JSON.parse(readFileSync(opening, 'utf8')).input.salt).toMatch(/^\d+$/);
-    expect(zk(['verify', out, '--opening', opening]).code).toBe(0);
+    expect(zk(['verify', out, '--dir', d, '--opening', opening]).code).toBe(0);
   });
 
   it('--help explains every command', () => {

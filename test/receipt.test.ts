@@ -9,7 +9,7 @@ import { caseDir, ROOT } from './helpers/conformance.js';
 import { provePipeline, terminateCurve } from './helpers/pipeline.js';
 import { verifyReceipt } from '../src/verify/verify.js';
 import type { KeyBinding, Receipt } from '../src/receipt.js';
-import { FIELD_P, receiptHash } from '../src/receipt.js';
+import { FIELD_P, decodeReal, exactTensor, receiptHash, showDiff } from '../src/receipt.js';
 import { readCompiled, readSetup } from '../src/setup.js';
 import { artifactPaths, readJson } from '../src/artifacts/layout.js';
 
@@ -47,7 +47,8 @@ describe('tampered receipts fail verify with the right reason', () => {
       const g = groups()[i]!;
       if (g.kind !== 'packed') throw new Error('unexpected layout');
       const t = (g.of === 'output' ? r.outputs! : r.inputs!)[g.tensor]!;
-      t.data[g.start] = t.data[g.start]! + 2 ** -t.scale;
+      t.integers[g.start] = String(BigInt(t.integers[g.start]!) + 1n);
+      t.data[g.start] = decodeReal(BigInt(t.integers[g.start]!), Number(t.scale));
       const v = await verifyReceipt({ receipt: r });
       expect(v.ok, `signal ${i}`).toBe(false);
       expect(v.failed!.name).toBe('proof');
@@ -63,15 +64,52 @@ describe('tampered receipts fail verify with the right reason', () => {
     }
   });
 
-  it('every decoded output and input value changed', async () => {
+  it('every output and input value changed: its exact integer, or only the real number shown beside it', async () => {
     for (const key of ['outputs', 'inputs'] as const) {
       for (let j = 0; j < receipt[key]![0]!.data.length; j++) {
         const r = clone();
-        r[key]![0]!.data[j]! += 0.5;
+        const t = r[key]![0]!;
+        t.integers[j] = String(BigInt(t.integers[j]!) + 1n);
+        t.data[j] = decodeReal(BigInt(t.integers[j]!), Number(t.scale));
         const v = await verifyReceipt({ receipt: r });
         expect(v.failed?.name).toBe(key);
+        expect(v.failed?.detail).toMatch(/is not the proved value/);
+        const shown = clone();
+        shown[key]![0]!.data[j]! += 0.5; // what a page or CLI would display: bound to the integer
+        const w = await verifyReceipt({ receipt: shown });
+        expect(w.failed?.name).toBe(key);
+        expect(w.failed?.detail).toMatch(/the real number shown, .* is not its integer/);
       }
     }
+  });
+
+  it('a zkinfer.receipt/1 receipt (real numbers only) is still read where exact, and refused naming the format where not', async () => {
+    const v1 = clone() as unknown as { format: string; outputs: { scale: number | string; integers?: string[]; data: number[] }[]; inputs: { scale: number | string; integers?: string[] }[] };
+    v1.format = 'zkinfer.receipt/1';
+    for (const t of [...v1.outputs, ...v1.inputs]) {
+      t.scale = Number(t.scale);
+      delete t.integers;
+    }
+    const ok = await verifyReceipt({ receipt: v1 });
+    expect(ok.ok, ok.failed?.detail).toBe(true);
+    expect(ok.checks.find((c) => c.name === 'outputs')!.detail).toMatch(/format \/1: re-encoded from its real numbers/);
+    // a value whose integer needs more than 53 bits cannot be re-encoded from a float64
+    const big = structuredClone(v1);
+    big.outputs[0]!.data[0] = 2 ** 60 / 2 ** (big.outputs[0]!.scale as number);
+    const w = await verifyReceipt({ receipt: big });
+    expect(w.failed?.name).toBe('outputs');
+    expect(w.failed?.detail).toMatch(/cannot be re-encoded exactly: .*more than 53 bits.*zkinfer\.receipt\/1.*zkinfer\.receipt\/2/);
+    expect((await verifyReceipt({ receipt: { ...clone(), format: 'zkinfer.receipt/9' } })).failed?.detail).toMatch(/format is "zkinfer.receipt\/9": this verifier reads "zkinfer.receipt\/2" and "zkinfer.receipt\/1"/);
+  });
+
+  it('integers far beyond a float64 (101 bits) round-trip exactly through the receipt', () => {
+    const v = -(2n ** 100n) - 12345n;
+    const t = exactTensor({ name: 'y', shape: [1], scale: 89 }, [v]);
+    const back = JSON.parse(JSON.stringify(t)) as typeof t;
+    expect(BigInt(back.integers[0]!)).toBe(v);
+    expect(back.scale).toBe('89');
+    expect(back.data[0]).toBe(decodeReal(v, 89));
+    expect(BigInt(back.data[0]! * 2 ** 89)).not.toBe(v); // the float64 alone would lose it: why /1 failed
   });
 
   it('every proof element changed', async () => {
@@ -108,11 +146,22 @@ describe('tampered receipts fail verify with the right reason', () => {
     r.model.fileSha256 = 'f'.repeat(64);
     const v = await verifyReceipt({ receipt: r, trusted });
     expect(v.failed?.name).toBe('model-binding');
-    expect(v.failed?.detail).toMatch(/model hashes differ from the key/);
+    expect(v.failed?.detail).toMatch(/model file sha256: the receipt says f{16,}…, the key binds [0-9a-f]{16,}…/);
     const other = { ...trusted, compiled: { ...trusted.compiled, model: { ...trusted.compiled.model, fileSha256: 'e'.repeat(64) } } };
     const w = await verifyReceipt({ receipt, trusted: other });
     expect(w.failed?.name).toBe('artifacts');
-    expect(w.failed?.detail).toMatch(/model file hash differs/);
+    expect(w.failed?.detail).toMatch(/model file sha256: the receipt says [0-9a-f]{16}…, the artifacts e{16}…/);
+  });
+
+  it('hash mismatches show where the hashes differ, not the same first 16 characters', async () => {
+    const r = clone();
+    r.vkHash = `${receipt.vkHash.slice(0, 20)}${receipt.vkHash[20] === '0' ? '1' : '0'}${receipt.vkHash.slice(21)}`;
+    const v = await verifyReceipt({ receipt: r });
+    expect(v.failed?.name).toBe('vk-hash');
+    const [a, b] = [...v.failed!.detail.matchAll(/([0-9a-f]{16,})…/g)].map((m) => m[1]!);
+    expect(a).not.toBe(b);
+    expect(a!.length).toBe(28); // through the first difference (character 21) and 8 more
+    expect(showDiff('abc', 'abd')).toEqual(['abc', 'abd']);
   });
 
   it('malformed receipts fail the format check', async () => {
@@ -142,10 +191,11 @@ describe('tampered receipts fail verify with the right reason', () => {
     await signReceipt(signed, alice);
     expect((await verifyReceipt({ receipt: signed, expectSigner: alice.address })).ok).toBe(true);
     const cases: [string, (r: Receipt) => void, string][] = [
-      ['format', (r) => ((r as { format: string }).format = 'zkinfer.receipt/2'), 'format'],
+      ['format', (r) => ((r as { format: string }).format = 'zkinfer.receipt/3'), 'format'],
       ['model.fileSha256', (r) => (r.model.fileSha256 = 'a'.repeat(64)), 'model-binding'],
       ['model.quantizedSha256', (r) => (r.model.quantizedSha256 = 'b'.repeat(64)), 'model-binding'],
-      ['model.file (informative)', (r) => (r.model.file = 'other.onnx'), 'signature'],
+      ['model.file (bound by the key)', (r) => (r.model.file = 'other.onnx'), 'model-binding'],
+      ['model.name (bound by the key)', (r) => (r.model.name = 'other'), 'model-binding'],
       ['circuitHash', (r) => (r.circuitHash = 'c'.repeat(64)), 'model-binding'],
       ['vkHash', (r) => (r.vkHash = 'd'.repeat(64)), 'vk-hash'],
       ['verificationKey', (r) => ((r.verificationKey.vk_alpha_1 as string[])[0] = '1'), 'vk-hash'],
@@ -153,10 +203,11 @@ describe('tampered receipts fail verify with the right reason', () => {
       ['visibility.input', (r) => (r.visibility.input = 'private'), 'model-binding'],
       ['visibility.output', (r) => (r.visibility.output = 'hashed'), 'model-binding'],
       ['setup.dev', (r) => (r.setup.dev = false), 'model-binding'],
-      ['outputs.data', (r) => (r.outputs![0]!.data[1]! += 2 ** -r.outputs![0]!.scale), 'outputs'],
-      ['outputs.scale', (r) => (r.outputs![0]!.scale += 1), 'outputs'],
+      ['outputs.data', (r) => (r.outputs![0]!.data[1]! += 2 ** -Number(r.outputs![0]!.scale)), 'outputs'],
+      ['outputs.integers', (r) => (r.outputs![0]!.integers[1] = String(BigInt(r.outputs![0]!.integers[1]!) + 1n)), 'outputs'],
+      ['outputs.scale', (r) => (r.outputs![0]!.scale = String(Number(r.outputs![0]!.scale) + 1)), 'outputs'],
       ['outputs.name', (r) => (r.outputs![0]!.name = 'x'), 'outputs'],
-      ['inputs.data', (r) => (r.inputs![0]!.data[2]! -= 2 ** -r.inputs![0]!.scale), 'inputs'],
+      ['inputs.data', (r) => (r.inputs![0]!.data[2]! -= 2 ** -Number(r.inputs![0]!.scale)), 'inputs'],
       ['inputs removed', (r) => delete r.inputs, 'inputs'],
       ['publicSignals', (r) => (r.publicSignals[0] = addOne(r.publicSignals[0]!)), 'outputs'],
       ['publicSignals dropped', (r) => r.publicSignals.pop(), 'public-signals'],

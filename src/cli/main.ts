@@ -3,7 +3,8 @@
  * `--json` puts one machine-readable document on stdout.
  *
  * Exit codes: 0 success · 1 receipt invalid (verify) · 2 bad usage or bad input (model, input, artifacts) ·
- * 3 internal error (a bug: please report it).
+ * 3 internal error (a bug: please report it; a prover whose receipt fails its self-check) · 4 the receipt is valid
+ * for its own key, but no key you trust vouches for it (verify: it proves nothing about the model).
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -12,15 +13,15 @@ import { compileModel } from '../compile.js';
 import type { CompiledInfo } from '../compile.js';
 import { setupKeys, readCompiled, readSetup } from '../setup.js';
 import { proveInference } from '../prove/prove.js';
-import { verifyReceipt } from '../verify/verify.js';
+import { receiptFormatProblem, verdictText, verifyReceipt } from '../verify/verify.js';
 import { checkModelFile } from '../verify/model.js';
-import type { VerifyResult } from '../verify/verify.js';
+import type { VerifyParams, VerifyResult } from '../verify/verify.js';
 import { exportVerifier } from '../chain/verifier.js';
 import { artifactPaths, readJson } from '../artifacts/layout.js';
 import { sha256 } from '../artifacts/hash.js';
 import type { Opening, Receipt } from '../receipt.js';
 import { loadSigningKey, signReceipt } from '../prove/sign.js';
-import { InputError, ZkinferError, errorText } from '../errors.js';
+import { InputError, SelfCheckError, ZkinferError, errorText } from '../errors.js';
 import { emit, isJson, log, say, setJson } from './output.js';
 import { printOutputs, refuseOverwrite, writeReceipt } from './receipts.js';
 import { PROVER_HELP, compileOptions, compileParams, proverFor } from './options.js';
@@ -35,7 +36,7 @@ import { isSegmented } from '../compose/compile.js';
 import { compileBatch } from '../compose/batch.js';
 import { isSegmentedReceipt } from '../verify/segmented.js';
 
-export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
+export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3, untrusted: 4 } as const;
 
 async function terminateCurve(): Promise<void> {
   const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
@@ -71,14 +72,17 @@ function printCompiled(info: CompiledInfo, dir: string, cached: boolean): void {
   say(`artifacts   ${dir}${cached ? ' (cached)' : ''}`);
 }
 
-function printVerify(v: VerifyResult, onChain?: { ok: boolean; detail: string }): void {
+function printVerify(v: VerifyResult, onChain?: { ok: boolean; detail: string }, model?: string): void {
   for (const c of v.checks) say(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(15)} ${c.detail}`);
   if (onChain) say(`  ${onChain.ok ? 'ok  ' : 'FAIL'} ${'on-chain'.padEnd(15)} ${onChain.detail}`);
+  say(`  key: ${v.trust.trusted ? `trusted by ${v.trust.by}` : `UNTRUSTED: vouched for by ${v.trust.by}`}`);
   if (v.signer) say(`  signer: ${v.signer}`);
   if (v.devSetup) say('  warning: dev setup (insecure, single-party): fine for testing, not for trust');
   if (onChain && v.ok !== onChain.ok) say(`  warning: Node says ${v.ok ? 'valid' : 'invalid'}, the contract says ${onChain.ok ? 'valid' : 'invalid'}`);
   const failed = v.failed ?? (onChain && !onChain.ok ? { name: 'on-chain', detail: onChain.detail } : undefined);
-  say(failed ? `NOT VERIFIED: ${failed.name}: ${failed.detail}` : 'verified');
+  if (failed) return say(`NOT VERIFIED: ${failed.name}: ${failed.detail}`);
+  if (model && !v.trust.trusted) say(`NOT VERIFIED FOR THE MODEL: ${model} rebuilds to the circuit the receipt's own key claims, but nothing you trust vouches for that key, so this proves nothing about ${model}`);
+  say(verdictText(v));
 }
 
 const trustedFrom = (dir: string) => {
@@ -86,6 +90,23 @@ const trustedFrom = (dir: string) => {
   const setup = readSetup(dir, compiled);
   return { compiled, setup, vk: readJson<Record<string, unknown>>(artifactPaths(dir).vkey, 'verification key') };
 };
+
+/** Where verify's trust in the key comes from: --dir, --vk, --vk-hash (a contract on chain is added by the caller). */
+function trustOptions(o: { dir?: string; vk?: string; vkHash?: string }): Pick<VerifyParams, 'trusted' | 'trustedVkHash'> & { by: string[] } {
+  if (o.dir && o.vk) throw new InputError('give either --dir or --vk, not both: each names the verification key to trust');
+  if (o.vkHash !== undefined && !/^(0x)?[0-9a-fA-F]{64}$/.test(o.vkHash.trim())) throw new InputError(`--vk-hash ${o.vkHash}: not a sha256 (64 hex digits)`, { hint: "use the vkHash the model's owner publishes (zkinfer inspect DIR prints it)" });
+  const by: string[] = [];
+  let trusted: VerifyParams['trusted'];
+  if (o.dir) {
+    trusted = trustedFrom(o.dir);
+    by.push(`the artifacts in ${o.dir}`);
+  } else if (o.vk) {
+    trusted = { vk: readJson<Record<string, unknown>>(o.vk, 'verification key', 'give the verification_key.json of the model (from its owner, or zkinfer setup)') };
+    by.push(`the key file ${o.vk}`);
+  }
+  if (o.vkHash) by.push(`the key hash you gave (--vk-hash ${o.vkHash.slice(0, 18)}…)`);
+  return { trusted, trustedVkHash: o.vkHash, by };
+}
 
 export function buildCli(): Command {
   const program = new Command('zkinfer')
@@ -96,10 +117,11 @@ export function buildCli(): Command {
     })
     .addHelpText('after', `
 Typical use:
-  zkinfer run models/mnist-mlp/model.onnx --input models/mnist-mlp/input.json -o receipt.json
-  zkinfer verify receipt.json
+  zkinfer run models/mnist-mlp/model.onnx --input models/mnist-mlp/input.json --dir build/mnist -o receipt.json
+  zkinfer verify receipt.json --dir build/mnist      # or --vk FILE / --vk-hash HASH from the model's owner, or --rpc
 
-Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error.`)
+Exit codes: 0 success (verify: valid, with a trusted key), 1 receipt invalid, 2 bad usage or input,
+3 internal error, 4 valid proof but no trusted key (verify: proves nothing about the model).`)
     .showSuggestionAfterError()
     .exitOverride();
 
@@ -156,49 +178,54 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
         return;
       }
       const wallet = o.signKey ? loadSigningKey(o.signKey) : undefined;
-      const r = await proveInference({ dir, inputPath: o.input, prover: proverFor(readCompiled(dir), o.prover, wallet), onProgress: log });
+      const r = await proveInference({ dir, inputPath: o.input, prover: proverFor(readCompiled(dir), o.prover, wallet), onProgress: log }); // verifies what it made, or throws SelfCheckError
       const signer = wallet ? await signReceipt(r.receipt, wallet) : undefined;
       const compiled = readCompiled(dir);
-      const t = performance.now();
-      const v = await verifyReceipt({ receipt: r.receipt, opening: r.opening });
-      const verifySeconds = (performance.now() - t) / 1000;
       writeReceipt(o.out, r.receipt, r.opening, Boolean(o.force));
       printOutputs(r.outputs);
-      say(`receipt     ${o.out} (witness ${r.seconds.witness.toFixed(2)} s, prove ${r.seconds.prove.toFixed(2)} s)${signer ? `, signed by ${signer}` : ''}`);
-      say(v.ok ? 'verified' : `NOT VERIFIED: ${v.failed!.name}: ${v.failed!.detail}`);
-      emit({ receipt: o.out, outputs: r.outputs, commitments: r.receipt.commitments, verified: v.ok, constraints: compiled.constraints.total, signer, seconds: { ...r.seconds, verify: verifySeconds } });
-      if (!v.ok) process.exitCode = EXIT.invalid;
+      say(`receipt     ${o.out} (witness ${r.seconds.witness.toFixed(2)} s, prove ${r.seconds.prove.toFixed(2)} s, self-check ${r.seconds.verify.toFixed(2)} s)${signer ? `, signed by ${signer}` : ''}`);
+      say(`verified    against the artifacts in ${dir}`);
+      emit({ receipt: o.out, outputs: r.outputs, commitments: r.receipt.commitments, verified: true, constraints: compiled.constraints.total, signer, seconds: r.seconds });
     });
 
   program
     .command('verify')
     .description('verify a receipt: proof, public signals, decoded values, key hash (exit 0 valid, 1 invalid)')
     .argument('<receipt>', 'receipt JSON file')
-    .option('--dir <dir>', "check against these artifacts (their verification key and model hashes) instead of the receipt's embedded key")
+    .option('--dir <dir>', "trust the key of these artifacts (verification_key.json, compiled.json, setup.json): the receipt must carry exactly that key")
+    .option('--vk <file>', 'trust this verification key file (e.g. published by the model owner): the receipt must carry exactly that key')
+    .option('--vk-hash <sha256>', "trust this verification-key hash (e.g. the one the model owner publishes): the receipt's key must hash to it")
     .option('--opening <file>', 'also check the opening of hashed inputs/outputs (salts and values)')
     .option('--expect-signer <address>', 'require a valid signature by this Ethereum address')
-    .option('--model <file>', "rebuild the circuit from this model file and require that it is the receipt's circuit")
-    .option('--rpc <url>', "also ask the model's contract on this chain (JSON-RPC endpoint); valid only if both agree")
+    .option('--model <file>', "rebuild the circuit from this model file and require that it is the receipt's circuit (meaningful only with a trusted key)")
+    .option('--rpc <url>', "also ask the model's contract on this chain (JSON-RPC endpoint); valid only if both agree, and the contract's key hash is then trusted")
     .option('--address <addr>', 'the model contract (default: from DIR/deployments.json with --dir)')
-    .action(async (file: string, o: { dir?: string; opening?: string; expectSigner?: string; model?: string; rpc?: string; address?: string }) => {
+    .action(async (file: string, o: { dir?: string; vk?: string; vkHash?: string; opening?: string; expectSigner?: string; model?: string; rpc?: string; address?: string }) => {
       const receipt = loadReceipt(file);
-      const opening = o.opening ? (loadReceipt(o.opening) as Opening) : undefined;
+      const opening = o.opening ? (loadReceipt(o.opening) as VerifyParams['opening']) : undefined;
       if (isSegmentedReceipt(receipt)) {
-        process.exitCode = (await verifySegmentedCommand(receipt, { dir: o.dir, opening })) ? EXIT.ok : EXIT.invalid;
+        process.exitCode = (await verifySegmentedCommand(receipt, { dir: o.dir, opening: opening as Opening })) ? EXIT.ok : EXIT.invalid;
         return;
       }
-      const v = await verifyReceipt({ receipt, trusted: o.dir ? trustedFrom(o.dir) : undefined, opening, expectSigner: o.expectSigner });
-      if (o.model && v.checks[0]?.ok) {
+      const trust = trustOptions(o);
+      const wellFormed = !receiptFormatProblem(receipt);
+      // The contract checks the proof with its own key: when it agrees, its key hash is one the prover did not choose.
+      const chain = o.rpc && wellFormed ? await verifyReceiptOnChain({ receipt: receipt as Receipt, rpc: o.rpc, address: o.address, dir: o.dir }) : undefined;
+      const chainHash = chain?.ok ? chain.contract.vkHash.replace(/^0x/, '') : undefined;
+      if (chain?.ok) trust.by.push(`the contract ${chain.contract.address} on chain ${chain.chainId} (its VK_HASH)`);
+      if (chainHash && trust.trustedVkHash && chainHash !== trust.trustedVkHash.trim().toLowerCase().replace(/^0x/, '')) trust.by.pop(); // the --vk-hash check below names the mismatch
+      const v = await verifyReceipt({ receipt, trusted: trust.trusted, trustedVkHash: trust.trustedVkHash ?? chainHash, trustedBy: trust.by.join(' and ') || undefined, opening, expectSigner: o.expectSigner });
+      if (o.model && wellFormed) {
         log(`verify: rebuilding the circuit from ${o.model}`);
-        const c = await checkModelFile(receipt as Receipt, o.model);
+        const c = await checkModelFile(receipt as Receipt, o.model, v.trust);
         v.checks.push(c);
-        if (!c.ok && v.ok) Object.assign(v, { ok: false, failed: c });
+        if (!c.ok && v.ok) Object.assign(v, { ok: false, failed: c, verdict: 'invalid' });
       }
-      const chain = o.rpc && v.checks[0]!.ok ? await verifyReceiptOnChain({ receipt: receipt as Receipt, rpc: o.rpc, address: o.address, dir: o.dir }) : undefined;
-      printVerify(v, chain && { ok: chain.ok, detail: chain.detail });
+      printVerify(v, chain && { ok: chain.ok, detail: chain.detail }, o.model);
       const ok = v.ok && (!o.rpc || chain?.ok === true);
-      emit({ verified: ok, failed: v.failed?.name ?? (chain && !chain.ok ? 'on-chain' : undefined), reason: v.failed?.detail ?? chain?.reason, checks: v.checks, devSetup: v.devSetup, vkSource: v.vkSource, signer: v.signer, ...(chain ? { onChain: { ok: chain.ok, reason: chain.reason, chainId: chain.chainId, contract: chain.contract, gas: chain.gas?.toString() } } : {}) });
-      process.exitCode = ok ? EXIT.ok : EXIT.invalid;
+      const verdict = ok ? v.verdict : 'invalid';
+      emit({ verified: verdict === 'verified', verdict, trust: v.trust, failed: v.failed?.name ?? (chain && !chain.ok ? 'on-chain' : undefined), reason: v.failed?.detail ?? chain?.reason, checks: v.checks, devSetup: v.devSetup, vkSource: v.vkSource, signer: v.signer, ...(chain ? { onChain: { ok: chain.ok, reason: chain.reason, chainId: chain.chainId, contract: chain.contract, gas: chain.gas?.toString() } } : {}) });
+      process.exitCode = verdict === 'verified' ? EXIT.ok : verdict === 'untrusted' ? EXIT.untrusted : EXIT.invalid;
     });
 
   program
@@ -241,20 +268,18 @@ Exit codes: 0 success, 1 receipt invalid, 2 bad usage or input, 3 internal error
     printCompiled(c.info, dir, c.cached);
     const s = await setupKeys({ dir, ptauPath: o.ptau, onProgress: log });
     lap('setup');
-    const p = await proveInference({ dir, inputPath: o.input, prover: proverFor(c.info, o.prover, wallet), onProgress: log });
+    const p = await proveInference({ dir, inputPath: o.input, prover: proverFor(c.info, o.prover, wallet), onProgress: log }); // verifies what it made, or throws SelfCheckError
     seconds.witness = p.seconds.witness;
     seconds.prove = p.seconds.prove;
+    seconds.verify = p.seconds.verify;
     const signer = wallet ? await signReceipt(p.receipt, wallet) : undefined;
-    t = performance.now();
     writeReceipt(o.out, p.receipt, p.opening, Boolean(o.force));
-    const v = await verifyReceipt({ receipt: p.receipt, trusted: trustedFrom(dir), opening: p.opening });
-    lap('verify');
+    const v = p.verified;
     printOutputs(p.outputs);
     say(`timings     ${Object.entries(seconds).map(([k, x]) => `${k} ${x.toFixed(2)} s`).join(', ')}`);
     say(`receipt     ${o.out}${s.info.dev ? ' (dev setup: insecure, for testing)' : ''}`);
-    say(v.ok ? 'verified' : `NOT VERIFIED: ${v.failed!.name}: ${v.failed!.detail}`);
-    emit({ dir, receipt: o.out, model: c.info.model, constraints: c.info.constraints.total, outputs: p.outputs, commitments: p.receipt.commitments, signer, verified: v.ok, devSetup: s.info.dev, cached: { compile: c.cached, setup: s.cached }, seconds });
-    process.exitCode = v.ok ? EXIT.ok : EXIT.invalid;
+    say(verdictText(v));
+    emit({ dir, receipt: o.out, model: c.info.model, constraints: c.info.constraints.total, outputs: p.outputs, commitments: p.receipt.commitments, signer, verified: v.verdict === 'verified', verdict: v.verdict, trust: v.trust, checks: v.checks, devSetup: s.info.dev, cached: { compile: c.cached, setup: s.cached }, seconds });
   });
   registerCommands(program);
   return program;
@@ -268,6 +293,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof SelfCheckError) {
+      // A receipt the prover could not verify: nothing was written; name the failed check as verify does.
+      process.stderr.write(`internal error[${e.code}]: ${e.message} (${e.hint})\n`);
+      if (isJson()) process.stdout.write(`${JSON.stringify({ verified: false, verdict: 'invalid', failed: e.check.name, reason: e.check.detail, checks: e.result.checks, error: { code: e.code, name: e.name, message: e.message, hint: e.hint } }, null, 2)}\n`);
+      return EXIT.internal;
     }
     if (e instanceof ZkinferError) {
       // One line: the message names the file/node/field; the hint says how to fix it.

@@ -14,7 +14,7 @@ import { assembleReceipt, prepareWitness } from '../prove/receipt-build.js';
 import type { PreparedWitness } from '../prove/receipt-build.js';
 import { saltName } from '../codegen/circom.js';
 import { randomSalt } from '../commit/poseidon.js';
-import { modelIdOf } from '../receipt.js';
+import { OPENING_FORMAT, modelIdOf } from '../receipt.js';
 import type { Opening, Receipt, ReceiptTensor } from '../receipt.js';
 import { readCheckedSegmentKeys, readManifest } from './compile.js';
 import { SEGMENTED_RECEIPT_FORMAT } from './receipt.js';
@@ -107,7 +107,7 @@ export async function proveSegmented(params: ProveSegmentedParams): Promise<Prov
   const oK = parts[parts.length - 1]!.opening;
   const opening: Opening | undefined =
     manifest.visibility.input === 'hashed' || manifest.visibility.output === 'hashed'
-      ? { format: 'zkinfer.opening/1', ...(manifest.visibility.input === 'hashed' ? { input: o0!.input! } : {}), ...(manifest.visibility.output === 'hashed' ? { output: oK!.output! } : {}) }
+      ? { format: OPENING_FORMAT, ...(manifest.visibility.input === 'hashed' ? { input: o0!.input! } : {}), ...(manifest.visibility.output === 'hashed' ? { output: oK!.output! } : {}) }
       : undefined;
   return { receipt, opening, outputs: parts[parts.length - 1]!.outputs, seconds: { segments: proofs.map((p) => p.seconds), wall } };
 }

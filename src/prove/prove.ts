@@ -1,7 +1,8 @@
 /**
  * prove: input file → integers → witness (circom wasm) → Groth16 proof (snarkjs) → receipt.
  * The integer reference evaluator runs beside the witness (receipt-build.ts): the public signals it
- * predicts must be the ones the prover produced.
+ * predicts must be the ones the prover produced, and the receipt must verify against the artifacts
+ * (a SelfCheckError otherwise: no receipt is returned).
  */
 import { readFileSync } from 'node:fs';
 import * as snarkjs from 'snarkjs';
@@ -20,6 +21,7 @@ import type { Program } from '../quantize/program.js';
 import { assembleReceipt, prepareWitness } from './receipt-build.js';
 import type { PreparedWitness } from './receipt-build.js';
 import { ArtifactError } from '../errors.js';
+import type { VerifyResult } from '../verify/verify.js';
 
 export { DEV_SETUP_NOTE, toTensors } from './receipt-build.js';
 
@@ -37,7 +39,10 @@ export interface ProveResult {
   opening?: Opening;
   /** Decoded outputs, also when the output is hashed (then only the prover sees them). */
   outputs: ReceiptTensor[];
-  seconds: { witness: number; prove: number };
+  /** The prover's self-check: verify's result against the artifacts (always ok: otherwise SelfCheckError). */
+  verified: VerifyResult;
+  /** Seconds of the witness, of Groth16 (curve start-up included), and of the self-check. */
+  seconds: { witness: number; prove: number; verify: number };
 }
 
 /** The artifacts of one circuit, loaded and checked once, ready to prove any number of inputs. */
@@ -109,8 +114,10 @@ export async function loadProver(params: LoadProverParams): Promise<Prover> {
     progress(`prove: Groth16 proof over ${compiled.constraints.total} constraints`);
     const { proof, publicSignals } = await snarkjs.groth16.prove(zkey, wtns);
     const t2 = performance.now();
+    progress('prove: checking the receipt with verify');
     const r = await assembleReceipt({ compiled, setup, vk, prepared, proof, publicSignals, vkLabel: paths.vkey });
-    return { ...r, seconds: { witness: (t1 - t0) / 1000, prove: curveSeconds + (t2 - t1) / 1000 } };
+    const t3 = performance.now();
+    return { ...r, seconds: { witness: (t1 - t0) / 1000, prove: curveSeconds + (t2 - t1) / 1000, verify: (t3 - t2) / 1000 } };
   };
   return { dir: params.dir, compiled, prove };
 }

@@ -6,11 +6,12 @@
 import type { CompiledInfo } from '../compile.js';
 import type { SetupInfo } from '../setup.js';
 import { canonicalJson } from '../artifacts/hash.js';
-import { encodeReal, modelIdOf } from '../receipt.js';
+import { modelIdOf } from '../receipt.js';
 import type { KeyBinding, Opening, Receipt } from '../receipt.js';
 import { commitmentOf, packAll } from '../quantize/layout.js';
 import { poseidonChain } from '../commit/poseidon.js';
 import { verifyReceipt } from './verify.js';
+import { tensorIntegers } from './values.js';
 import { SEGMENTED_RECEIPT_FORMAT } from '../compose/receipt.js';
 import type { SegmentedReceipt } from '../compose/receipt.js';
 import { keysHashOf } from '../compose/keys.js';
@@ -156,11 +157,9 @@ export async function verifySegmentedReceipt(params: VerifySegmentedParams): Pro
         continue;
       }
       try {
-        const ints = part.tensors.map((t) => t.data.map((x) => {
-          const v = encodeReal(x, t.scale);
-          if (v === undefined) throw new Error(`${t.name}: ${x} is not a multiple of 2^-${t.scale}`);
-          return v;
-        }));
+        const spec = bindingOf(seg)!;
+        const ints = tensorIntegers(part.tensors, of === 'input' ? spec.inputs : spec.outputs, of, false);
+        if (typeof ints === 'string') throw new Error(ints);
         const c = await poseidonChain(BigInt(part.salt), packAll(ints, of === 'input' ? L.inputs : L.outputs), commitmentOf(L, of)!.width);
         if (c.toString() !== seg.commitments?.[of]) problems.push(`the ${of} opening does not hash to the commitment`);
       } catch (e) {

@@ -1,5 +1,5 @@
 /** The page's handle on the worker: one promise per request, progress through a callback. */
-import type { ErrorInfo, ProveTimings, SolidityCallData, Trusted, WorkerReply, WorkerRequest } from './protocol.js';
+import type { ErrorInfo, ProveTimings, SolidityCallData, TrustSources, WorkerReply, WorkerRequest } from './protocol.js';
 import type { Receipt } from '../../src/receipt.js';
 import type { VerifyResult } from '../../src/verify/verify.js';
 
@@ -47,8 +47,8 @@ export class ZkWorker {
     });
   }
 
-  async verify(receipt: unknown, trusted?: Trusted): Promise<{ result: VerifyResult; ms: number }> {
-    const m = await this.call({ kind: 'verify', receipt, trusted });
+  async verify(receipt: unknown, trust: TrustSources): Promise<{ result: VerifyResult; ms: number }> {
+    const m = await this.call({ kind: 'verify', receipt, ...trust });
     if (m.kind !== 'verified') throw new Error(`unexpected reply ${m.kind}`);
     return m;
   }

@@ -1,9 +1,15 @@
-/** The page: open a receipt (file, drop, ?receipt=URL) and verify it in the worker; prove a drawn digit. */
+/**
+ * The page: open a receipt (file, drop, ?receipt=URL) and verify it in the worker; prove a drawn digit.
+ *
+ * Trust in the key: a key hash the user enters (or ?vkHash=), and artifacts published by this page's own
+ * server (the same origin as the page: whoever serves the page's code is trusted already). A key found beside
+ * a receipt on another site is the receipt publisher's, so it is not trusted; a receipt's embedded key never is.
+ */
 import './style.css';
 import { ZkWorker, WorkerError } from './client.js';
 import { DigitPad } from './digit.js';
 import { argmax, byId, el, showResult, showState, tensorImage } from './view.js';
-import type { Trusted } from './protocol.js';
+import type { Trusted, TrustSources } from './protocol.js';
 import type { CompiledInfo } from '../../src/compile.js';
 import type { Receipt } from '../../src/receipt.js';
 import type { VerifyResult } from '../../src/verify/verify.js';
@@ -12,6 +18,17 @@ const worker = new ZkWorker();
 const params = new URLSearchParams(location.search);
 /** The receipt on screen (for the on-chain check). */
 let current: Receipt | undefined;
+/** How the receipt on screen was opened (to verify it again when the user enters a key hash). */
+let reopen: (() => Promise<void>) | undefined;
+
+/** The key hash the user trusts (the model owner's published vkHash), from the field or ?vkHash=. */
+const vkHashInput = byId<HTMLInputElement>('vk-hash');
+vkHashInput.value = params.get('vkHash') ?? '';
+const userHash = (): TrustSources => {
+  const h = vkHashInput.value.trim();
+  return h ? { trustedVkHash: h, trustedBy: `the key hash you entered (${h.slice(0, 16)}…)` } : {};
+};
+const sameOrigin = (url: string): boolean => new URL(url).origin === location.origin;
 
 const describe = (e: unknown): string => (e instanceof WorkerError && e.info.hint ? `${e.message} (${e.info.hint})` : e instanceof Error ? e.message : String(e));
 
@@ -31,31 +48,40 @@ async function findBeside(receiptUrl: string): Promise<Trusted | undefined> {
   return { vk: vk as Trusted['vk'], compiled: compiled as Trusted['compiled'], setup: setup as Trusted['setup'] };
 }
 
-async function verifyText(text: string, source: string, t0: number, trusted?: Trusted): Promise<void> {
+async function verifyText(text: string, source: string, t0: number, trust: TrustSources): Promise<void> {
   let receipt: unknown;
   try {
     receipt = JSON.parse(text);
   } catch (e) {
     const failed = { name: 'format' as const, ok: false, detail: `not valid JSON (${(e as Error).message})` };
-    const result: VerifyResult = { ok: false, failed, checks: [failed], devSetup: true, vkSource: 'receipt' };
+    const result: VerifyResult = { ok: false, failed, checks: [failed], devSetup: true, vkSource: 'receipt', trust: { trusted: false, by: 'nothing' }, verdict: 'invalid' };
     return showResult({ result, source });
   }
-  const { result, ms } = await worker.verify(receipt, trusted);
+  const { result, ms } = await worker.verify(receipt, trust);
   current = result.checks[0]?.ok ? (receipt as Receipt) : undefined;
   showResult({ receipt: receipt as Receipt, result, source, ms: { verify: ms, total: performance.now() - t0 } });
   byId('chain-result').textContent = '';
 }
 
 async function openUrl(url: string): Promise<void> {
+  reopen = () => openUrl(url);
   const t0 = performance.now();
   const abs = new URL(url, location.href).href;
   showState('verifying', `fetching ${abs}`);
   try {
-    const [res, trusted] = await Promise.all([fetch(abs, { cache: 'no-store' }), findBeside(abs)]);
+    const [res, found] = await Promise.all([fetch(abs, { cache: 'no-store' }), findBeside(abs)]);
     if (!res.ok) throw new Error(`${abs}: HTTP ${res.status} ${res.statusText}`);
     const text = await res.text();
-    const beside = trusted ? `checked against the artifacts published beside it (verification_key.json${trusted.compiled ? ', compiled.json' : ''}${trusted.setup ? ', setup.json' : ''})` : 'verified with its embedded verification key (none published beside it)';
-    await verifyText(text, `Receipt ${abs}, ${beside}.`, t0, trusted);
+    const files = found ? `verification_key.json${found.compiled ? ', compiled.json' : ''}${found.setup ? ', setup.json' : ''}` : '';
+    const own = sameOrigin(abs);
+    const trusted = found && own ? found : undefined;
+    const beside = trusted
+      ? `checked against the artifacts this page's own server (${location.host}) publishes beside it (${files})`
+      : found
+        ? `the key published beside it on ${new URL(abs).host} is not trusted: that site also published the receipt, so it proves nothing about the model`
+        : 'no key published beside it: only its embedded key, which whoever made the receipt chose';
+    const user = userHash();
+    await verifyText(text, `Receipt ${abs}, ${beside}.`, t0, { trusted, ...user, trustedBy: [trusted ? `this page's own server (${location.host}), which publishes the model's artifacts` : '', user.trustedBy ?? ''].filter(Boolean).join(' and ') || undefined });
   } catch (e) {
     showState('error', `cannot load the receipt: ${describe(e)}`);
   }
@@ -65,7 +91,9 @@ async function openFile(file: File): Promise<void> {
   const t0 = performance.now();
   showState('verifying', `reading ${file.name}`);
   try {
-    await verifyText(await file.text(), `Receipt ${file.name} (local file), verified with its embedded verification key.`, t0);
+    const text = await file.text();
+    reopen = () => verifyText(text, `Receipt ${file.name} (local file), checked with its embedded verification key.`, performance.now(), userHash());
+    await verifyText(text, `Receipt ${file.name} (local file), checked with its embedded verification key.`, t0, userHash());
   } catch (e) {
     showState('error', `cannot check ${file.name}: ${describe(e)}`);
   }
@@ -98,6 +126,14 @@ byId('url-form').addEventListener('submit', (e) => {
   q.set('receipt', url);
   history.replaceState(null, '', `?${q}`);
   void openUrl(url);
+});
+byId('trust-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const q = new URLSearchParams(location.search);
+  if (vkHashInput.value.trim()) q.set('vkHash', vkHashInput.value.trim());
+  else q.delete('vkHash');
+  history.replaceState(null, '', `?${q}`);
+  if (reopen) void reopen();
 });
 const receiptParam = params.get('receipt');
 if (receiptParam) {
@@ -133,7 +169,7 @@ let canProve = false;
 pad.onChange = () => {
   const px = pad.toMnist();
   const preview = byId<HTMLCanvasElement>('preview');
-  const img = tensorImage({ name: 'preview', shape: [28, 28], scale: 0, data: px ?? new Array<number>(784).fill(0) }, [28, 28], 4);
+  const img = tensorImage({ name: 'preview', data: px ?? new Array<number>(784).fill(0) }, [28, 28], 4);
   img.id = 'preview';
   preview.replaceWith(img);
   proveButton.disabled = !canProve || !px;

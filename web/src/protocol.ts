@@ -11,8 +11,16 @@ export interface Trusted {
   setup?: SetupInfo;
 }
 
+/** What the page trusts for a verification: artifacts of its own server, and/or a key hash the user entered. */
+export interface TrustSources {
+  trusted?: Trusted;
+  trustedVkHash?: string;
+  /** In words, who vouches (shown on the page). */
+  trustedBy?: string;
+}
+
 export type WorkerRequest =
-  | { id: number; kind: 'verify'; receipt: unknown; trusted?: Trusted }
+  | ({ id: number; kind: 'verify'; receipt: unknown } & TrustSources)
   /** Prove one inference with the artifacts under `artifacts` (an absolute URL ending in '/'). */
   | { id: number; kind: 'prove'; artifacts: string; inputs: number[][] }
   /** Groth16 proof and public signals as the arguments of the Solidity verifier's verifyProof. */

@@ -40,7 +40,7 @@ export function imageShape(t: Pick<ReceiptTensor, 'shape' | 'data'>): [number, n
 }
 
 /** A grayscale image of a tensor (0..255 shown as is, other ranges stretched), scaled up without smoothing. */
-export function tensorImage(t: ReceiptTensor, [h, w]: [number, number], px = 8): HTMLCanvasElement {
+export function tensorImage(t: Pick<ReceiptTensor, 'name' | 'data'>, [h, w]: [number, number], px = 8): HTMLCanvasElement {
   const c = el('canvas', { width: String(w), height: String(h), class: 'tensor-image', 'data-tensor': t.name });
   c.style.width = `${w * px}px`;
   c.style.height = `${h * px}px`;
@@ -76,7 +76,7 @@ export function barChart(t: ReceiptTensor): SVGElement {
     g.append(svg('rect', { x, y: y0, width: 24, height: Math.max(1, Math.abs(y(v) - y(0))) }));
     g.append(svg('text', { x: x + 12, y: v >= 0 ? y0 - 4 : y(v) + 12, 'text-anchor': 'middle', class: 'val' }, v.toFixed(1)));
     g.append(svg('text', { x: x + 12, y: H - 4, 'text-anchor': 'middle', class: 'idx' }, String(i)));
-    g.append(svg('title', {}, `${t.name}[${i}] = ${v}`));
+    g.append(svg('title', {}, `${t.name}[${i}] = ${t.integers ? `${t.integers[i]} × 2^-${t.scale} ≈ ` : ''}${v}`));
     chart.append(g);
   });
   chart.append(svg('line', { x1: 0, x2: W, y1: y(0), y2: y(0), class: 'zero' }));
@@ -84,7 +84,7 @@ export function barChart(t: ReceiptTensor): SVGElement {
 }
 
 function tensorView(t: ReceiptTensor, role: 'input' | 'output'): HTMLElement {
-  const head = el('h4', {}, `${role} `, code(t.name), ` [${t.shape.join('×')}]`, t.scale ? `, fixed point 2^-${t.scale}` : ', integers');
+  const head = el('h4', {}, `${role} `, code(t.name), ` [${t.shape.join('×')}]`, Number(t.scale) ? `, fixed point 2^-${t.scale}` : ', integers');
   const img = imageShape(t);
   if (img) return el('figure', { class: 'tensor' }, head, tensorImage(t, img));
   if (role === 'output' && t.data.length <= 64) {
@@ -103,18 +103,30 @@ export interface Shown {
   ms?: { verify: number; total: number };
 }
 
-/** Fill the result card: verdict (with data-verdict), facts, warnings, decoded tensors, checks. */
+/** The verdict in words a user understands: [data-verdict, headline, explanation]. */
+function verdictWords(result: VerifyResult): [string, string, string] {
+  if (!result.ok) return ['invalid', '✘ invalid', `check '${result.failed!.name}' failed: ${result.failed!.detail}`];
+  if (result.trust.trusted) return ['valid', '✔ valid', `every check passed, and the key is trusted (${result.trust.by}): this output came from this model on this input`];
+  return [
+    'untrusted',
+    '⚠ not verified: unknown key',
+    'The proof is valid, but only for the key the receipt carries, and whoever made the receipt chose that key — it could be a key for any other model, relabelled with this model\'s name and hashes. So this does NOT show that the output came from the model named here. Enter the key hash the model\'s owner publishes below, or open the receipt from the model\'s own site.',
+  ];
+}
+
+/** Fill the result card: verdict (with data-verdict: valid, untrusted or invalid), facts, warnings, decoded tensors, checks. */
 export function showResult({ receipt, result, source, ms }: Shown): void {
   const verdict = byId('verdict');
-  verdict.dataset.verdict = result.ok ? 'valid' : 'invalid';
+  const [word, head, reason] = verdictWords(result);
+  verdict.dataset.verdict = word;
   delete verdict.dataset.state;
   if (ms) {
     verdict.dataset.verifyMs = ms.verify.toFixed(1);
     verdict.dataset.totalMs = ms.total.toFixed(1);
   }
   verdict.replaceChildren(
-    el('strong', { class: 'word' }, result.ok ? '✔ valid' : '✘ invalid'),
-    el('span', { class: 'reason' }, result.ok ? 'every check passed: this output came from this model on this input' : `check '${result.failed!.name}' failed: ${result.failed!.detail}`),
+    el('strong', { class: 'word' }, head),
+    el('span', { class: 'reason' }, reason),
     ms ? el('small', { class: 'time' }, `verified in ${ms.verify.toFixed(0)} ms in a Web Worker`) : '',
   );
   byId('source').textContent = source;
@@ -124,10 +136,12 @@ export function showResult({ receipt, result, source, ms }: Shown): void {
   const fact = (k: string, ...v: Child[]) => facts.append(el('dt', {}, k), el('dd', {}, ...v));
   const r = receipt && typeof receipt === 'object' ? receipt : undefined;
   if (r?.model) {
-    fact('model', `${r.model.name} (${r.model.file})`);
+    const named = result.checks.find((c) => c.name === 'model-binding');
+    const bound = named?.ok && !/unverified labels/.test(named.detail);
+    fact('model', `${r.model.name} (${r.model.file})`, el('small', { class: 'label-note' }, bound ? (result.trust.trusted ? ' — names bound by the trusted key' : ' — names as the untrusted key states them') : ' — unverified labels: no key binds these names'));
     fact('model id', code(short(r.model.fileSha256 ?? ''), `file sha256 ${r.model.fileSha256}`), ' · quantized ', code(short(r.model.quantizedSha256 ?? ''), `quantized graph sha256 ${r.model.quantizedSha256}`));
     fact('circuit', code(short(r.circuitHash ?? '')));
-    fact('verification key', code(short(r.vkHash ?? '')), ` (${result.vkSource === 'artifacts' ? 'published beside the receipt, compared with the embedded one' : 'embedded in the receipt'})`);
+    fact('verification key', code(short(r.vkHash ?? ''), r.vkHash ?? ''), el('span', { id: 'trust', 'data-trusted': String(result.trust.trusted) }, result.trust.trusted ? ` trusted: ${result.trust.by}` : ' NOT trusted: only the key embedded in the receipt, which its maker chose'));
     if (r.visibility) fact('visibility', `input ${r.visibility.input} · params ${r.visibility.params} · output ${r.visibility.output}`);
     fact('created', r.createdAt ?? '?');
     fact('commitments', r.commitments && Object.keys(r.commitments).length ? el('ul', {}, ...Object.entries(r.commitments).map(([k, v]) => el('li', {}, `${k}: `, code(short(v), v)))) : 'none (no hashed values)');
@@ -139,9 +153,10 @@ export function showResult({ receipt, result, source, ms }: Shown): void {
 
   const tensors = byId('tensors');
   tensors.replaceChildren();
-  tensors.classList.toggle('unproven', !result.ok);
+  tensors.classList.toggle('unproven', result.verdict !== 'verified');
   if (r && Array.isArray(r.outputs) && result.checks[0]?.ok) {
     if (!result.ok) tensors.append(el('p', { class: 'unproven-note' }, 'Values as the receipt claims them: NOT proven, the receipt failed verification.'));
+    else if (!result.trust.trusted) tensors.append(el('p', { class: 'unproven-note' }, 'Values proven only for the receipt\'s own key: NOT shown to come from the model named here.'));
     for (const t of r.inputs ?? []) tensors.append(tensorView(t, 'input'));
     for (const t of r.outputs) tensors.append(tensorView(t, 'output'));
     if (r.visibility?.input === 'private') tensors.append(el('p', { class: 'note' }, 'The input is private: the proof shows the output came from some input within the declared range, without revealing it.'));

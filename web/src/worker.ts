@@ -130,8 +130,8 @@ async function prove(id: number, artifacts: string, inputs: number[][]): Promise
   const proveMs = lap();
 
   progress('verifying the new receipt', 0.95);
-  const { receipt } = await assembleReceipt({ compiled: a.compiled, setup: a.setup, vk: a.vk, prepared, proof, publicSignals, vkLabel: new URL('verification_key.json', artifacts).href });
-  const result = await verifyReceipt({ receipt, trusted: { compiled: a.compiled, setup: a.setup, vk: a.vk } });
+  // assembleReceipt verifies the receipt against these artifacts (SelfCheckError otherwise).
+  const { receipt, verified: result } = await assembleReceipt({ compiled: a.compiled, setup: a.setup, vk: a.vk, prepared, proof, publicSignals, vkLabel: new URL('verification_key.json', artifacts).href });
   progress('done', 1);
   reply({ id, kind: 'proved', receipt, result, ms: { fetch: fetchMs, witness: witnessMs, prove: proveMs, verify: lap() } });
 }
@@ -148,7 +148,7 @@ self.onmessage = async (ev: MessageEvent<WorkerRequest>) => {
     if (req.kind === 'verify') {
       await curveReady;
       const t0 = performance.now();
-      const result = await verifyReceipt({ receipt: req.receipt, trusted: req.trusted });
+      const result = await verifyReceipt({ receipt: req.receipt, trusted: req.trusted, trustedVkHash: req.trustedVkHash, trustedBy: req.trustedBy });
       reply({ id: req.id, kind: 'verified', result, ms: performance.now() - t0 });
     } else if (req.kind === 'prove') {
       await prove(req.id, req.artifacts, req.inputs);

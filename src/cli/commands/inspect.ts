@@ -73,9 +73,12 @@ export function inspectReceipt(file: string, r: Receipt): Record<string, unknown
     format: r.format,
     receiptHash: receiptHash(r),
     model: r.model,
+    // The file and graph names are labels: bound by a zkinfer.key/2 key, and only as trustworthy as that key.
+    modelNamesBoundByKey: b?.model?.file !== undefined && b.model.file === r.model?.file && b.model.name === r.model?.name,
     circuitHash: r.circuitHash,
     vkHash: r.vkHash,
     vkHashMatchesEmbeddedKey: vkHash(r.verificationKey) === r.vkHash,
+    keyTrusted: 'not checked: inspect only reads (zkinfer verify with --dir, --vk, --vk-hash or --rpc says whether the key is trusted)',
     visibility: r.visibility,
     devSetup: r.setup.dev,
     createdAt: r.createdAt,
@@ -83,7 +86,7 @@ export function inspectReceipt(file: string, r: Receipt): Record<string, unknown
     signer,
     publicSignals: r.publicSignals.length,
     settings: b?.settings ?? null,
-    outputs: r.outputs?.map((o) => ({ name: o.name, shape: o.shape, scale: o.scale, data: o.data })) ?? null,
+    outputs: r.outputs?.map((o) => ({ name: o.name, shape: o.shape, scale: o.scale, ...('integers' in o ? { integers: o.integers } : {}), data: o.data })) ?? null,
   };
 }
 

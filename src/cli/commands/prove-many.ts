@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { proveMany } from '../../prove/batch.js';
-import { verifyReceipt } from '../../verify/verify.js';
 import { loadSigningKey, signReceipt } from '../../prove/sign.js';
 import { emit, log, say } from '../output.js';
 import { refuseOverwrite, writeReceipt } from '../receipts.js';
@@ -47,16 +46,15 @@ export function registerProveMany(program: Command): void {
         keepResults: false,
         async onProof(i, p) {
           if (wallet) await signReceipt(p.receipt, wallet);
-          const v = await verifyReceipt({ receipt: p.receipt, opening: p.opening });
+          // p.verified: the prover's self-check against DIR (a receipt that fails it throws, and nothing is written)
           writeReceipt(files[i]!, p.receipt, p.opening, Boolean(o.force));
-          rows.push({ input: o.input[i]!, receipt: files[i]!, verified: v.ok, seconds: p.seconds });
-          say(`receipt     ${files[i]} ${v.ok ? 'verified' : `NOT VERIFIED: ${v.failed!.name}`}`);
+          rows.push({ input: o.input[i]!, receipt: files[i]!, verified: p.verified.ok, seconds: p.seconds });
+          say(`receipt     ${files[i]} verified against ${dir}`);
         },
       });
       const groth16 = r.seconds.proofs.map((p) => p.prove);
       say(`proved      ${o.input.length} input(s) in ${r.seconds.total.toFixed(2)} s (load ${r.seconds.load.toFixed(2)} s): ${r.proofsPerMinute.toFixed(1)} proofs/min`);
       if (groth16.length) say(`            Groth16 ${Math.min(...groth16).toFixed(2)}–${Math.max(...groth16).toFixed(2)} s per proof`);
       emit({ dir, proofs: rows, seconds: r.seconds, proofsPerMinute: r.proofsPerMinute, verified: rows.every((x) => x.verified) });
-      if (!rows.every((x) => x.verified)) process.exitCode = 1;
     });
 }
