@@ -13,7 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import * as snarkjs from 'snarkjs';
-import { writeOnnxModel } from '../src/export/onnx-writer.js';
+import { relabel, tinyReluModel } from './helpers/synthetic.js';
 import { ROOT } from './helpers/conformance.js';
 import { provePipeline, tempDir, terminateCurve } from './helpers/pipeline.js';
 import { verifyReceipt } from '../src/verify/verify.js';
@@ -22,7 +22,6 @@ import { assembleReceipt, prepareWitness, toTensors } from '../src/prove/receipt
 import { calculateWtns } from '../src/toolchain/witness.js';
 import { artifactPaths, readJson } from '../src/artifacts/layout.js';
 import { readCompiled, readSetup } from '../src/setup.js';
-import { vkHash } from '../src/receipt.js';
 import type { KeyBinding, Receipt } from '../src/receipt.js';
 import { SelfCheckError } from '../src/errors.js';
 
@@ -35,26 +34,7 @@ const zk = (args: string[]) => {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
-/** y = relu(x · W), x: 1×4 in [-1, 1], W: 4×3 from a seed. */
-function tinyModel(name: string, seed: number): string {
-  const w = Float32Array.from({ length: 12 }, (_, i) => ((((i + 1) * (seed + 7) * 37) % 17) - 8) / 8);
-  const file = path.join(work, `${name}.onnx`);
-  writeFileSync(
-    file,
-    writeOnnxModel({
-      graphName: name,
-      inputs: [{ name: 'x', shape: [1, 4] }],
-      outputs: [{ name: 'y', shape: [1, 3] }],
-      initializers: [{ name: 'W', shape: [4, 3], data: w }],
-      nodes: [
-        { opType: 'MatMul', name: 'mm', inputs: ['x', 'W'], outputs: ['h'] },
-        { opType: 'Relu', name: 'relu', inputs: ['h'], outputs: ['y'] },
-      ],
-      metadata: { 'zkinfer.input_range': '-1,1' },
-    }),
-  );
-  return file;
-}
+const tinyModel = (name: string, seed: number): string => tinyReluModel(work, name, seed);
 const INPUT = path.join(work, 'input.json');
 const bindingOf = (r: Receipt): KeyBinding => (r.verificationKey as { zkinfer: KeyBinding }).zkinfer;
 const trustedArtifacts = (dir: string) => ({ compiled: readCompiled(dir), setup: readSetup(dir, readCompiled(dir)), vk: readJson<Record<string, unknown>>(artifactPaths(dir).vkey, 'vk') });
@@ -119,11 +99,7 @@ describe('issue 18 §3: trust in the key comes from something the prover does no
     writeFileSync(path.join(work, 'honest.json'), JSON.stringify(honest));
     // The attacker proves with another model, then relabels its own key with the honest model's identity.
     const other = await provePipeline({ modelPath: tinyModel('other', 5), input: INPUT, outDir: path.join(work, 'other') });
-    attack = structuredClone(other.receipt);
-    const b = bindingOf(attack);
-    const hb = bindingOf(honest);
-    Object.assign(b, { circuitHash: hb.circuitHash, model: hb.model, settings: hb.settings });
-    Object.assign(attack, { model: honest.model, circuitHash: honest.circuitHash, vkHash: vkHash(attack.verificationKey) });
+    attack = relabel(other.receipt, honest);
     expect(attack.outputs![0]!.integers).not.toEqual(honest.outputs![0]!.integers);
     writeFileSync(attackFile, JSON.stringify(attack));
   });

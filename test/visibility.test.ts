@@ -14,6 +14,7 @@ import { commitmentOf, packAll } from '../src/quantize/layout.js';
 import type { KeyBinding, Receipt } from '../src/receipt.js';
 
 afterAll(terminateCurve);
+const bindingOf = (r: Receipt): KeyBinding => (r.verificationKey as { zkinfer: KeyBinding }).zkinfer;
 
 const MODEL = path.join(ROOT, 'models/mnist-mlp/model.onnx');
 const INPUT = path.join(ROOT, 'models/mnist-mlp/input.json');
@@ -79,7 +80,12 @@ describe('parameter visibility', () => {
         expect(again.receipt.commitments!.params).toBe(r.receipt.commitments!.params);
         const t = structuredClone(r.receipt);
         t.commitments!.params = '1';
-        expect((await verifyReceipt({ receipt: t })).failed?.name).toBe('commitments');
+        expect((await verifyReceipt({ receipt: t })).failed?.name).toBe('model-binding'); // the key binds the weights' commitment
+        expect(bindingOf(r.receipt).paramsCommitment).toBe(r.compiled.info.paramsCommitment);
+        const u = structuredClone(r.receipt); // a receipt whose commitment field is not its public signal
+        const i = bindingOf(u).layout.signals.findIndex((g) => g.kind === 'commitment' && g.of === 'params');
+        u.publicSignals[i] = '1';
+        expect((await verifyReceipt({ receipt: u })).failed?.name).toBe('commitments');
       }
     });
   }

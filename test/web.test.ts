@@ -11,6 +11,7 @@ import { ROOT } from './helpers/conformance.js';
 import { provePipeline, terminateCurve, tempDir } from './helpers/pipeline.js';
 import { buildPage, launchChromium, startWebServer } from './helpers/browser.js';
 import { deploySolidity, startAnvil } from './helpers/chain.js';
+import { relabel, tinyReluModel } from './helpers/synthetic.js';
 import { exportVerifier } from '../src/chain/verifier.js';
 import { verifyReceipt } from '../src/verify/verify.js';
 import { readCompiled, readSetup } from '../src/setup.js';
@@ -44,11 +45,14 @@ beforeAll(async () => {
   receipt = r.receipt;
   write('receipt.json', receipt);
   const tampered = structuredClone(receipt);
-  tampered.outputs![0]!.data[3]! += 1; // a decoded logit changed
+  tampered.outputs![0]!.integers[3] = String(BigInt(tampered.outputs![0]!.integers[3]!) + 1n); // a logit changed (its shown value too)
+  tampered.outputs![0]!.data[3] = Number(BigInt(tampered.outputs![0]!.integers[3]!)) / 2 ** Number(tampered.outputs![0]!.scale);
   write('tampered.json', tampered);
   const forged = structuredClone(receipt);
   [forged.proof.pi_a, forged.proof.pi_c] = [forged.proof.pi_c, forged.proof.pi_a]; // a proof that fails the pairing
   write('forged.json', forged);
+  const other = await provePipeline({ modelPath: tinyReluModel(dir, 'other', 5), input: write('other-input.json', { input: [[0.5, -0.25, 0.75, -1]] }), outDir: path.join(dir, 'other') });
+  write('relabelled.json', relabel(other.receipt, receipt));
   server = await startWebServer(dir);
   browser = await launchChromium();
   page = await browser.context.newPage();
@@ -71,7 +75,8 @@ describe('zkinfer web in Chromium', () => {
     expect(v.verdict, v.text).toBe('valid');
     console.log(`[browser timing] verify in Chromium (worker, verifyReceipt): ${v.verifyMs.toFixed(0)} ms; open → verdict incl. fetching receipt + key: ${v.totalMs.toFixed(0)} ms`);
     expect(v.verifyMs).toBeLessThan(2000);
-    expect(await page.locator('#source').innerText()).toMatch(/checked against the artifacts published beside it \(verification_key\.json, compiled\.json, setup\.json\)/);
+    expect(await page.locator('#source').innerText()).toMatch(/checked against the artifacts this page's own server \(127\.0\.0\.1:\d+\) publishes beside it \(verification_key\.json, compiled\.json, setup\.json\)/);
+    expect(await page.locator('#trust').getAttribute('data-trusted')).toBe('true');
     const facts = await page.locator('#facts').innerText();
     expect(facts).toMatch(/mnist_mlp \(model\.onnx\)/);
     expect(facts).toContain(receipt.model.fileSha256.slice(0, 16));
@@ -106,7 +111,7 @@ describe('zkinfer web in Chromium', () => {
     const v = await verdictOf(page);
     expect(v.verdict).toBe('invalid');
     expect(v.text).toMatch(/check 'vk-hash' failed: the receipt's vkHash .* is not the hash of the artifacts' verification key/);
-    expect(await page.locator('#source').innerText()).toMatch(/published beside it \(verification_key\.json\)\./);
+    expect(await page.locator('#source').innerText()).toMatch(/publishes beside it \(verification_key\.json\)\./);
     // The same key beside it: valid, checked against that key alone.
     writeFileSync(path.join(other, 'verification_key.json'), JSON.stringify(receipt.verificationKey));
     await page.reload();
@@ -120,7 +125,7 @@ describe('zkinfer web in Chromium', () => {
     let v = await verdictOf(page);
     expect(v.verdict).toBe('invalid');
     expect(v.text).toMatch(/check 'proof' failed: the Groth16 pairing check failed/);
-    expect(await page.locator('#source').innerText()).toMatch(/forged\.json \(local file\), verified with its embedded verification key/);
+    expect(await page.locator('#source').innerText()).toMatch(/forged\.json \(local file\), checked with its embedded verification key/);
 
     await page.locator('#file').setInputFiles(write('garbage.json', '{"format": "zkinfer.receipt/1", '));
     v = await verdictOf(page);
@@ -128,6 +133,7 @@ describe('zkinfer web in Chromium', () => {
     expect(v.text).toMatch(/check 'format' failed: not valid JSON/);
 
     const text = JSON.stringify(receipt);
+    expect(await page.locator('#vk-hash').inputValue()).toBe('');
     await page.evaluate((body) => {
       const dt = new DataTransfer();
       dt.items.add(new File([body], 'dropped.json', { type: 'application/json' }));
@@ -135,7 +141,35 @@ describe('zkinfer web in Chromium', () => {
     }, text);
     await page.locator('#source', { hasText: 'dropped.json' }).waitFor();
     v = await verdictOf(page);
+    expect(v.verdict).toBe('untrusted'); // valid for its own key, which nothing the page trusts vouches for
+  });
+
+  it('attack: a proof of another model with its key relabelled as the MNIST model is "not verified: unknown key", and refused by a trusted key hash', async () => {
+    await page.goto(server.url);
+    await page.locator('#file').setInputFiles(path.join(dir, 'relabelled.json'));
+    let v = await verdictOf(page);
+    expect(v.verdict).toBe('untrusted');
+    expect(v.text).toMatch(/not verified: unknown key/i);
+    expect(v.text).toMatch(/this does NOT show that the output came from the model named here/);
+    expect(await page.locator('#trust').getAttribute('data-trusted')).toBe('false');
+    expect(await page.locator('#facts').innerText()).toMatch(/mnist_mlp \(model\.onnx\) — names as the untrusted key states them/);
+    expect(await page.locator('.unproven-note').innerText()).toMatch(/NOT shown to come from the model named here/);
+    await page.screenshot({ path: path.join(SHOTS, 'web-untrusted.png'), fullPage: true });
+    // The user enters the key hash the MNIST model's owner publishes: the relabelled key is not that key.
+    await page.locator('#vk-hash').fill(receipt.vkHash);
+    await page.locator('#trust-form button').click();
+    await page.locator('#verdict[data-verdict="invalid"]').waitFor();
+    v = await verdictOf(page);
+    expect(v.text).toMatch(/check 'vk-hash' failed: the receipt's verification key hashes to [0-9a-f]+…, not to the key hash you trust/);
+    // Opened from this page's own server, beside the MNIST artifacts: refused the same way.
+    await page.goto(`${server.url}?receipt=/files/relabelled.json`);
+    expect((await verdictOf(page)).text).toMatch(/check 'vk-hash' failed/);
+    // The honest receipt from a local file, with ?vkHash= the published hash: valid, trusted by that hash.
+    await page.goto(`${server.url}?vkHash=${receipt.vkHash}`);
+    await page.locator('#file').setInputFiles(path.join(dir, 'receipt.json'));
+    v = await verdictOf(page);
     expect(v.verdict).toBe('valid');
+    expect(await page.locator('#trust').innerText()).toMatch(/trusted: the key hash you entered/);
   });
 
   it('the digit demo: draw a 1, prove in a worker with progress, verify in the page, download a receipt that Node verifies', async () => {
