@@ -5,7 +5,7 @@
 import { ID_PATTERN, SHA256_PATTERN } from './jobs.js';
 
 const error = { type: 'object', properties: { error: { type: 'string', description: 'error[code]: message (hint: …), as the CLI prints it' }, code: { type: 'string' }, message: { type: 'string' }, hint: { type: 'string' } }, required: ['error', 'code', 'message'] };
-const tensor = { type: 'object', properties: { name: { type: 'string' }, shape: { type: 'array', items: { type: 'integer' } }, scale: { type: 'integer' }, data: { type: 'array' } }, additionalProperties: true };
+const tensor = { type: 'object', properties: { name: { type: 'string' }, shape: { type: 'array', items: { type: 'integer' } }, scale: { type: 'string', description: 'decimal: real value = integer / 2^scale' }, integers: { type: 'array', items: { type: 'string' }, description: 'the exact integers (decimal strings)' }, data: { type: 'array', description: 'reals, for reading only' } }, additionalProperties: true };
 const attestation = {
   type: 'object',
   description: "EIP-191 signature by the service over (id, modelId, vkHash, inputHash, outputsHash); check it with the service's signer address",
