@@ -110,7 +110,7 @@ function verdictWords(result: VerifyResult): [string, string, string] {
   return [
     'untrusted',
     '⚠ not verified: unknown key',
-    'The proof is valid, but only for the key the receipt carries, and whoever made the receipt chose that key — it could be a key for any other model, relabelled with this model\'s name and hashes. So this does NOT show that the output came from the model named here. Enter the key hash the model\'s owner publishes below, or open the receipt from the model\'s own site.',
+    'The proof is valid, but only for the key the receipt carries, and whoever made the receipt chose that key — it could be a key for any other model, relabelled with this model\'s name and hashes. So this does NOT show that the output came from the model named here. Enter the key hash the model\'s owner publishes in the field above, or open the receipt from the model\'s own site.',
   ];
 }
 
@@ -127,7 +127,7 @@ export function showResult({ receipt, result, source, ms }: Shown): void {
   verdict.replaceChildren(
     el('strong', { class: 'word' }, head),
     el('span', { class: 'reason' }, reason),
-    ms ? el('small', { class: 'time' }, `verified in ${ms.verify.toFixed(0)} ms in a Web Worker`) : '',
+    ms ? el('small', { class: 'time' }, `checked in ${ms.verify.toFixed(0)} ms in a Web Worker`) : '',
   );
   byId('source').textContent = source;
 
