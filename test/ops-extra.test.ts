@@ -72,6 +72,9 @@ const CASES: OpCase[] = [
   { name: 'Resize nearest (align_corners, round_prefer_ceil)', op: 'Resize', ins: [[1, 2, 3]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 2.5], [3])], attrs: { coordinate_transformation_mode: 'align_corners', nearest_mode: 'round_prefer_ceil' }, opset: 13 },
   { name: 'LayerNormalization (last axis, Scale and B)', op: 'LayerNormalization', ins: [[2, 8]], consts: [f32('g', [1, 0.5, -1, 2, 1, 1, 0.25, 1.5], [8]), f32('b', [0, 0.1, -0.2, 0.3, 0, 0, 1, -1], [8])], opset: 17 },
   { name: 'LayerNormalization (axis 1 of 3, no B)', op: 'LayerNormalization', ins: [[2, 3, 4]], consts: [f32('g', Array.from({ length: 12 }, (_, i) => 0.5 + i / 8), [3, 4])], attrs: { axis: 1, epsilon: { float: 1e-3 } }, opset: 17 },
+  { name: 'Erf', op: 'Erf', ins: [[12]], range: [-3, 3] },
+  { name: 'Gelu', op: 'Gelu', ins: [[12]], range: [-4, 4], opset: 20 },
+  { name: 'Gelu (approximate tanh)', op: 'Gelu', ins: [[12]], range: [-4, 4], attrs: { approximate: 'tanh' }, opset: 20 },
   { name: 'Cast to int32 (truncation)', op: 'Cast', ins: [[10]], attrs: { to: 6 }, range: [-5, 5] },
   { name: 'Cast to bool', op: 'Cast', ins: [[10]], attrs: { to: 9 }, range: [-2, 2] },
 ];
@@ -180,17 +183,18 @@ describe('common ops end to end', () => {
     expect(r.receipt.outputs![0]!.data).toEqual([0.25, 1, 1, 0.25, 1, 1, 1, 0, 0.0625, 1, 0, 0.0625]);
   }, 180_000);
 
-  it('LayerNormalization then Einsum of two signals (y·yᵀ, attention scores): proven, verified, within tolerance of onnxruntime', async () => {
+  it('LayerNormalization → Gelu → Einsum of two signals (y·yᵀ, attention scores): proven, verified, within tolerance of onnxruntime', async () => {
     const dir = tempDir('zkinfer-ops-extra-');
     const modelPath = path.join(dir, 'ln.onnx');
     const bytes = writeOnnxModel({
       graphName: 'ln', inputs: [{ name: 'x', shape: [3, 4] }], outputs: [{ name: 'z', shape: [3, 3] }],
       initializers: [f32('g', [1, 0.5, 1.5, 1], [4]), f32('b', [0, 0.25, 0, -0.25], [4])],
       nodes: [
-        { opType: 'LayerNormalization', name: 'ln', inputs: ['x', 'g', 'b'], outputs: ['y'] },
+        { opType: 'LayerNormalization', name: 'ln', inputs: ['x', 'g', 'b'], outputs: ['y0'] },
+        { opType: 'Gelu', name: 'gelu', inputs: ['y0'], outputs: ['y'] },
         { opType: 'Einsum', name: 'qk', inputs: ['y', 'y'], outputs: ['z'], attributes: { equation: 'ik,jk->ij' } },
       ],
-      opset: 17,
+      opset: 20,
     });
     writeFileSync(modelPath, bytes);
     const x = [0.5, -1, 1.5, 0.25, 2, 0, -0.5, 1, -1.25, 0.75, 0.5, -2];
