@@ -17,6 +17,11 @@ import { verifyReceipt } from '../src/verify/verify.js';
 import { readCompiled, readSetup } from '../src/setup.js';
 import { artifactPaths, readJson } from '../src/artifacts/layout.js';
 import type { Receipt } from '../src/receipt.js';
+import { modelIdOf } from '../src/receipt.js';
+import { createServer } from '../src/serve/server.js';
+import { startWorker } from '../src/serve/worker.js';
+import type { ProvingWorker } from '../src/serve/worker.js';
+import { testRedis } from './helpers/serve.js';
 
 const SHOTS = path.join(ROOT, 'test-results');
 let dir: string;
@@ -244,6 +249,30 @@ describe('zkinfer web in Chromium', () => {
       expect(await askChain()).toEqual({ answer: 'invalid', text: 'on chain: invalid · in this page: invalid' });
     } finally {
       await anvil.stop();
+    }
+  });
+
+  it('follows an inference of the proving service (?service=&inference=): queued, then proving, proved and verified in the page', async () => {
+    const redis = await testRedis();
+    const service = await createServer({ redis: redis.url, models: [dir], cors: '*' });
+    let worker: ProvingWorker | undefined;
+    try {
+      const url = await service.listen({ port: 0 });
+      const modelId = modelIdOf(readCompiled(dir).model);
+      const res = await fetch(`${url}/v1/models/${modelId}/inferences`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: readFileSync(path.join(ROOT, 'models/mnist-mlp/input.json'), 'utf8') });
+      const { id } = (await res.json()) as { id: string };
+      await page.goto(`${server.url}?service=${encodeURIComponent(url)}&inference=${id}`);
+      await page.locator('#service[data-status="queued"]').waitFor(); // no worker yet
+      worker = await startWorker({ redis: redis.url, server: url, cacheDir: tempDir('zkinfer-wcache-') });
+      await page.locator('#service[data-status="verified"]').waitFor({ timeout: 120_000 });
+      expect(await page.locator('#service-steps li.done').allInnerTexts()).toEqual(['queued', 'proving', 'proved', 'verified']);
+      expect((await verdictOf(page)).verdict).toBe('valid');
+      await page.screenshot({ path: path.join(SHOTS, 'web-service.png'), fullPage: true });
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await worker?.close();
+      await service.close();
+      await redis.stop();
     }
   });
 

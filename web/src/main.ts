@@ -9,6 +9,7 @@ import './style.css';
 import { ZkWorker, WorkerError } from './client.js';
 import { DigitPad } from './digit.js';
 import { argmax, byId, el, showResult, showState, tensorImage } from './view.js';
+import { STEPS, followInference } from './service.js';
 import type { Trusted, TrustSources } from './protocol.js';
 import type { CompiledInfo } from '../../src/compile.js';
 import type { Receipt } from '../../src/receipt.js';
@@ -139,6 +140,45 @@ const receiptParam = params.get('receipt');
 if (receiptParam) {
   byId<HTMLInputElement>('url').value = receiptParam;
   void openUrl(receiptParam);
+}
+
+// --- following an inference of a proving service (?service=URL&inference=ID) ------------------------
+const serviceParam = params.get('service');
+const inferenceParam = params.get('inference');
+if (serviceParam && inferenceParam) void followService(serviceParam, inferenceParam);
+
+async function followService(service: string, id: string): Promise<void> {
+  const box = byId('service');
+  const steps = byId('service-steps');
+  const status = byId('service-status');
+  box.hidden = false;
+  const seen = new Set<string>();
+  const mark = (step: string, text: string) => {
+    seen.add(step);
+    steps.replaceChildren(...STEPS.map((s) => el('li', { 'data-step': s, class: seen.has(s) ? 'done' : '' }, s)));
+    box.dataset.status = step;
+    status.textContent = text;
+  };
+  mark('queued', `inference ${id} at ${service}`);
+  try {
+    const final = await followInference(service, id, (v) => {
+      if (v.status === 'proving' || v.status === 'proved') seen.add('queued');
+      if (v.status === 'proved') seen.add('proving');
+      mark(v.status, v.status === 'failed' ? `failed: ${v.error ?? 'no reason given'}` : `${v.status}${v.timings.queueSeconds !== undefined ? ` (waited ${v.timings.queueSeconds.toFixed(2)} s)` : ''}`);
+    });
+    if (final.status !== 'proved' || !final.receipt) return;
+    const t0 = performance.now();
+    const a = final.attestation;
+    await verifyText(JSON.stringify(final.receipt), `Receipt of inference ${id} from the proving service ${service}, checked in this page against the key hash the service attested when it answered.`, t0, {
+      trustedVkHash: a.vkHash,
+      trustedBy: `the proving service's attestation (signed by ${a.signer}) for this inference`,
+    });
+    if (byId('verdict').dataset.verdict === 'valid') mark('verified', `proved in ${final.timings.proveSeconds?.toFixed(2) ?? '?'} s and verified in this page`);
+    else status.textContent = 'the receipt does NOT verify';
+  } catch (e) {
+    box.dataset.status = 'error';
+    status.textContent = describe(e);
+  }
 }
 
 // --- on-chain check -------------------------------------------------------------------------------
