@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeOnnxModel } from '../src/export/onnx-writer.js';
@@ -195,5 +195,11 @@ describe('segments', () => {
     const bad = zk(['verify', rec, '--dir', path.join(work, 'b'), '--json']); // another model's artifacts
     expect(bad.status).toBe(1);
     expect(JSON.parse(bad.stdout).failed).toBe('segment-keys');
+    // without a trusted source the segments' keys are the receipt's own: valid, but untrusted (exit 4)
+    const own = zk(['verify', rec, '--json']);
+    expect(own.status).toBe(4);
+    expect(JSON.parse(own.stdout)).toMatchObject({ verified: false, verdict: 'untrusted', trust: { trusted: false } });
+    const keysHash = (JSON.parse(readFileSync(rec, 'utf8')) as { segmentKeysHash: string }).segmentKeysHash;
+    expect(zk(['verify', rec, '--vk-hash', keysHash]).status).toBe(0);
   });
 });

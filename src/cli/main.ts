@@ -204,7 +204,9 @@ Exit codes: 0 success (verify: valid, with a trusted key), 1 receipt invalid, 2 
       const receipt = loadReceipt(file);
       const opening = o.opening ? (loadReceipt(o.opening) as VerifyParams['opening']) : undefined;
       if (isSegmentedReceipt(receipt)) {
-        process.exitCode = (await verifySegmentedCommand(receipt, { dir: o.dir, opening: opening as Opening })) ? EXIT.ok : EXIT.invalid;
+        if (o.vk || o.model || o.rpc) throw new InputError('a segmented receipt is checked against --dir (its compiled segments) or --vk-hash (its segment-keys hash); --vk, --model and --rpc apply to single receipts');
+        const verdict = await verifySegmentedCommand(receipt, { dir: o.dir, opening: opening as Opening, vkHash: o.vkHash });
+        process.exitCode = verdict === 'verified' ? EXIT.ok : verdict === 'untrusted' ? EXIT.untrusted : EXIT.invalid;
         return;
       }
       const trust = trustOptions(o);

@@ -1,7 +1,9 @@
 /**
  * Verifying a segmented receipt: every segment's receipt (proof, signals, key binding), every link between
  * consecutive segments, their order, and — with the compiled artifacts — that each key is the one compiled
- * for that position. Like verifyReceipt it returns every check and the first failure; it never throws.
+ * for that position. Like verifyReceipt it returns every check and the first failure; it never throws, and it
+ * says whether the keys are trusted (the compiled artifacts, or a keys hash the caller trusts): the keys a
+ * receipt embeds are its maker's choice, so without either the verdict is 'untrusted'.
  */
 import type { CompiledInfo } from '../compile.js';
 import type { SetupInfo } from '../setup.js';
@@ -10,7 +12,9 @@ import { modelIdOf } from '../receipt.js';
 import type { KeyBinding, Opening, Receipt } from '../receipt.js';
 import { commitmentOf, packAll } from '../quantize/layout.js';
 import { poseidonChain } from '../commit/poseidon.js';
-import { verifyReceipt } from './verify.js';
+import { UNTRUSTED_KEY, verifyReceipt } from './verify.js';
+import type { KeyTrust, Verdict } from './verify.js';
+import { showDiff } from '../receipt.js';
 import { tensorIntegers } from './values.js';
 import { SEGMENTED_RECEIPT_FORMAT } from '../compose/receipt.js';
 import type { SegmentedReceipt } from '../compose/receipt.js';
@@ -31,6 +35,8 @@ export interface SegmentedVerifyResult {
   checks: SegmentedCheck[];
   devSetup: boolean;
   vkSource: 'artifacts' | 'receipt';
+  trust: KeyTrust;
+  verdict: Verdict;
 }
 
 export interface TrustedSegments {
@@ -45,6 +51,10 @@ export interface VerifySegmentedParams {
   trusted?: TrustedSegments;
   /** The prover's opening of a hashed model input / output. */
   opening?: Opening;
+  /** A segment-keys hash the caller trusts (the model owner's published one): the receipt's must be exactly this. */
+  trustedKeysHash?: string;
+  /** Who vouches for `trusted` / `trustedKeysHash`, in words. */
+  trustedBy?: string;
 }
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -70,10 +80,13 @@ const bindingOf = (s: Receipt): KeyBinding | undefined => (s.verificationKey as 
 export async function verifySegmentedReceipt(params: VerifySegmentedParams): Promise<SegmentedVerifyResult> {
   const checks: SegmentedCheck[] = [];
   const vkSource = params.trusted ? 'artifacts' : 'receipt';
+  const trustedHash = params.trustedKeysHash?.trim().toLowerCase().replace(/^0x/, '');
+  const trust: KeyTrust =
+    params.trusted || trustedHash ? { trusted: true, by: params.trustedBy ?? (params.trusted ? 'the compiled segments you gave' : `the segment-keys hash you gave (${trustedHash!.slice(0, 16)}…)`) } : { trusted: false, by: UNTRUSTED_KEY };
   const add = (name: SegmentedCheckName, ok: boolean, detail: string): boolean => (checks.push({ name, ok, detail }), ok);
   const done = (devSetup: boolean): SegmentedVerifyResult => {
     const failed = checks.find((c) => !c.ok);
-    return { ok: !failed, failed, checks, devSetup, vkSource };
+    return { ok: !failed, failed, checks, devSetup, vkSource, trust, verdict: failed ? 'invalid' : trust.trusted ? 'verified' : 'untrusted' };
   };
   const fp = formatProblem(params.receipt);
   if (!add('format', !fp, fp ?? 'segmented receipt fields present')) return done(true);
@@ -98,6 +111,10 @@ export async function verifySegmentedReceipt(params: VerifySegmentedParams): Pro
       const at = T.keys.vkHashes.indexOf(vkHashes[i]!);
       keyProblem = at >= 0 ? `segment ${i + 1} carries the key of compiled segment ${at + 1} (segments out of order)` : `segment ${i + 1}'s key is not a key of this model's segments`;
     } else if (r.segmentKeysHash !== T.keys.keysHash) keyProblem = "segmentKeysHash is not the compiled segments' keys hash";
+  }
+  if (!keyProblem && trustedHash !== undefined && r.segmentKeysHash !== trustedHash) {
+    const [a, t] = showDiff(r.segmentKeysHash, trustedHash);
+    keyProblem = `the receipt's segment keys hash ${a} is not the one you trust (${t})`;
   }
   if (!add('segment-keys', !keyProblem, keyProblem ?? `${K} keys in order, keys hash ${r.segmentKeysHash.slice(0, 16)}…${T ? ' (the compiled ones)' : ''}`)) return done(devSetup);
 

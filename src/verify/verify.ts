@@ -82,7 +82,7 @@ export const signatureMessage = (hash: string): string => `zkinfer receipt ${has
 export const UNTRUSTED_KEY = 'nothing: the only key is the one embedded in the receipt, and whoever made the receipt chose it (and its model hashes)';
 
 /** One sentence on what a result means, for every place that shows it (CLI, page). */
-export function verdictText(r: Pick<VerifyResult, 'verdict' | 'failed' | 'trust'>): string {
+export function verdictText(r: { verdict: Verdict; trust: KeyTrust; failed?: { name: string; detail: string } }): string {
   if (r.verdict === 'invalid') return `NOT VERIFIED: ${r.failed!.name}: ${r.failed!.detail}`;
   if (r.verdict === 'verified') return `verified: the outputs came from the model this key binds; key trusted by ${r.trust.by}`;
   return 'UNTRUSTED KEY: the proof is valid for the key embedded in the receipt, but nothing you trust vouches for that key, so this proves nothing about which model ran (give the model owner\'s key or key hash, its artifacts, or its contract on chain)';

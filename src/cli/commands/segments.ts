@@ -8,6 +8,8 @@ import { compileSegmented, readCheckedSegmentKeys, readManifest, setupSegments }
 import { proveSegmented } from '../../compose/prove.js';
 import { estimateSegments } from '../../compose/estimate.js';
 import { verifySegmentedReceipt } from '../../verify/segmented.js';
+import { verdictText } from '../../verify/verify.js';
+import type { Verdict } from '../../verify/verify.js';
 import type { SegmentedVerifyResult, TrustedSegments } from '../../verify/segmented.js';
 import { readCompiled, readSetup } from '../../setup.js';
 import { artifactPaths, readJson } from '../../artifacts/layout.js';
@@ -80,13 +82,16 @@ export function trustedSegments(dir: string): TrustedSegments {
   return { manifest, keys, segments };
 }
 
-export async function verifySegmentedCommand(receipt: unknown, o: { dir?: string; opening?: Opening }): Promise<boolean> {
-  const v: SegmentedVerifyResult = await verifySegmentedReceipt({ receipt, trusted: o.dir ? trustedSegments(o.dir) : undefined, opening: o.opening });
+/** Verify a segmented receipt from the CLI; returns its verdict (the caller maps it to the exit code). */
+export async function verifySegmentedCommand(receipt: unknown, o: { dir?: string; opening?: Opening; vkHash?: string }): Promise<Verdict> {
+  const by = [o.dir ? `the compiled segments in ${o.dir}` : '', o.vkHash ? 'the segment-keys hash you gave (--vk-hash)' : ''].filter(Boolean).join(' and ');
+  const v: SegmentedVerifyResult = await verifySegmentedReceipt({ receipt, trusted: o.dir ? trustedSegments(o.dir) : undefined, opening: o.opening, trustedKeysHash: o.vkHash, trustedBy: by || undefined });
   for (const c of v.checks) say(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(15)} ${c.detail}`);
+  say(`  keys: ${v.trust.trusted ? `trusted by ${v.trust.by}` : `UNTRUSTED: vouched for by ${v.trust.by}`}`);
   if (v.devSetup) say('  warning: dev setup (insecure, single-party): fine for testing, not for trust');
-  say(v.failed ? `NOT VERIFIED: ${v.failed.name}: ${v.failed.detail}` : 'verified');
-  emit({ verified: v.ok, failed: v.failed?.name, reason: v.failed?.detail, checks: v.checks, devSetup: v.devSetup, vkSource: v.vkSource });
-  return v.ok;
+  say(verdictText(v));
+  emit({ verified: v.verdict === 'verified', verdict: v.verdict, trust: v.trust, failed: v.failed?.name, reason: v.failed?.detail, checks: v.checks, devSetup: v.devSetup, vkSource: v.vkSource });
+  return v.verdict;
 }
 
 export function estimateSegmentsCommand(model: string, o: CompileOpts & SegmentOpts & { costModel?: string }): void {
