@@ -57,6 +57,7 @@ async function runHere(idx: number[], emit: (r: Row) => void): Promise<void> {
   await terminateCurve();
 }
 
+const children: ReturnType<typeof spawn>[] = [];
 /** Runs `idx` in `jobs` child processes (graph i in child i mod jobs), collecting their JSON lines. */
 async function runChildren(idx: number[], emit: (r: Row) => void): Promise<void> {
   const self = fileURLToPath(import.meta.url);
@@ -66,6 +67,7 @@ async function runChildren(idx: number[], emit: (r: Row) => void): Promise<void>
       const mine = idx.filter((_, j) => j % jobs === k);
       if (!mine.length) return Promise.resolve();
       const p = spawn(process.execPath, ['--import', 'tsx', self, ...passOn, '--only', mine.join(','), '--child'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(p);
       createInterface({ input: p.stdout! }).on('line', (l) => l.startsWith('{') && emit(JSON.parse(l) as Row));
       return new Promise<void>((resolve, reject) => p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`proptest child ${k} exited with ${code}`)))));
     }),
@@ -83,22 +85,35 @@ const collect = (r: Row): void => {
   results.push(r);
   log(r);
 };
-await (jobs > 1 ? runChildren(indices, collect) : runHere(indices, collect));
 
-const classes = [...new Set(results.map((r) => r.outcome))] as Outcome[];
-const minutes = (performance.now() - t0) / 60000;
-const lines = [`proptest: seed ${seed}${small ? ' (small)' : ''}, ${indices.length} graphs × ${modes.join(' + ')} = ${results.length} cases in ${minutes.toFixed(1)} min`, ''];
-lines.push(`${'class'.padEnd(18)}${modes.map((m) => m.padStart(12)).join('')}`);
-for (const c of classes) lines.push(`${c.padEnd(18)}${modes.map((m) => String(results.filter((r) => r.outcome === c && r.mode === m).length).padStart(12)).join('')}`);
-for (const c of classes.filter((x) => FAILURES.includes(x))) {
-  const ex = results.filter((r) => r.outcome === c).sort((a, b) => Number(a.id.split('-i')[1]) - Number(b.id.split('-i')[1]));
-  const ids = [...new Set(ex.map((r) => r.id.split('-i')[1]))];
-  lines.push('', `${c}: ${ex.length} (graphs ${ids.slice(0, 40).join(',')}${ids.length > 40 ? ',…' : ''})`);
-  for (const r of ex.slice(0, 2)) lines.push(`  e.g. ${r.id} ${r.mode}: ${r.description}`, `       ${r.detail}`);
+/** Prints the summary by failure class (and writes --json); the exit code: 1 if any case failed. */
+function summarize(interrupted: boolean): number {
+  const classes = [...new Set(results.map((r) => r.outcome))] as Outcome[];
+  const graphsRun = new Set(results.map((r) => r.id)).size;
+  const minutes = (performance.now() - t0) / 60000;
+  const lines = [`proptest: seed ${seed}${small ? ' (small)' : ''}, ${graphsRun} graphs × ${modes.join(' + ')} = ${results.length} cases in ${minutes.toFixed(1)} min${interrupted ? ` (INTERRUPTED: ${indices.length} graphs asked)` : ''}`, ''];
+  lines.push(`${'class'.padEnd(18)}${modes.map((m) => m.padStart(12)).join('')}`);
+  for (const c of classes) lines.push(`${c.padEnd(18)}${modes.map((m) => String(results.filter((r) => r.outcome === c && r.mode === m).length).padStart(12)).join('')}`);
+  for (const c of classes.filter((x) => FAILURES.includes(x))) {
+    const ex = results.filter((r) => r.outcome === c).sort((a, b) => Number(a.id.split('-i')[1]) - Number(b.id.split('-i')[1]));
+    const ids = [...new Set(ex.map((r) => r.id.split('-i')[1]))];
+    lines.push('', `${c}: ${ex.length} (graphs ${ids.slice(0, 40).join(',')}${ids.length > 40 ? ',…' : ''})`);
+    for (const r of ex.slice(0, 2)) lines.push(`  e.g. ${r.id} ${r.mode}: ${r.description}`, `       ${r.detail}`);
+  }
+  const failed = results.filter((r) => FAILURES.includes(r.outcome)).length;
+  const unmet = results.filter((r) => r.outcome === 'unmet-declared').length;
+  lines.push('', failed ? `${failed} of ${results.length} cases failed` : `${interrupted ? 'so far ' : ''}all ${results.length} cases pass (${unmet} with calibration's target declared unmet at compile, the defaults no better)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ seed, small, indices: [indices[0], indices.at(-1)], modes, interrupted, results }, null, 1));
+  return failed ? 1 : 0;
 }
-const failed = results.filter((r) => FAILURES.includes(r.outcome)).length;
-const unmet = results.filter((r) => r.outcome === 'unmet-declared').length;
-lines.push('', failed ? `${failed} of ${results.length} cases failed` : `all ${results.length} cases pass (${unmet} with calibration's target declared unmet at compile, the defaults no better)`);
-process.stdout.write(`${lines.join('\n')}\n`);
-if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ seed, small, indices: [indices[0], indices.at(-1)], modes, results }, null, 1));
-process.exit(failed ? 1 : 0);
+
+// Ctrl-C / kill: the summary of what has run so far (children die with the process group)
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    for (const c of children) c.kill('SIGTERM');
+    process.exit(summarize(true) || 130);
+  });
+}
+await (jobs > 1 ? runChildren(indices, collect) : runHere(indices, collect));
+process.exit(summarize(false));
