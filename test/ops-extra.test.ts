@@ -19,6 +19,7 @@ import { quantizeInput } from '../src/quantize/input.js';
 import { mulberry32 } from '../src/export/prng.js';
 import { tolerance } from './helpers/cases.js';
 import { provePipeline, tempDir, terminateCurve } from './helpers/pipeline.js';
+import { compileModel } from '../src/compile.js';
 
 const S = 12;
 
@@ -72,6 +73,7 @@ const CASES: OpCase[] = [
   { name: 'Resize nearest (align_corners, round_prefer_ceil)', op: 'Resize', ins: [[1, 2, 3]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 2.5], [3])], attrs: { coordinate_transformation_mode: 'align_corners', nearest_mode: 'round_prefer_ceil' }, opset: 13 },
   { name: 'LayerNormalization (last axis, Scale and B)', op: 'LayerNormalization', ins: [[2, 8]], consts: [f32('g', [1, 0.5, -1, 2, 1, 1, 0.25, 1.5], [8]), f32('b', [0, 0.1, -0.2, 0.3, 0, 0, 1, -1], [8])], opset: 17 },
   { name: 'LayerNormalization (axis 1 of 3, no B)', op: 'LayerNormalization', ins: [[2, 3, 4]], consts: [f32('g', Array.from({ length: 12 }, (_, i) => 0.5 + i / 8), [3, 4])], attrs: { axis: 1, epsilon: { float: 1e-3 } }, opset: 17 },
+  { name: 'Log', op: 'Log', ins: [[12]], range: [0.05, 8] },
   { name: 'Erf', op: 'Erf', ins: [[12]], range: [-3, 3] },
   { name: 'Gelu', op: 'Gelu', ins: [[12]], range: [-4, 4], opset: 20 },
   { name: 'Gelu (approximate tanh)', op: 'Gelu', ins: [[12]], range: [-4, 4], attrs: { approximate: 'tanh' }, opset: 20 },
@@ -160,6 +162,21 @@ describe('common ops vs onnxruntime-node (float reference and integer program)',
 
 describe('common ops end to end', () => {
   afterAll(terminateCurve);
+  it('Log, Exp and Erf compile: the witness equals the integer program signal by signal (compile checks it)', async () => {
+    const dir = tempDir('zkinfer-ops-extra-');
+    const modelPath = path.join(dir, 'log.onnx');
+    writeFileSync(modelPath, writeOnnxModel({
+      graphName: 'log', inputs: [{ name: 'x', shape: [4] }], outputs: [{ name: 'y', shape: [4] }, { name: 'z', shape: [4] }], initializers: [],
+      nodes: [
+        { opType: 'Log', name: 'log', inputs: ['x'], outputs: ['l'] },
+        { opType: 'Exp', name: 'exp', inputs: ['l'], outputs: ['y'] },
+        { opType: 'Erf', name: 'erf', inputs: ['l'], outputs: ['z'] },
+      ],
+    }));
+    const c = await compileModel({ modelPath, outDir: path.join(dir, 'c'), inputRange: [0.1, 4] });
+    expect(c.info.constraints.total).toBeGreaterThan(0);
+  }, 180_000);
+
   it('Where(Less(x, y), Pow(x, 2), ReduceMax(y)) with Tile: compiled (witness = integer program), proven, verified', async () => {
     const dir = tempDir('zkinfer-ops-extra-');
     const modelPath = path.join(dir, 'm.onnx');

@@ -31,10 +31,10 @@ const GUARD = 4;
 const pow2 = (n: number): bigint => 1n << BigInt(n);
 const lin = (c: bigint, ...xs: [Lin, bigint][]): Lin => xs.reduce((acc, [e, k]) => linAddScaled(acc, e, k), linConst(c));
 
-/** Monomial coefficients (low → high) of the Chebyshev interpolant of 2^f on [0, 1] of degree d. */
-function exp2Poly(d: number): number[] {
+/** Monomial coefficients (low → high) of the Chebyshev interpolant of fn on [0, 1] of degree d. */
+function chebPoly(d: number, fn: (x: number) => number): number[] {
   const xs = Array.from({ length: d + 1 }, (_, j) => (1 + Math.cos(((2 * j + 1) * Math.PI) / (2 * (d + 1)))) / 2);
-  const a = xs.map((x) => [...Array.from({ length: d + 1 }, (_, k) => x ** k), 2 ** x]);
+  const a = xs.map((x) => [...Array.from({ length: d + 1 }, (_, k) => x ** k), fn(x)]);
   for (let c = 0; c <= d; c++) {
     let piv = c;
     for (let r = c + 1; r <= d; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[piv]![c]!)) piv = r;
@@ -48,20 +48,22 @@ function exp2Poly(d: number): number[] {
   return a.map((row, i) => row[d + 1]! / row[i]!);
 }
 
-/** Smallest degree whose interpolant of 2^f on [0, 1] is within 2^−(bits) (float64 evaluation). */
-export function exp2Degree(bits: number): { degree: number; coefs: number[] } {
+/** Smallest degree whose interpolant of fn on [0, 1] is within 2^−(bits) (float64 evaluation). */
+export function polyDegree(bits: number, fn: (x: number) => number): { degree: number; coefs: number[] } {
   for (let d = 1; d < 14; d++) {
-    const c = exp2Poly(d);
+    const c = chebPoly(d, fn);
     let err = 0;
     for (let i = 0; i <= 512; i++) {
       const f = i / 512;
-      err = Math.max(err, Math.abs(c.reduceRight((acc, k) => acc * f + k, 0) - 2 ** f));
+      err = Math.max(err, Math.abs(c.reduceRight((acc, k) => acc * f + k, 0) - fn(f)));
     }
     if (err <= 2 ** -bits) return { degree: d, coefs: c };
   }
-  const c = exp2Poly(14);
-  return { degree: 14, coefs: c };
+  return { degree: 14, coefs: chebPoly(14, fn) };
 }
+
+/** Smallest degree whose interpolant of 2^f on [0, 1] is within 2^−(bits). */
+export const exp2Degree = (bits: number): { degree: number; coefs: number[] } => polyDegree(bits, (x) => 2 ** x);
 
 export interface ExpOptions {
   /** e^(k·x) */

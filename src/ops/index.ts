@@ -18,13 +18,13 @@ import { Cast } from './cast.js';
 import { ConvTranspose } from './convtranspose.js';
 import { ConstantOfShape, ExpandTile, ShapeOps, Split } from './layout.js';
 import { Compare, Logic, Where } from './logic.js';
-import { Exp, Pow } from './power.js';
+import { Exp, Log, Pow } from './power.js';
 import { Einsum, Resize } from './einsum.js';
 import { LayerNormalization } from './layernorm.js';
 import { Erf, Gelu } from './erf.js';
 import { ConvInteger, DequantizeLinear, MatMulInteger, QLinearConv, QLinearMatMul, QuantizeLinear } from './quant.js';
 
-const ALL: OpDef[] = [Gemm, MatMul, Add, Mul, Relu, Clip, HardSigmoid, LeakyRelu, PRelu, Reshape, Remaps, Concat, Conv, Pool, BatchNormalization, Reduce, Sigmoid, Tanh, Softmax, Sqrt, ArgMax, QuantizeLinear, DequantizeLinear, QLinearMatMul, QLinearConv, MatMulInteger, ConvInteger, TreeEnsemble, LinearModel, Scaler, Binarizer, ArrayFeatureExtractor, PassThrough, Cast, ConvTranspose, ShapeOps, ConstantOfShape, ExpandTile, Split, Compare, Logic, Where, ReduceNonLinear, Pow, Exp, Einsum, Resize, LayerNormalization, Erf, Gelu];
+const ALL: OpDef[] = [Gemm, MatMul, Add, Mul, Relu, Clip, HardSigmoid, LeakyRelu, PRelu, Reshape, Remaps, Concat, Conv, Pool, BatchNormalization, Reduce, Sigmoid, Tanh, Softmax, Sqrt, ArgMax, QuantizeLinear, DequantizeLinear, QLinearMatMul, QLinearConv, MatMulInteger, ConvInteger, TreeEnsemble, LinearModel, Scaler, Binarizer, ArrayFeatureExtractor, PassThrough, Cast, ConvTranspose, ShapeOps, ConstantOfShape, ExpandTile, Split, Compare, Logic, Where, ReduceNonLinear, Pow, Exp, Einsum, Resize, LayerNormalization, Erf, Gelu, Log];
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(ALL.flatMap((d) => d.onnx.map((n) => [n, d] as const)));
 
