@@ -267,6 +267,8 @@ describe('zkinfer web in Chromium', () => {
       await page.locator('#service[data-status="verified"]').waitFor({ timeout: 120_000 });
       expect(await page.locator('#service-steps li.done').allInnerTexts()).toEqual(['queued', 'proving', 'proved', 'verified']);
       expect((await verdictOf(page)).verdict).toBe('valid');
+      // trusted because this page's own server publishes the model's artifacts, not because the service attested its key
+      expect(await page.locator('#source').innerText()).toMatch(/against the model's artifacts this page's own server publishes/);
       await page.screenshot({ path: path.join(SHOTS, 'web-service.png'), fullPage: true });
       expect(pageErrors).toEqual([]);
     } finally {

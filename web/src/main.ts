@@ -13,6 +13,7 @@ import { STEPS, followInference } from './service.js';
 import type { Trusted, TrustSources } from './protocol.js';
 import type { CompiledInfo } from '../../src/compile.js';
 import type { Receipt } from '../../src/receipt.js';
+import { vkHash } from '../../src/receipt.js';
 import type { VerifyResult } from '../../src/verify/verify.js';
 
 const worker = new ZkWorker();
@@ -147,6 +148,14 @@ const serviceParam = params.get('service');
 const inferenceParam = params.get('inference');
 if (serviceParam && inferenceParam) void followService(serviceParam, inferenceParam);
 
+/** The artifacts at `artifacts` when this page's own server publishes them and their key hashes to `hash`. */
+async function ownArtifactsWithKey(hash: string): Promise<Trusted | undefined> {
+  const base = new URL(params.get('artifacts') ?? 'files/', location.href).href;
+  if (!sameOrigin(base)) return undefined;
+  const found = await findBeside(new URL('receipt.json', base).href);
+  return found && vkHash(found.vk) === hash.replace(/^0x/, '').toLowerCase() ? found : undefined;
+}
+
 async function followService(service: string, id: string): Promise<void> {
   const box = byId('service');
   const steps = byId('service-steps');
@@ -169,12 +178,15 @@ async function followService(service: string, id: string): Promise<void> {
     if (final.status !== 'proved' || !final.receipt) return;
     const t0 = performance.now();
     const a = final.attestation;
-    await verifyText(JSON.stringify(final.receipt), `Receipt of inference ${id} from the proving service ${service}, checked in this page against the key hash the service attested when it answered.`, t0, {
-      trustedVkHash: a.vkHash,
-      trustedBy: `the proving service's attestation (signed by ${a.signer}) for this inference`,
-    });
+    // The service proved the receipt, so its attestation cannot vouch for the key: trust the key hash the user
+    // entered, or the artifacts this page's own server publishes when they are the attested key.
+    const user = userHash();
+    const own = user.trustedVkHash ? undefined : await ownArtifactsWithKey(a.vkHash);
+    const trust: TrustSources = user.trustedVkHash ? user : own ? { trusted: own, trustedBy: `the model's artifacts this page's own server (${location.host}) publishes` } : {};
+    const how = user.trustedVkHash ? 'against the key hash you entered' : own ? "against the model's artifacts this page's own server publishes" : 'with the key it embeds only: neither this page\'s server nor you vouch for it (the service that proved it attested it, which proves nothing)';
+    await verifyText(JSON.stringify(final.receipt), `Receipt of inference ${id} from the proving service ${service}, checked in this page ${how}.`, t0, trust);
     if (byId('verdict').dataset.verdict === 'valid') mark('verified', `proved in ${final.timings.proveSeconds?.toFixed(2) ?? '?'} s and verified in this page`);
-    else status.textContent = 'the receipt does NOT verify';
+    else status.textContent = byId('verdict').dataset.verdict === 'untrusted' ? 'proved, but the key is not one this page or you trust: see below' : 'the receipt does NOT verify';
   } catch (e) {
     box.dataset.status = 'error';
     status.textContent = describe(e);
