@@ -12,7 +12,7 @@ export { buildModelContract, deployModel, verifyOnChain } from './chain/deploy.j
 export type { DeploymentRecord, OnChainVerifyResult } from './chain/deploy.js';
 export { connectChain, loadSigner } from './chain/evm.js';
 export type { Chain } from './chain/evm.js';
-export { deployRegistry, registerModel, registerInitCode, registryVerifierAddress, trustedVerifier, registryEntries, submitReceipt, queryInferences, registeredModel, REGISTRY_ABI } from './chain/registry.js';
+export { deployRegistry, registerModel, registerInitCode, registryVerifierAddress, trustedVerifier, verifierFromKey, registryEntries, submitReceipt, queryInferences, registeredModel, REGISTRY_ABI } from './chain/registry.js';
 export type { InferenceEvent } from './chain/registry.js';
 export { estimateVerifyGas } from './chain/gas.js';
 export type { GasEstimate } from './chain/gas.js';

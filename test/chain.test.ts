@@ -16,7 +16,7 @@ import { DEV_KEYS, useLocalChain } from './helpers/evm.js';
 import { connectChain } from '../src/chain/evm.js';
 import type { Chain } from '../src/chain/evm.js';
 import { deployModel, verifyOnChain } from '../src/chain/deploy.js';
-import { REGISTRY_ABI, compileRegistry, deployRegistry, queryInferences, registerInitCode, registerModel, registeredModel, registryEntries, submitReceipt, trustedVerifier } from '../src/chain/registry.js';
+import { REGISTRY_ABI, compileRegistry, deployRegistry, queryInferences, registerInitCode, registerModel, registeredModel, registryEntries, submitReceipt, trustedVerifier, verifierFromKey } from '../src/chain/registry.js';
 import { compileSolidity } from '../src/chain/solc.js';
 import { publicLayout, signalRefs } from '../src/chain/layout.js';
 import { verifyReceipt } from '../src/verify/verify.js';
@@ -236,6 +236,19 @@ describe('registry: entries are verifiers it deployed from their bytecode (CREAT
     // Discovery by model id finds both: only the address derived from the key tells them apart.
     expect((await registryEntries({ chain, registry, modelId: modelIdOf(receipt.model) })).map((e) => e.verifier).sort()).toEqual([fake.verifier, honest.verifier].sort());
     console.log(`registry register (bundled MLP verifier deployed by CREATE2): ${r.gasUsed} gas`);
+  });
+
+  it('the key alone derives the registered verifier: the address is a function of the key', async () => {
+    // Whoever trusts the receipt's key (by its hash) derives the same bytecode and address as DIR does.
+    const k = await verifierFromKey({ registry, vk: receipt.verificationKey });
+    expect(k).toMatchObject({ verifier: honest.verifier, initCode: honest.initCode, vkHash: receipt.vkHash });
+    expect(await registeredModel({ chain, registry, verifier: k.verifier })).toMatchObject({ vkHash: `0x${receipt.vkHash}` });
+    // Another key for the same model (another setup: other secrets, other points) derives another verifier.
+    const other = structuredClone(receipt.verificationKey) as { vk_alpha_1: string[] };
+    other.vk_alpha_1[0] = (BigInt(other.vk_alpha_1[0]!) + 1n).toString();
+    expect((await verifierFromKey({ registry, vk: other })).verifier).not.toBe(honest.verifier);
+    // A key from a receipt is anyone's JSON: only numbers reach the template, and a count that matches IC.
+    await expect(verifierFromKey({ registry, vk: { ...receipt.verificationKey, nPublic: 1e12 } })).rejects.toThrow(/not a Groth16 verification key/);
   });
 
   it('the same bytecode registers once; registerModel then reports the existing entry, whoever registered it', async () => {

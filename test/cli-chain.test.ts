@@ -97,6 +97,8 @@ describe('zkinfer chain commands', () => {
     expect(r1.verifier).not.toBe(address); // the registry's own copy, not `zkinfer deploy`'s
     expect(json(zk(['registry', 'register', dir, '--registry', reg, '--rpc', node.url, '--key', node.keyFiles[1]!, '--json']))).toMatchObject({ verifier: r1.verifier, already: true });
     expect(json(zk(['registry', 'address', dir, '--registry', reg, '--rpc', node.url, '--json'])).entry).toMatchObject({ registrant: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', metadataURI: 'https://example.invalid/mlp' });
+    // The receipt's embedded key (trusted by its hash) derives the same verifier, without the artifacts.
+    expect(json(zk(['registry', 'address', receiptFile, '--registry', reg, '--rpc', node.url, '--json']))).toMatchObject({ verifier: r1.verifier, registered: true, vkHash: before.vkHash });
 
     // Without --dir / --verifier: the one entry declaring the receipt's model and key.
     const s = json(zk(['registry', 'submit', receiptFile, '--registry', reg, '--rpc', node.url, '--json'], { ZKINFER_PRIVATE_KEY: DEV_KEYS[1] }));

@@ -10,7 +10,7 @@ import { readCompiled, readSetup } from '../setup.js';
 import { modelIdOf, vkHash } from '../receipt.js';
 import type { KeyBinding, Receipt } from '../receipt.js';
 import { ArtifactError, ChainError } from '../errors.js';
-import { verifierSource } from './verifier.js';
+import { verifierSource, verifierSourceFromKey } from './verifier.js';
 import { publicLayout } from './layout.js';
 import type { PublicLayout } from './layout.js';
 import { MODEL_CONTRACT, MODEL_FILE, VERIFIER_FILE, modelContractSource, proofWords } from './model-contract.js';
@@ -48,6 +48,33 @@ export async function buildModelContract(params: { dir: string; checkSize?: bool
   return { contract, layout, modelId: modelIdOf(compiled.model), vkHash: setup.vkHash, sources };
 }
 
+/**
+ * Generate and compile a model's contract from its verification key alone (the key's zkinfer binding holds the
+ * model hashes, the circuit hash and the layout): byte-identical to the one `buildModelContract` makes from the
+ * artifact directory, so whoever trusts a key can derive its verifier's bytecode and registry address without
+ * the artifacts. Hashed params: the weights commitment the contract holds is the key's (zkinfer.key/2), or `paramsCommitment`.
+ * @example const { contract } = await buildModelContractFromKey({ vk: receipt.verificationKey });
+ */
+export async function buildModelContractFromKey(params: { vk: Record<string, unknown>; paramsCommitment?: string; checkSize?: boolean }): Promise<BuiltModelContract> {
+  const b = (params.vk as { zkinfer?: KeyBinding }).zkinfer;
+  const layout = publicLayout(b);
+  const paramsCommitment = params.paramsCommitment ?? b!.paramsCommitment; // bound in the key from zkinfer.key/2 on
+  if (layout.paramsCommitment !== undefined && paramsCommitment === undefined) throw new ArtifactError('hashed params: the contract holds the weights commitment, which this (zkinfer.key/1) key does not carry', { hint: "pass paramsCommitment (DIR/compiled.json's), or build from the artifact directory" });
+  const setup = { vkHash: vkHash(params.vk), dev: b!.devSetup };
+  const { fileSha256, quantizedSha256, file = '(from its key)', name = '(from its key)' } = b!.model;
+  const compiled = { model: { file, name, fileSha256, quantizedSha256 }, circuitHash: b!.circuitHash, paramsCommitment };
+  const sources = { [VERIFIER_FILE]: verifierSourceFromKey(params.vk), [MODEL_FILE]: modelContractSource({ compiled, setup, layout }) };
+  const contract = await compileSolidity({ sources, target: { file: MODEL_FILE, contract: MODEL_CONTRACT }, checkSize: params.checkSize });
+  return { contract, layout, modelId: modelIdOf(b!.model), vkHash: setup.vkHash, sources };
+}
+
+/** Creation bytecode + constructor arguments (the ZkinferCommitment address, for a model with an input commitment). */
+export const initCodeOf = (built: BuiltModelContract, commitment?: string): string =>
+  concat([built.contract.bytecode, commitment ? AbiCoder.defaultAbiCoder().encode(['address'], [commitment]) : '0x']);
+
+/** Whether the model's contract takes a ZkinferCommitment (it has an input commitment to recompute on-chain data). */
+export const needsCommitment = (built: BuiltModelContract): boolean => built.sources[MODEL_FILE]!.includes('IZkinferCommitment commitment');
+
 export interface DeploymentRecord extends Omit<Deployed, 'gasUsed'> {
   chainId: string;
   rpc: string;
@@ -84,16 +111,15 @@ export interface ModelInitCode {
 export async function modelInitCode(params: { dir: string; chain: Chain; wallet?: Wallet; commitment?: string }): Promise<ModelInitCode> {
   const built = await buildModelContract({ dir: params.dir });
   // A model with an input commitment gets the contract that recomputes commitments of on-chain data.
-  const needsCommitment = built.sources[MODEL_FILE]!.includes('IZkinferCommitment commitment');
-  let commitment = needsCommitment ? params.commitment ?? readDeployments(params.dir)[params.chain.chainId.toString()]?.commitment : undefined;
+  const needed = needsCommitment(built);
+  let commitment = needed ? params.commitment ?? readDeployments(params.dir)[params.chain.chainId.toString()]?.commitment : undefined;
   // a record from another node with the same chain id (a restarted anvil) names an address without code
   if (commitment && !params.commitment && (await params.chain.provider.getCode(commitment)) === '0x') commitment = undefined;
-  if (needsCommitment && !commitment) {
+  if (needed && !commitment) {
     if (!params.wallet) throw new ArtifactError(`${params.dir}: the model's contract takes a ZkinferCommitment contract and none is recorded for chain id ${params.chain.chainId}`, { hint: `pass its address (--commitment), or run 'zkinfer deploy ${params.dir}' first` });
     commitment = (await deployCommitment({ chain: params.chain, wallet: params.wallet })).address;
   }
-  const args = commitment ? AbiCoder.defaultAbiCoder().encode(['address'], [commitment]) : '0x';
-  return { built, initCode: concat([built.contract.bytecode, args]), ...(commitment ? { commitment } : {}) };
+  return { built, initCode: initCodeOf(built, commitment), ...(commitment ? { commitment } : {}) };
 }
 
 /**

@@ -32,8 +32,9 @@ function packedHash(indices: number[]): string {
 }
 
 export interface ModelContractParams {
-  compiled: CompiledInfo;
-  setup: SetupInfo;
+  /** What the contract needs of compiled.json: the model hashes (file and name go into comments only). */
+  compiled: Pick<CompiledInfo, 'model' | 'circuitHash' | 'paramsCommitment'>;
+  setup: Pick<SetupInfo, 'vkHash' | 'dev'>;
   layout: PublicLayout;
 }
 

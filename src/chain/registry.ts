@@ -8,13 +8,13 @@ import { Contract, ZeroHash, getCreate2Address, keccak256 } from 'ethers';
 import type { EventLog, Log, Result, Wallet } from 'ethers';
 import { modelIdOf } from '../receipt.js';
 import type { Receipt } from '../receipt.js';
-import { ChainError } from '../errors.js';
+import { ArtifactError, ChainError } from '../errors.js';
 import { compileSolidity } from './solc.js';
 import type { CompiledContract } from './solc.js';
 import { chainError, deployBytecode, waitMined } from './evm.js';
 import type { Chain, Deployed } from './evm.js';
 import { proofWords } from './model-contract.js';
-import { modelInitCode } from './deploy.js';
+import { buildModelContractFromKey, initCodeOf, modelInitCode, needsCommitment } from './deploy.js';
 
 export const REGISTRY_CONTRACT = 'ZkinferRegistry';
 const REGISTRY_FILE = 'ZkinferRegistry.sol';
@@ -81,6 +81,20 @@ export const registryVerifierAddress = (registry: string, initCode: string): str
 export async function trustedVerifier(params: { dir: string; chain: Chain; registry: string; commitment?: string; wallet?: Wallet }): Promise<{ verifier: string; initCode: string; modelId: string; vkHash: string; commitment?: string }> {
   const { built, initCode, commitment } = await modelInitCode(params);
   return { verifier: registryVerifierAddress(params.registry, initCode), initCode, modelId: built.modelId, vkHash: built.vkHash, ...(commitment ? { commitment } : {}) };
+}
+
+/**
+ * The verifier address a verification key alone derives at a registry (the key's binding holds all the contract
+ * needs): for whoever trusts a key, e.g. by its hash, and has no artifact directory. Same address as
+ * `trustedVerifier` on the key's artifacts. Hashed inputs: `commitment` (the ZkinferCommitment address the
+ * verifier was registered with); hashed params: `paramsCommitment`.
+ * @example const { verifier } = await verifierFromKey({ registry, vk: receipt.verificationKey });
+ */
+export async function verifierFromKey(params: { registry: string; vk: Record<string, unknown>; commitment?: string; paramsCommitment?: string }): Promise<{ verifier: string; initCode: string; modelId: string; vkHash: string }> {
+  const built = await buildModelContractFromKey({ vk: params.vk, paramsCommitment: params.paramsCommitment });
+  if (needsCommitment(built) && !params.commitment) throw new ArtifactError("the key's verifier takes a ZkinferCommitment contract (hashed inputs): its address is part of the bytecode", { hint: 'pass commitment (the one it was registered with)' });
+  const initCode = initCodeOf(built, needsCommitment(built) ? params.commitment : undefined);
+  return { verifier: registryVerifierAddress(params.registry, initCode), initCode, modelId: built.modelId, vkHash: built.vkHash };
 }
 
 /**

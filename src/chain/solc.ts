@@ -50,6 +50,9 @@ export async function compileSolidity(params: CompileSolidityParams): Promise<Co
     settings: {
       optimizer: { enabled: true, runs: 200 },
       evmVersion: 'cancun',
+      // No metadata hash appended: the bytecode is a function of what the code does, not of its comments or
+      // file names, so a verifier generated from a key alone is byte-identical to one generated from DIR.
+      metadata: { appendCBOR: false },
       outputSelection: { [params.target.file]: { [params.target.contract]: ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
     },
   };

@@ -1,7 +1,9 @@
 /** `zkinfer registry deploy|register|address|submit|events`: the per-chain registry of verifiers and verified inferences. */
 import type { Command } from 'commander';
 import { connectChain, loadSigner } from '../../chain/evm.js';
-import { deployRegistry, queryInferences, registerModel, registeredModel, registryEntries, submitReceipt, trustedVerifier } from '../../chain/registry.js';
+import { statSync } from 'node:fs';
+import { deployRegistry, queryInferences, registerModel, registeredModel, registryEntries, submitReceipt, trustedVerifier, verifierFromKey } from '../../chain/registry.js';
+import { readJson } from '../../artifacts/layout.js';
 import { modelIdOf } from '../../receipt.js';
 import type { Receipt } from '../../receipt.js';
 import { verifyReceipt } from '../../verify/verify.js';
@@ -53,16 +55,19 @@ export function registerRegistry(program: Command): void {
       commitmentOption(
         reg
           .command('address')
-          .description("the verifier address DIR's keys derive at a registry, and its entry: trust only this entry for this key")
-          .argument('<dir>', 'artifact directory you trust (its keys)'),
+          .description("the verifier address a key derives at a registry, and its entry: trust only this entry for this key")
+          .argument('<dir|key.json|receipt.json>', "an artifact directory you trust, or a verification key (a receipt's embedded one) whose hash you trust"),
       ),
     ),
-  ).action(async (dir: string, o: { rpc: string; registry: string; commitment?: string }) => {
+  ).action(async (target: string, o: { rpc: string; registry: string; commitment?: string }) => {
     const chain = await connectChain({ rpc: o.rpc });
-    const t = await trustedVerifier({ dir, chain, registry: o.registry, commitment: o.commitment });
+    const keyFile = target.endsWith('.json') && statSync(target, { throwIfNoEntry: false })?.isFile();
+    const json = keyFile ? (readJson(target, 'verification key or receipt') as { verificationKey?: Record<string, unknown> }) : undefined;
+    const t = json ? await verifierFromKey({ registry: o.registry, vk: json.verificationKey ?? json, commitment: o.commitment }) : await trustedVerifier({ dir: target, chain, registry: o.registry, commitment: o.commitment });
+    if (json) log(`address: derived from the key in ${target} (hash 0x${t.vkHash}): trust it only if this is a key hash you trust`);
     const entry = await registeredModel({ chain, registry: o.registry, verifier: t.verifier });
     say(`verifier    ${t.verifier} (${entry ? `registered by ${entry.registrant}` : 'not registered'}) for model 0x${t.modelId}, key 0x${t.vkHash}`);
-    emit({ verifier: t.verifier, modelId: `0x${t.modelId}`, vkHash: `0x${t.vkHash}`, registered: !!entry, entry: entry ?? null, commitment: t.commitment ?? null });
+    emit({ verifier: t.verifier, modelId: `0x${t.modelId}`, vkHash: `0x${t.vkHash}`, registered: !!entry, entry: entry ?? null, commitment: o.commitment ?? ('commitment' in t ? t.commitment : undefined) ?? null });
   });
 
   registryOption(
