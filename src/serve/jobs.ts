@@ -7,6 +7,7 @@ import type { Job, JobsOptions } from 'bullmq';
 import type { Opening, Receipt, ReceiptTensor } from '../receipt.js';
 import type { Attestation } from './attest.js';
 import type { ArtifactRef } from './models.js';
+import type { Settlement } from './settle.js';
 
 export const QUEUE_NAME = 'zkinfer-proofs';
 
@@ -58,6 +59,8 @@ export interface InferenceView {
   receipt?: Receipt;
   opening?: Opening;
   error?: string;
+  /** With settlement on: the registry transaction that verified the receipt on chain (or why it failed). */
+  settlement?: Settlement;
   attempts: number;
   timings: {
     acceptedAt: string;

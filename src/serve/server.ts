@@ -23,6 +23,9 @@ import { createMetrics } from './metrics.js';
 import { describeModel, evaluateInput, loadModel, readModel, readModels, saveModel } from './models.js';
 import type { LoadedModel, ModelEntry } from './models.js';
 import { redisOptions } from './redis.js';
+import { createSettler } from './settle.js';
+import type { SettleParams } from './settle.js';
+import { modelIdOf } from '../receipt.js';
 import { openApiDocument, schemas } from './schemas.js';
 
 export const SERVICE_VERSION = '1';
@@ -46,6 +49,8 @@ export interface CreateServerParams {
   maxQueued?: number;
   /** Longest `?wait=` in seconds (default 120). */
   maxWaitSeconds?: number;
+  /** Submit every proved receipt to this registry on chain (src/chain/registry.ts); models are registered there first. */
+  settle?: SettleParams;
   /** Allow browser pages from this origin ('*' for any) to call the API (default: none). */
   cors?: string;
   /** Fastify's request log (default off). */
@@ -117,6 +122,7 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
   const maxQueued = params.maxQueued ?? 10_000;
   const maxWait = params.maxWaitSeconds ?? 120;
 
+  const settler = params.settle ? createSettler(redis, params.settle) : undefined;
   const loaded = new Map<string, LoadedModel>();
   /** sha256 → file, for every registered model's artifacts. */
   const blobs = new Map<string, string>();
@@ -135,6 +141,7 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
   };
   const registerModel = async (dir: string): Promise<ModelEntry> => {
     const m = describeModel(dir);
+    await settler?.prepare(m.entry.id, m.entry.dir);
     const prev = await readModel(redis, m.entry.id);
     if (prev && prev.vkHash !== m.entry.vkHash && prev.dir !== m.entry.dir) {
       throw new HttpError(409, 'conflict', `model ${m.entry.id} is already registered from ${prev.dir} with other keys (vk ${prev.vkHash.slice(0, 12)}…)`, { hint: 'serve one setup per model' });
@@ -144,7 +151,11 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
     for (const [rel, a] of Object.entries(m.entry.artifacts)) blobs.set(a.sha256, path.join(m.entry.dir, rel));
     return m.entry;
   };
-  for (const e of await readModels(redis)) if (existsSync(e.dir)) remember(e);
+  for (const e of await readModels(redis)) {
+    if (!existsSync(e.dir)) continue;
+    remember(e);
+    await settler?.prepare(e.id, e.dir);
+  }
   for (const dir of params.models ?? []) await registerModel(dir);
 
   // Queue depth and worker count, cached briefly: every POST reads them, Redis need not.
@@ -160,7 +171,9 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
   const view = async (id: string): Promise<InferenceView | undefined> => {
     const job = (await queue.getJob(id)) as Job<ProofJobData, ProofJobResult> | undefined;
     if (!job) return undefined;
-    return inferenceView(job, await job.getState());
+    const v = inferenceView(job, await job.getState());
+    const settlement = v.status === 'proved' ? await settler?.read(id) : undefined;
+    return settlement ? { ...v, settlement } : v;
   };
   const mustView = async (id: string): Promise<InferenceView> => {
     const v = await view(id);
@@ -186,6 +199,7 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
   };
 
   hub.onAny((jobId, e) => {
+    if (e.kind === 'completed' && e.result && settler) void settler.settle(jobId, modelIdOf(e.result.receipt.model), e.result.receipt);
     if (e.kind === 'completed' && e.result) {
       void queue.getJob(jobId).then((j) => j && metrics.proofSeconds.observe({ model: j.data.modelId.slice(0, 16) }, e.result!.seconds.witness + e.result!.seconds.prove));
     } else if (e.kind === 'failed') {
@@ -354,6 +368,7 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
     },
     async close() {
       await app.close();
+      await settler?.idle();
       await hub.close();
       await queue.close();
       redis.disconnect();

@@ -43,7 +43,7 @@ async function signerFor(spec: string | undefined, data: string) {
 
 interface ServeOpts {
   port: number; host: string; data: string; redis?: string; model: string[]; workers?: number;
-  apiKey?: string; adminKey?: string; workerKey?: string; signKey?: string; bodyLimit: number; maxQueued: number; cors?: string;
+  apiKey?: string; adminKey?: string; workerKey?: string; signKey?: string; bodyLimit: number; maxQueued: number; cors?: string; settleRegistry?: string; rpc?: string; key?: string;
 }
 
 interface WorkerOpts { redis: string; server: string; workerKey?: string; cache?: string; lockSeconds?: number; nice?: number }
@@ -69,6 +69,9 @@ export function registerServe(program: Command): void {
     .option('--worker-key <key>', 'key workers present to fetch artifacts (default: generated for the local workers): env:VAR or a file')
     .option('--sign-key <key>', 'Ethereum key that signs attestations: a file or env:VAR (default: DATA/signer.key, generated once)')
     .option('--body-limit <bytes>', 'largest request body (413 above)', parseIntOpt('--body-limit', 1024, 1 << 30), 1 << 20)
+    .option('--settle-registry <addr>', 'submit every proved receipt to this ZkinferRegistry (needs --rpc, --key)')
+    .option('--rpc <url>', 'JSON-RPC endpoint for --settle-registry')
+    .option('--key <key>', 'transaction key for --settle-registry: a file or env:VAR (default env:ZKINFER_PRIVATE_KEY)')
     .option('--cors <origin>', 'let pages from this origin (or *) call the API from a browser')
     .option('--max-queued <n>', 'most inferences waiting for a worker (429 above)', parseIntOpt('--max-queued', 1, 1e9), 10_000)
     .addHelpText('after', `
@@ -108,8 +111,15 @@ API: GET /v1/openapi.json. Stop with Ctrl-C.`)
         await server?.close().catch(() => {});
         await embedded?.stop();
       };
+      let settle;
+      if (o.settleRegistry) {
+        if (!o.rpc) throw new InputError('--settle-registry needs --rpc URL');
+        const { connectChain, loadSigner } = await import('../../chain/evm.js');
+        const chain = await connectChain({ rpc: o.rpc });
+        settle = { chain, wallet: loadSigner({ key: o.key, chain }), registry: o.settleRegistry };
+      }
       try {
-        server = await createServer({ redis: redisUrl, signer, apiKey, adminKey, workerKey, models: o.model, bodyLimit: o.bodyLimit, maxQueued: o.maxQueued, cors: o.cors });
+        server = await createServer({ redis: redisUrl, signer, apiKey, adminKey, workerKey, models: o.model, bodyLimit: o.bodyLimit, maxQueued: o.maxQueued, cors: o.cors, settle });
         const url = await server.listen({ port: o.port, host: o.host });
         const spawnWorker = (i: number): void => {
           const args = [...process.execArgv, process.argv[1]!, 'worker', '--redis', redisUrl, '--server', url, '--cache', path.join(data, 'cache'), '--nice', '10', ...(workerKey ? ['--worker-key', 'env:ZKINFER_WORKER_KEY'] : [])];
