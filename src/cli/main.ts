@@ -190,7 +190,7 @@ Exit codes: 0 success (verify: valid, with a trusted key), 1 receipt invalid, 2 
 
   program
     .command('verify')
-    .description('verify a receipt: proof, public signals, decoded values, key hash (exit 0 valid, 1 invalid)')
+    .description('verify a receipt: proof, public signals, exact values, key binding, and whether the key is trusted (exit 0 verified, 4 valid but untrusted key, 1 invalid)')
     .argument('<receipt>', 'receipt JSON file')
     .option('--dir <dir>', "trust the key of these artifacts (verification_key.json, compiled.json, setup.json): the receipt must carry exactly that key")
     .option('--vk <file>', 'trust this verification key file (e.g. published by the model owner): the receipt must carry exactly that key')
