@@ -24,10 +24,10 @@ const train = synthetic(240, F, 1);
 const rows = synthetic(40, F, 7).x;
 const BAR = 2 ** -8;
 
-async function compare(bytes: Uint8Array, xs: number[][], nf = F) {
+async function compare(bytes: Uint8Array, xs: number[][], nf = F, min = 0) {
   const session = await ort.InferenceSession.create(bytes);
   const g = parseOnnx(bytes, 'model.onnx');
-  const prog = quantizeGraph(g, { scale: 12, paramBits: 16, inputs: [{ name: 'X', scale: 4, min: 0, max: (GRID_MAX - 1) / GRID }] });
+  const prog = quantizeGraph(g, { scale: 12, paramBits: 16, inputs: [{ name: 'X', scale: 4, min, max: (GRID_MAX - 1) / GRID }] });
   let worst = 0;
   for (const row of xs) {
     const ref = await session.run({ X: new ort.Tensor('float32', Float32Array.from(row), [1, nf]) });
@@ -132,6 +132,10 @@ describe('tree ensembles: node modes, aggregates, post-transforms, labels', () =
       const bytes = mlModel('binary_lr', F, { opType: 'LinearClassifier', outputs: ['label', 'probabilities'], attributes: { coefficients: { floats: m.W[1]!.map((w, j) => w - m.W[0]![j]!) }, intercepts: { floats: [m.b[1]! - m.b[0]!] }, classlabels_ints: { ints: [4, 9] }, post_transform: post } }, 2, true);
       await compare(bytes, rows);
     }
+  });
+
+  it.each(['MAX', 'L1', 'L2'])('Normalizer %s (rows of features on the grid)', async (norm) => {
+    await compare(mlModel('norm', F, { opType: 'Normalizer', outputs: ['Y'], attributes: { norm } }, F, false), rows.map((r) => r.map((v) => Math.max(v, 1 / GRID))), F, 1 / GRID);
   });
 
   it('two classes with class_ids 0 and 1 are refused with a hint (onnxruntime does not take the argmax there)', () => {

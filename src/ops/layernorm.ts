@@ -58,7 +58,8 @@ export const LayerNormalization: OpDef = {
     const { n, rows, inner } = rowsOf(node.name, v.t.shape, node.attrs.axis);
     const eps = typeof node.attrs.epsilon === 'number' ? node.attrs.epsilon : 1e-5;
     const b = ctx.b;
-    const x = ctx.requant(v.t, false);
+    const x1 = ctx.requant(v.t, false);
+    const x = ctx.alignUp(x1, Math.max(x1.scale, ctx.scale)); // a coarser input gets the output precision 2^−S
     const S = x.scale;
     const t = Math.max(ctx.scale, S) + 1;
     const N = BigInt(n);

@@ -217,3 +217,63 @@ function checkImputer(node: GraphNode): void {
   const r = node.attrs.replaced_value_float ?? 0; // ONNX's default replaces 0
   if (!Number.isNaN(Number(r))) throw err(node, `replacing the value ${r} is not supported (only NaN, which a circuit input never is)`, 'impute before proving, or replace NaN only');
 }
+
+/**
+ * Normalizer (per row of the last axis), as onnxruntime: MAX x / max(x), L1 x / Σ|x|, L2 x / sqrt(Σx²); a zero
+ * norm leaves the row as is. With x at the activation scale S: L1 takes |x| = relu(x) + relu(−x) (two
+ * decompositions per element), L2 one product per element and one SqrtFloor; the norm gets + 1 unit (2^−S, or
+ * 2^−2S under the root) so a zero row divides by a positive number and stays 0. Then one rounded DivFloor per
+ * element, its quotient range-checked to [−2^S, 2^S] (|x_i| ≤ the norm; MAX needs a non-negative proven bound of
+ * the row's maximum, refused otherwise, and divides a zero row by 1: one more comparison).
+ */
+export const Normalizer: OpDef = {
+  onnx: ['Normalizer'],
+  float(node, [x0]) {
+    const x = requireInput(x0, 0, node);
+    const [N, F] = rows(x.shape);
+    const norm = String(node.attrs.norm ?? 'MAX');
+    const out = new Float64Array(x.data.length);
+    for (let r = 0; r < N; r++) {
+      const xs = Array.from(x.data.subarray(r * F, (r + 1) * F));
+      const d = norm === 'MAX' ? Math.max(...xs) : norm === 'L1' ? xs.reduce((a, v) => a + Math.abs(v), 0) : Math.sqrt(xs.reduce((a, v) => a + v * v, 0));
+      xs.forEach((v, i) => (out[r * F + i] = d !== 0 ? v / d : v));
+    }
+    return [{ shape: x.shape, data: out }];
+  },
+  lower(ctx, [x0]) {
+    const node = ctx.node;
+    const b = ctx.b;
+    const x1 = ctx.requant(signalIn(node, x0), false);
+    const x = ctx.alignUp(x1, Math.max(x1.scale, ctx.scale)); // a coarser input (e.g. 2^4) gets the output precision 2^−S
+    const S = x.scale;
+    const [N, F] = rows(x.shape);
+    const norm = String(node.attrs.norm ?? 'MAX');
+    if (!['MAX', 'L1', 'L2'].includes(norm)) throw err(node, `norm '${norm}' is not supported`, 'use MAX, L1 or L2');
+    const lim = 1n << BigInt(S);
+    const exprs: Lin[] = [];
+    for (let r = 0; r < N; r++) {
+      const xs = x.exprs.slice(r * F, (r + 1) * F);
+      // the row's norm D at scale sd: y = x / d ⇒ Y = X·2^sd / D at scale S
+      let D: Lin;
+      let sd: number;
+      if (norm === 'MAX') {
+        const m = b.maxOf(xs, node.name);
+        sd = S;
+        if (b.bounds(m)[0] < 0n) throw err(node, 'norm MAX: the row maximum may be negative (its proven bound): onnxruntime then flips signs, which is not reproduced', 'use L1 or L2, or declare a non-negative input range');
+        D = linAddScaled(linAddScaled(linConst(0n), m, 1n), leConst(ctx, m, 0n), 1n); // max, or 1 for a zero row
+      } else if (norm === 'L1') {
+        D = xs.reduce((acc, e) => linAddScaled(linAddScaled(acc, b.rescale(e, 0, true, node.name), 1n), b.rescale(linAddScaled(linConst(0n), e, -1n), 0, true, node.name), 1n), linConst(1n));
+        sd = S;
+      } else {
+        const sum = xs.reduce((acc, e) => linAddScaled(acc, b.mul(e, e, node.name), 1n), linConst(1n)); // at scale 2S
+        D = b.sqrt(sum, node.name); // at scale S
+        sd = S;
+      }
+      for (const e of xs) {
+        const num = linAddScaled(linAddScaled(linConst(0n), e, 2n << BigInt(sd)), D, 1n);
+        exprs.push(b.div(num, linAddScaled(linConst(0n), D, 2n), node.name, [-lim, lim]));
+      }
+    }
+    return [{ shape: x.shape, scale: S, exprs }];
+  },
+};
