@@ -356,7 +356,10 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   mkdirSync(params.outDir, { recursive: true });
   writeFileAtomic(paths.source, source);
   progress(`compile: running circom ${compiler} (--${OPTIMIZE}) on ${(source.length / 1024).toFixed(0)} KiB of generated source`);
-  const c = await compileCircuit({ sourcePath: paths.source, outDir: params.outDir, includeDirs: [CIRCUITS_DIR, CIRCOMLIB_DIR], optimize: OPTIMIZE, projectRoot: commonAncestor([PACKAGE_ROOT, CIRCOMLIB_DIR]) });
+  // Absolute paths, and a compiler working directory above the artifacts too: an installed package lives in
+  // node_modules/zkinfer while the artifacts are wherever the user is (circom2 sees only what lies below its cwd).
+  const outDir = path.resolve(params.outDir);
+  const c = await compileCircuit({ sourcePath: path.resolve(paths.source), outDir, includeDirs: [CIRCUITS_DIR, CIRCOMLIB_DIR], optimize: OPTIMIZE, projectRoot: commonAncestor([PACKAGE_ROOT, CIRCOMLIB_DIR, outDir]) });
   // the circuit must compute what the integer program computes, before any key is made for it
   const ranges = program.inputs.map((inp, i) => {
     const d = integerInputDecl(graph.inputs[i]!, decls[i]!);

@@ -6,9 +6,17 @@
  * integers and scale as decimal strings; the real numbers beside them are for reading only (a float64
  * cannot hold a 101-bit output), and verify checks they are what the integers decode to.
  */
-import type { Groth16Proof } from 'snarkjs';
 import { canonicalJson, sha256 } from './artifacts/hash.js';
 import type { Layout, Visibility } from './quantize/layout.js';
+
+/** A Groth16 proof as snarkjs writes it (affine points as decimal strings). */
+export interface Groth16Proof {
+  pi_a: string[];
+  pi_b: string[][];
+  pi_c: string[];
+  protocol: string;
+  curve: string;
+}
 
 export const RECEIPT_FORMAT = 'zkinfer.receipt/2';
 /** The previous format: values as real numbers only. Read where every value re-encodes exactly (|integer| < 2^53). */
@@ -87,13 +95,23 @@ export interface Opening {
   output?: { salt: string; tensors: ReceiptTensor[] };
 }
 
+/**
+ * Hash of a verification key (canonical JSON, SHA-256 hex): what a receipt's `vkHash` names.
+ * @example vkHash(JSON.parse(readFileSync('build/verification_key.json', 'utf8'))) === receipt.vkHash
+ */
 export const vkHash = (vk: object): string => sha256(canonicalJson(vk));
 
-/** The model id: one hash of the model file and of the quantized graph (what contracts and the registry key models by). */
+/**
+ * The model id: one hash of the model file and of the quantized graph (what contracts and the registry key models by).
+ * @example const id = `0x${modelIdOf(receipt.model)}`;
+ */
 export const modelIdOf = (model: { fileSha256: string; quantizedSha256: string }): string =>
   sha256(canonicalJson({ fileSha256: model.fileSha256, quantizedSha256: model.quantizedSha256 }));
 
-/** Hash of the receipt's content without its signature: what a prover signs. */
+/**
+ * Hash of the receipt's content without its signature: what a prover signs.
+ * @example const message = signatureMessage(receiptHash(receipt));
+ */
 export const receiptHash = (r: Receipt): string => sha256(canonicalJson({ ...r, signature: undefined }));
 
 /** Signed integer → field element (decimal string). */
@@ -105,7 +123,10 @@ export function fromField(s: string, p = FIELD_P): bigint {
   return x > p / 2n ? x - p : x;
 }
 
-/** An integer at a scale as the nearest float64 (exact while |v| < 2^53): for reading, never for re-encoding. */
+/**
+ * An integer at a scale as the nearest float64 (exact while |v| < 2^53): for reading, never for re-encoding.
+ * @example decodeReal(6n, 2) // 1.5
+ */
 export const decodeReal = (v: bigint, scale: number): number => Number(v) / 2 ** scale;
 
 /** Integers at a scale as a receipt tensor: exact integers, their reals beside them. */
@@ -117,7 +138,10 @@ export const exactTensor = (spec: { name: string; shape: number[]; scale: number
   data: ints.map((v) => decodeReal(v, spec.scale)),
 });
 
-/** Re-encode a real to its integer; undefined if it is not exactly an integer at that scale (or not a safe integer). */
+/**
+ * Re-encode a real to its integer; undefined if it is not exactly an integer at that scale (or not a safe integer).
+ * @example encodeReal(1.5, 2) // 6n;  encodeReal(0.1, 2) // undefined
+ */
 export function encodeReal(x: number, scale: number): bigint | undefined {
   const y = x * 2 ** scale;
   if (!Number.isFinite(y) || !Number.isInteger(y) || !Number.isSafeInteger(y)) return undefined;

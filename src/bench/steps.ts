@@ -9,9 +9,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StepStats, WorkerResult, WorkerTask } from './types.js';
 
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+/** From the TypeScript sources (a clone, through tsx) or from the compiled dist/ (an installed package). */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER = fileURLToPath(new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url));
 const HOOK = new URL('./rss-hook.mjs', import.meta.url).href;
-const TSX = import.meta.resolve('tsx');
+const loaderArgs = (): string[] => (FROM_SOURCE ? ['--import', import.meta.resolve('tsx')] : []);
 
 export interface StepRun extends WorkerResult {
   /** Peak RSS (MiB): the worker plus its largest child process. */
@@ -45,7 +47,7 @@ export async function runStep(workDir: string, task: WorkerTask): Promise<StepRu
   const load1 = os.loadavg()[0]!;
   const env = { ...process.env, ZKINFER_BENCH_RSS_DIR: rssDir, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import="${HOOK}"`.trim() };
   const { code, pid, stderr } = await new Promise<{ code: number | null; pid: number; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, WORKER, taskFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...loaderArgs(), WORKER, taskFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     const err: Buffer[] = [];
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);

@@ -7,20 +7,12 @@
  * for its own key, but no key you trust vouches for it (verify: it proves nothing about the model).
  */
 import { Command, CommanderError } from 'commander';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { compileModel } from '../compile.js';
 import type { CompiledInfo } from '../compile.js';
-import { setupKeys, readCompiled, readSetup } from '../setup.js';
-import { proveInference } from '../prove/prove.js';
-import { receiptFormatProblem, verdictText, verifyReceipt } from '../verify/verify.js';
-import { checkModelFile } from '../verify/model.js';
 import type { VerifyParams, VerifyResult } from '../verify/verify.js';
-import { exportVerifier } from '../chain/verifier.js';
-import { artifactPaths, readJson } from '../artifacts/layout.js';
-import { sha256 } from '../artifacts/hash.js';
 import type { Opening, Receipt } from '../receipt.js';
-import { loadSigningKey, signReceipt } from '../prove/sign.js';
 import { InputError, SelfCheckError, ZkinferError, errorText } from '../errors.js';
 import { emit, isJson, log, say, setJson } from './output.js';
 import { printOutputs, refuseOverwrite, writeReceipt } from './receipts.js';
@@ -28,13 +20,52 @@ import { PROVER_HELP, compileOptions, compileParams, proverFor } from './options
 import type { CompileOpts } from './options.js';
 import { registerCommands } from './commands/index.js';
 import { loadReceipt } from './io.js';
-import { verifyReceiptOnChain } from './commands/verify-chain.js';
-import { estimateVerifyGas } from '../chain/gas.js';
-import { compileSegmentedCommand, parsePositive, parseSegments, proveSegmentedCommand, setupSegmentedCommand, verifySegmentedCommand } from './commands/segments.js';
-import type { SegmentOpts } from './commands/segments.js';
-import { isSegmented } from '../compose/compile.js';
-import { compileBatch } from '../compose/batch.js';
-import { isSegmentedReceipt } from '../verify/segmented.js';
+import { parsePositive, parseSegments } from './commands/segment-options.js';
+import type { SegmentOpts } from './commands/segment-options.js';
+import { packageVersion } from './version.js';
+
+// The library behind the core commands (compile, setup, prove, verify, export-verifier, run), loaded by
+// loadCore() when one of them runs: the compiler, snarkjs, solc and ethers take a second to import, and
+// `zkinfer --help` should not wait for them. All of it loads before any proof work: circomlibjs's copy of
+// ffjavascript resets snarkjs's curve singleton as it loads, orphaning a running curve's threads.
+let compileModel!: typeof import('../compile.js').compileModel;
+let setupKeys!: typeof import('../setup.js').setupKeys;
+let readCompiled!: typeof import('../setup.js').readCompiled;
+let readSetup!: typeof import('../setup.js').readSetup;
+let proveInference!: typeof import('../prove/prove.js').proveInference;
+let verifyReceipt!: typeof import('../verify/verify.js').verifyReceipt;
+let receiptFormatProblem!: typeof import('../verify/verify.js').receiptFormatProblem;
+let verdictText!: typeof import('../verify/verify.js').verdictText;
+let checkModelFile!: typeof import('../verify/model.js').checkModelFile;
+let exportVerifier!: typeof import('../chain/verifier.js').exportVerifier;
+let artifactPaths!: typeof import('../artifacts/layout.js').artifactPaths;
+let readJson!: typeof import('../artifacts/layout.js').readJson;
+let loadSigningKey!: typeof import('../prove/sign.js').loadSigningKey;
+let signReceipt!: typeof import('../prove/sign.js').signReceipt;
+let verifyReceiptOnChain!: typeof import('./commands/verify-chain.js').verifyReceiptOnChain;
+let estimateVerifyGas!: typeof import('../chain/gas.js').estimateVerifyGas;
+let segments!: typeof import('./commands/segments.js');
+let isSegmented!: typeof import('../compose/compile.js').isSegmented;
+let compileBatch!: typeof import('../compose/batch.js').compileBatch;
+let isSegmentedReceipt!: typeof import('../verify/segmented.js').isSegmentedReceipt;
+
+async function loadCore(): Promise<void> {
+  ({ compileModel } = await import('../compile.js'));
+  ({ setupKeys, readCompiled, readSetup } = await import('../setup.js'));
+  ({ proveInference } = await import('../prove/prove.js'));
+  ({ verifyReceipt, receiptFormatProblem, verdictText } = await import('../verify/verify.js'));
+  ({ checkModelFile } = await import('../verify/model.js'));
+  ({ exportVerifier } = await import('../chain/verifier.js'));
+  ({ artifactPaths, readJson } = await import('../artifacts/layout.js'));
+  ({ loadSigningKey, signReceipt } = await import('../prove/sign.js'));
+  ({ verifyReceiptOnChain } = await import('./commands/verify-chain.js'));
+  ({ estimateVerifyGas } = await import('../chain/gas.js'));
+  segments = await import('./commands/segments.js');
+  ({ isSegmented } = await import('../compose/compile.js'));
+  ({ compileBatch } = await import('../compose/batch.js'));
+  ({ isSegmentedReceipt } = await import('../verify/segmented.js'));
+}
+const CORE_COMMANDS = new Set(['compile', 'setup', 'prove', 'verify', 'export-verifier', 'run']);
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3, untrusted: 4 } as const;
 
@@ -47,7 +78,7 @@ const defaultDir = (model: string): string => {
   const stem = path.basename(model).replace(/\.[^.]+$/, '');
   let h = 'missing';
   try {
-    h = sha256(readFileSync(model)).slice(0, 10);
+    h = createHash('sha256').update(readFileSync(model)).digest('hex').slice(0, 10);
   } catch {
     /* compile reports the unreadable file */
   }
@@ -112,8 +143,10 @@ export function buildCli(): Command {
   const program = new Command('zkinfer')
     .description('Prove machine-learning inference in zero knowledge: ONNX model → fixed-point circom circuit → Groth16 proof → receipt anyone can verify.')
     .option('--json', 'print one JSON document on stdout (progress stays on stderr)')
-    .hook('preAction', (cmd) => {
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .hook('preAction', async (cmd, action) => {
       setJson(Boolean(cmd.opts().json));
+      if (CORE_COMMANDS.has(action.name())) await loadCore();
     })
     .addHelpText('after', `
 Typical use:
@@ -136,7 +169,7 @@ Exit codes: 0 success (verify: valid, with a trusted key), 1 receipt invalid, 2 
       .option('--batch <K>', 'one circuit proving K inferences (prove takes an input file with K arrays: {"input_data": [x0, x1, ...]})', parsePositive('--batch')),
   ).action(async (model: string, o: CompileOpts & SegmentOpts & { out?: string; batch?: number }) => {
     const dir = o.out ?? defaultDir(model);
-    if (o.segments !== undefined) return compileSegmentedCommand(model, dir, o);
+    if (o.segments !== undefined) return segments.compileSegmentedCommand(model, dir, o);
     if (o.batch !== undefined) {
       const info = await compileBatch({ ...compileParams(model, dir, o), batch: o.batch });
       printCompiled(info, dir, false);
@@ -154,7 +187,7 @@ Exit codes: 0 success (verify: valid, with a trusted key), 1 receipt invalid, 2 
     .argument('<dir>', 'artifact directory from compile')
     .option('--ptau <file>', 'prepared powers-of-tau file from a public ceremony (without it: a local, INSECURE dev setup, cached by power)')
     .action(async (dir: string, o: { ptau?: string }) => {
-      if (isSegmented(dir)) return setupSegmentedCommand(dir, o.ptau);
+      if (isSegmented(dir)) return segments.setupSegmentedCommand(dir, o.ptau);
       const r = await setupKeys({ dir, ptauPath: o.ptau, onProgress: log });
       say(`keys        ${artifactPaths(dir).zkey}, vk hash ${r.info.vkHash.slice(0, 16)}…${r.cached ? ' (cached)' : ''}`);
       say(`setup       ${r.info.dev ? 'DEV (insecure, for testing)' : `ptau ${r.info.ptau.source}`}, power ${r.info.ptau.power}, ${r.info.seconds.toFixed(1)} s`);
@@ -174,7 +207,7 @@ Exit codes: 0 success (verify: valid, with a trusted key), 1 receipt invalid, 2 
     .action(async (dir: string, o: { input: string; out: string; force?: boolean; signKey?: string; jobs?: number; prover?: string }) => {
       if (isSegmented(dir)) {
         if (o.prover) throw new InputError(`--prover: ${dir} is a segmented model, whose segments bind no prover`, { hint: 'drop --prover' });
-        process.exitCode = (await proveSegmentedCommand(dir, o)) ? EXIT.ok : EXIT.invalid;
+        process.exitCode = (await segments.proveSegmentedCommand(dir, o)) ? EXIT.ok : EXIT.invalid;
         return;
       }
       const wallet = o.signKey ? loadSigningKey(o.signKey) : undefined;
@@ -205,7 +238,7 @@ Exit codes: 0 success (verify: valid, with a trusted key), 1 receipt invalid, 2 
       const opening = o.opening ? (loadReceipt(o.opening) as VerifyParams['opening']) : undefined;
       if (isSegmentedReceipt(receipt)) {
         if (o.vk || o.model || o.rpc) throw new InputError('a segmented receipt is checked against --dir (its compiled segments) or --vk-hash (its segment-keys hash); --vk, --model and --rpc apply to single receipts');
-        const verdict = await verifySegmentedCommand(receipt, { dir: o.dir, opening: opening as Opening, vkHash: o.vkHash });
+        const verdict = await segments.verifySegmentedCommand(receipt, { dir: o.dir, opening: opening as Opening, vkHash: o.vkHash });
         process.exitCode = verdict === 'verified' ? EXIT.ok : verdict === 'untrusted' ? EXIT.untrusted : EXIT.invalid;
         return;
       }

@@ -9,11 +9,10 @@
  * artifacts it was made with: a receipt that would not verify is a SelfCheckError naming the failed check,
  * never a result.
  */
-import type { Groth16Proof } from 'snarkjs';
 import type { CompiledInfo } from '../compile.js';
 import type { SetupInfo } from '../setup.js';
 import { OPENING_FORMAT, RECEIPT_FORMAT, exactTensor, vkHash } from '../receipt.js';
-import type { Opening, Receipt, ReceiptTensor } from '../receipt.js';
+import type { Groth16Proof, Opening, Receipt, ReceiptTensor } from '../receipt.js';
 import { PROVER_SIGNAL, inputSignalName, paramSignalName, saltName } from '../codegen/circom.js';
 import { proverSignal } from '../quantize/layout.js';
 import type { Layout } from '../quantize/layout.js';

@@ -19,11 +19,6 @@ declare module 'snarkjs' {
   /** The curve singleton (globalThis.curve_bn128): built once, its worker threads kept until terminate(). */
   export const curves: { getCurveFromName(name: string, options?: unknown): Promise<{ terminate(): Promise<void> }> };
   export const powersOfTau: { [k: string]: unknown };
-  export interface Groth16Proof {
-    pi_a: string[];
-    pi_b: string[][];
-    pi_c: string[];
-    protocol: string;
-    curve: string;
-  }
+  /** zkinfer's own declaration (src/receipt.ts), so that the shipped .d.ts files need no types of snarkjs. */
+  export type Groth16Proof = import('../receipt.js').Groth16Proof;
 }

@@ -1,7 +1,19 @@
 /** The public signals a layout implies for given integers: shared by the prover's self-check and verify. */
 import type { Layout } from '../quantize/layout.js';
 import { packAll, packValues } from '../quantize/layout.js';
-import { poseidonChain } from '../commit/poseidon.js';
+
+/**
+ * circomlibjs, loaded on first use: it is large, and only commitments need it (a browser verifying packed
+ * signals never loads it). Its own copy of ffjavascript sets globalThis.curve_bn128 = null as it loads, which
+ * would orphan a running snarkjs curve (its worker threads would then keep the process alive): put it back.
+ */
+async function loadPoseidon(): Promise<typeof import('../commit/poseidon.js')> {
+  const g = globalThis as { curve_bn128?: unknown };
+  const curve = g.curve_bn128;
+  const m = await import('../commit/poseidon.js');
+  if (curve && !g.curve_bn128) g.curve_bn128 = curve;
+  return m;
+}
 
 export async function expectedSignals(
   layout: Layout,
@@ -25,6 +37,7 @@ export async function expectedSignals(
     else {
       const salt = salts[g.of];
       if (salt === undefined) throw new Error(`no salt for the ${g.of} commitment`);
+      const { poseidonChain } = await loadPoseidon();
       out.push(await poseidonChain(salt, packAll(ints, packs), g.width));
     }
   }

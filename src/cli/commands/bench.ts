@@ -2,9 +2,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { runBench } from '../../bench/run.js';
 import type { BenchModel } from '../../bench/types.js';
-import { writeBenchResults } from '../../bench/report.js';
 import { InputError } from '../../errors.js';
 import { emit, log, say } from '../output.js';
 import { compileOptions, compileParams, parseIntOpt } from '../options.js';
@@ -38,6 +36,8 @@ export function registerBench(program: Command): void {
       const { outDir: _d, onProgress: _p, ...params } = compileParams(m, '', o);
       return { ...params, name: path.basename(m).replace(/\.[^.]+$/, ''), group: 'bench', inputs };
     });
+    const { runBench } = await import('../../bench/run.js');
+    const { writeBenchResults } = await import('../../bench/report.js');
     const report = await runBench({ models: specs, runs: o.runs, manyProofs: o.proofs, compareOptimizations: o.compareO2 ? specs[0]!.name : undefined, onProgress: log });
     const files = writeBenchResults(report, o.out);
     say(`results     ${files.join(', ')}`);

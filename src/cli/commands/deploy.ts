@@ -1,8 +1,5 @@
 /** `zkinfer deploy DIR --rpc URL --key …`: the model's verifier contract on a chain. */
 import type { Command } from 'commander';
-import { buildModelContract, deployModel } from '../../chain/deploy.js';
-import { connectChain, loadSigner } from '../../chain/evm.js';
-import { estimateVerifyGas } from '../../chain/gas.js';
 import { emit, log, say } from '../output.js';
 import { keyOption, rpcOption } from './chain-options.js';
 import type { ChainOpts } from './chain-options.js';
@@ -16,6 +13,9 @@ export function registerDeploy(program: Command): void {
         .argument('<dir>', 'artifact directory (after setup)'),
     ),
   ).action(async (dir: string, o: ChainOpts) => {
+    const { buildModelContract, deployModel } = await import('../../chain/deploy.js');
+    const { connectChain, loadSigner } = await import('../../chain/evm.js');
+    const { estimateVerifyGas } = await import('../../chain/gas.js');
     log('deploy: generating and compiling the contract (solc-js)');
     const built = await buildModelContract({ dir }); // refuses EIP-170 violations before touching the chain
     const chain = await connectChain({ rpc: o.rpc });

@@ -1,9 +1,5 @@
 /** `zkinfer estimate-gas DIR`: verification gas predicted from the public-signal count, without deploying. */
 import type { Command } from 'commander';
-import { readCompiled } from '../../setup.js';
-import { publicLayout, describeLayout } from '../../chain/layout.js';
-import { EIP170_LIMIT } from '../../chain/solc.js';
-import { estimateVerifyGas } from '../../chain/gas.js';
 import { emit, say } from '../output.js';
 
 /**
@@ -17,7 +13,11 @@ export function registerEstimateGas(program: Command): void {
     .command('estimate-gas')
     .description('predict the gas of a verifying transaction (and the contract size) from the public-signal count, without deploying')
     .argument('<dir>', 'artifact directory (after compile)')
-    .action((dir: string) => {
+    .action(async (dir: string) => {
+      const { readCompiled } = await import('../../setup.js');
+      const { publicLayout, describeLayout } = await import('../../chain/layout.js');
+      const { EIP170_LIMIT } = await import('../../chain/solc.js');
+      const { estimateVerifyGas } = await import('../../chain/gas.js');
       const layout = publicLayout(readCompiled(dir));
       const g = estimateVerifyGas(layout.nPublic);
       const bytes = predictedRuntimeBytes(layout.nPublic, layout.inputCommitment !== undefined);

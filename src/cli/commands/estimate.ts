@@ -1,13 +1,19 @@
 /** `zkinfer estimate <model>`: every cost of compiling, setting up and proving, before paying any of it. */
 import type { Command } from 'commander';
-import { estimateModel } from '../../estimate/estimate.js';
 import type { Estimate } from '../../estimate/estimate.js';
-import { BENCH_STEPS } from '../../estimate/cost-model.js';
 import { emit, say } from '../output.js';
 import { compileOptions, compileParams } from '../options.js';
 import type { CompileOpts } from '../options.js';
-import { estimateSegmentsCommand, parsePositive, parseSegments } from './segments.js';
-import type { SegmentOpts } from './segments.js';
+import { parsePositive, parseSegments } from './segment-options.js';
+import type { SegmentOpts } from './segment-options.js';
+
+// Loaded when one of these commands runs (not to define them): see loadCore in ../main.ts.
+let estimateModel!: typeof import('../../estimate/estimate.js').estimateModel;
+let BENCH_STEPS!: typeof import('../../estimate/cost-model.js').BENCH_STEPS;
+async function load(): Promise<void> {
+  ({ estimateModel } = await import('../../estimate/estimate.js'));
+  ({ BENCH_STEPS } = await import('../../estimate/cost-model.js'));
+}
 
 const MiB = (b: number): string => `${(b / 2 ** 20).toFixed(b < 10 * 2 ** 20 ? 2 : 1)} MiB`;
 
@@ -38,8 +44,9 @@ export function registerEstimate(program: Command): void {
       .option('--cost-model <file>', 'cost model JSON (default: the one fitted on the project bench machine, src/estimate/cost-model.json)')
       .option('--segments <auto|K>', 'predict the cut compile --segments makes: constraints and prove seconds per segment', parseSegments)
       .option('--max-constraints <n>', 'largest segment with --segments auto (default 600000)', parsePositive('--max-constraints')),
-  ).action((model: string, o: CompileOpts & SegmentOpts & { costModel?: string }) => {
-    if (o.segments !== undefined) return estimateSegmentsCommand(model, o);
+  ).action(async (model: string, o: CompileOpts & SegmentOpts & { costModel?: string }) => {
+    await load();
+    if (o.segments !== undefined) return (await import('./segments.js')).estimateSegmentsCommand(model, o);
     const { outDir: _d, onProgress: _p, ...params } = compileParams(model, '', o);
     const e = estimateModel({ ...params, costModelPath: o.costModel });
     printEstimate(e);

@@ -2,20 +2,17 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseModel } from '../../import/model.js';
 import { sha256 } from '../../artifacts/hash.js';
 import { artifactPaths, readJson } from '../../artifacts/layout.js';
 import type { CompiledInfo } from '../../compile.js';
-import { circuitIdentity } from '../../compile.js';
 import type { SetupInfo } from '../../setup.js';
 import type { KeyBinding, Receipt } from '../../receipt.js';
 import { receiptHash, vkHash } from '../../receipt.js';
-import { verifyMessage } from 'ethers';
-import { signatureMessage } from '../../verify/verify.js';
 import { emit, say } from '../output.js';
 import { InputError } from '../../errors.js';
 
-export function inspectModel(file: string): Record<string, unknown> {
+export async function inspectModel(file: string): Promise<Record<string, unknown>> {
+  const { parseModel } = await import('../../import/model.js');
   const bytes = readFileSync(file);
   const g = parseModel(bytes, file);
   const ops: Record<string, number> = {};
@@ -57,10 +54,12 @@ export function inspectDir(dir: string): Record<string, unknown> {
   };
 }
 
-export function inspectReceipt(file: string, r: Receipt): Record<string, unknown> {
+export async function inspectReceipt(file: string, r: Receipt): Promise<Record<string, unknown>> {
   const b = (r.verificationKey as { zkinfer?: KeyBinding }).zkinfer;
   let signer: string | null = null;
   if (r.signature) {
+    const { verifyMessage } = await import('ethers');
+    const { signatureMessage } = await import('../../verify/verify.js');
     try {
       signer = verifyMessage(signatureMessage(receiptHash(r)), r.signature.value);
     } catch {
@@ -126,9 +125,10 @@ export function registerInspect(program: Command): void {
       const isDir = statSync(target).isDirectory();
       const json = !isDir && path.extname(target) === '.json' ? readJsonTarget(target) : undefined;
       if (isDir) out = inspectDir(target);
-      else if (json && !json.tfjsModel) out = inspectReceipt(target, json.receipt);
+      else if (json && !json.tfjsModel) out = await inspectReceipt(target, json.receipt);
       else {
-        out = inspectModel(target);
+        out = await inspectModel(target);
+        const { circuitIdentity } = await import('../../compile.js');
         const id = await circuitIdentity({ modelPath: target, scale: o.scale ? Number(o.scale) : undefined, calibration: o.calibration });
         out.quantizedSha256 = id.quantizedSha256;
         out.circuitHash = id.circuitHash;

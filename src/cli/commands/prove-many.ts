@@ -2,12 +2,22 @@
 import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { proveMany } from '../../prove/batch.js';
-import { loadSigningKey, signReceipt } from '../../prove/sign.js';
 import { emit, log, say } from '../output.js';
 import { refuseOverwrite, writeReceipt } from '../receipts.js';
 import { PROVER_HELP, proverFor } from '../options.js';
-import { readCompiled } from '../../setup.js';
+
+// Loaded when one of these commands runs (not to define them): see loadCore in ../main.ts.
+let proveMany!: typeof import('../../prove/batch.js').proveMany;
+let verifyReceipt!: typeof import('../../verify/verify.js').verifyReceipt;
+let loadSigningKey!: typeof import('../../prove/sign.js').loadSigningKey;
+let signReceipt!: typeof import('../../prove/sign.js').signReceipt;
+let readCompiled!: typeof import('../../setup.js').readCompiled;
+async function load(): Promise<void> {
+  ({ proveMany } = await import('../../prove/batch.js'));
+  ({ verifyReceipt } = await import('../../verify/verify.js'));
+  ({ loadSigningKey, signReceipt } = await import('../../prove/sign.js'));
+  ({ readCompiled } = await import('../../setup.js'));
+}
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -33,6 +43,7 @@ export function registerProveMany(program: Command): void {
     .option('--prover <addr>', PROVER_HELP)
     .option('--force', 'overwrite existing receipt files')
     .action(async (dir: string, o: { input: string[]; outDir: string; signKey?: string; prover?: string; force?: boolean }) => {
+    await load();
       const wallet = o.signKey ? loadSigningKey(o.signKey) : undefined;
       const files = receiptPaths(o.input, o.outDir);
       refuseOverwrite(files, Boolean(o.force));

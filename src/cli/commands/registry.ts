@@ -1,17 +1,33 @@
 /** `zkinfer registry deploy|register|address|submit|events`: the per-chain registry of verifiers and verified inferences. */
 import type { Command } from 'commander';
-import { connectChain, loadSigner } from '../../chain/evm.js';
 import { statSync } from 'node:fs';
-import { deployRegistry, queryInferences, registerModel, registeredModel, registryEntries, submitReceipt, trustedVerifier, verifierFromKey } from '../../chain/registry.js';
 import { readJson } from '../../artifacts/layout.js';
-import { modelIdOf } from '../../receipt.js';
 import type { Receipt } from '../../receipt.js';
-import { verifyReceipt } from '../../verify/verify.js';
 import { InputError, ReceiptFormatError } from '../../errors.js';
 import { emit, log, say } from '../output.js';
 import { loadReceipt } from '../io.js';
 import { keyOption, parseAddress, rpcOption } from './chain-options.js';
 import type { ChainOpts } from './chain-options.js';
+
+// Loaded when one of these commands runs (not to define them): see loadCore in ../main.ts.
+let connectChain!: typeof import('../../chain/evm.js').connectChain;
+let loadSigner!: typeof import('../../chain/evm.js').loadSigner;
+let deployRegistry!: typeof import('../../chain/registry.js').deployRegistry;
+let queryInferences!: typeof import('../../chain/registry.js').queryInferences;
+let registerModel!: typeof import('../../chain/registry.js').registerModel;
+let registeredModel!: typeof import('../../chain/registry.js').registeredModel;
+let registryEntries!: typeof import('../../chain/registry.js').registryEntries;
+let submitReceipt!: typeof import('../../chain/registry.js').submitReceipt;
+let trustedVerifier!: typeof import('../../chain/registry.js').trustedVerifier;
+let verifierFromKey!: typeof import('../../chain/registry.js').verifierFromKey;
+let modelIdOf!: typeof import('../../receipt.js').modelIdOf;
+let verifyReceipt!: typeof import('../../verify/verify.js').verifyReceipt;
+async function load(): Promise<void> {
+  ({ connectChain, loadSigner } = await import('../../chain/evm.js'));
+  ({ deployRegistry, queryInferences, registerModel, registeredModel, registryEntries, submitReceipt, trustedVerifier, verifierFromKey } = await import('../../chain/registry.js'));
+  ({ modelIdOf } = await import('../../receipt.js'));
+  ({ verifyReceipt } = await import('../../verify/verify.js'));
+}
 
 const registryOption = (c: Command): Command => c.requiredOption('--registry <addr>', 'the registry contract (from `zkinfer registry deploy`)', parseAddress('--registry'));
 
@@ -21,6 +37,7 @@ export function registerRegistry(program: Command): void {
   const reg = program.command('registry').description('the on-chain registry: verifiers it deployed from their keys (CREATE2), and an InferenceVerified log per verified receipt');
 
   keyOption(rpcOption(reg.command('deploy').description('deploy a registry contract (once per chain)'))).action(async (o: ChainOpts) => {
+    await load();
     const chain = await connectChain({ rpc: o.rpc });
     const wallet = loadSigner({ key: o.key, chain });
     const d = await deployRegistry({ chain, wallet });
@@ -43,6 +60,7 @@ export function registerRegistry(program: Command): void {
       ),
     ),
   ).action(async (dir: string, o: ChainOpts & { registry: string; commitment?: string; uri: string }) => {
+    await load();
     const chain = await connectChain({ rpc: o.rpc });
     const wallet = loadSigner({ key: o.key, chain });
     const r = await registerModel({ chain, wallet, registry: o.registry, dir, commitment: o.commitment, metadataURI: o.uri });
@@ -60,6 +78,7 @@ export function registerRegistry(program: Command): void {
       ),
     ),
   ).action(async (target: string, o: { rpc: string; registry: string; commitment?: string }) => {
+    await load();
     const chain = await connectChain({ rpc: o.rpc });
     const keyFile = target.endsWith('.json') && statSync(target, { throwIfNoEntry: false })?.isFile();
     const json = keyFile ? (readJson(target, 'verification key or receipt') as { verificationKey?: Record<string, unknown> }) : undefined;
@@ -84,6 +103,7 @@ export function registerRegistry(program: Command): void {
       ),
     ),
   ).action(async (file: string, o: ChainOpts & { registry: string; dir?: string; verifier?: string; commitment?: string }) => {
+    await load();
     const receipt = loadReceipt(file);
     const v = await verifyReceipt({ receipt });
     if (!v.checks[0]!.ok) throw new ReceiptFormatError(`${file}: ${v.checks[0]!.detail}`);
@@ -119,6 +139,7 @@ export function registerRegistry(program: Command): void {
       ),
     ),
   ).action(async (o: { rpc: string; registry: string; dir?: string; verifier?: string; model?: string; commitment?: string; prover?: string; input?: string; fromBlock: number }) => {
+    await load();
     const chain = await connectChain({ rpc: o.rpc });
     let verifier: string | string[] | undefined = o.verifier ?? (o.dir ? (await trustedVerifier({ dir: o.dir, chain, registry: o.registry, commitment: o.commitment })).verifier : undefined);
     if (!verifier && o.model) {

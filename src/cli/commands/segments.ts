@@ -18,26 +18,10 @@ import { emit, log, say } from '../output.js';
 import { printOutputs, writeReceipt } from '../receipts.js';
 import { compileParams } from '../options.js';
 import type { CompileOpts } from '../options.js';
+import type { SegmentOpts } from './segment-options.js';
 
-export interface SegmentOpts {
-  segments?: 'auto' | number;
-  maxConstraints?: number;
-}
-
-export function parseSegments(s: string): 'auto' | number {
-  if (s === 'auto') return 'auto';
-  const k = Number(s);
-  if (!Number.isInteger(k) || k < 1 || k > 64) throw new InputError(`--segments '${s}': expected 'auto' or an integer from 1 to 64`);
-  return k;
-}
-
-export function parsePositive(name: string) {
-  return (s: string): number => {
-    const v = Number(s);
-    if (!Number.isInteger(v) || v < 1) throw new InputError(`${name} '${s}': expected a positive integer`);
-    return v;
-  };
-}
+export { parsePositive, parseSegments } from './segment-options.js';
+export type { SegmentOpts } from './segment-options.js';
 
 export async function compileSegmentedCommand(model: string, dir: string, o: CompileOpts & SegmentOpts): Promise<void> {
   const r = await compileSegmented({ ...compileParams(model, dir, o), segments: o.segments!, maxConstraints: o.maxConstraints });

@@ -2,9 +2,8 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { serveWeb } from '../../web/server.js';
 import { InputError } from '../../errors.js';
-import { emit, say } from '../output.js';
+import { emit, log, say } from '../output.js';
 
 const parsePort = (s: string): number => {
   const v = Number(s);
@@ -23,6 +22,8 @@ Open http://127.0.0.1:PORT/?receipt=/files/receipt.json to verify DIR/receipt.js
 verification key beside it (DIR/verification_key.json) when there is one, and proves with DIR's artifacts.
 Stop with Ctrl-C.`)
     .action(async (o: { port: number; dir?: string }) => {
+      const { buildPageIfMissing, serveWeb } = await import('../../web/server.js');
+      await buildPageIfMissing(log);
       const server = await serveWeb({ port: o.port, filesDir: o.dir });
       const receipt = o.dir && existsSync(path.join(o.dir, 'receipt.json')) ? `${server.url}?receipt=/files/receipt.json` : undefined;
       say(`serving     ${server.url}${o.dir ? ` (files: ${o.dir} at /files/)` : ''}`);
