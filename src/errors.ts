@@ -3,6 +3,9 @@
  * a one-line message naming the file / node / field, and a `hint` saying how to fix it.
  * The CLI prints `error[code]: message` (+ hint) and exits non-zero; it never prints a stack trace
  * for a ZkinferError.
+ *
+ * @example
+ * try { await proveInference({ dir, inputPath }); } catch (e) { if (e instanceof InputError) console.error(e.message, e.hint); }
  */
 export class ZkinferError extends Error {
   override name = 'ZkinferError';
@@ -15,7 +18,10 @@ export class ZkinferError extends Error {
   }
 }
 
-/** The one-line text the CLI prints for a user error: `error[code]: message (hint: …)`. */
+/**
+ * The one-line text the CLI prints for a user error: `error[code]: message (hint: …)`.
+ * @example try { await compileModel(params); } catch (e) { if (e instanceof ZkinferError) console.error(errorText(e)); else throw e; }
+ */
 export const errorText = (e: ZkinferError): string => `error[${e.code}]: ${e.message.replace(/\n+/g, ' | ')}${e.hint ? ` (hint: ${e.hint})` : ''}`;
 
 /** The model file cannot be read or parsed (truncated, not ONNX, bad tensor payload). */

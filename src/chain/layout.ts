@@ -61,6 +61,10 @@ export function toRanges(indices: number[]): [number, number][] {
 
 const packingText = (p: TensorPacking): string => `${p.bits} bits from ${p.lo}, ${p.perElement} per signal`;
 
+/**
+ * One line describing what each public signal carries.
+ * @example console.log(describeLayout(publicLayout(readCompiled('build'))));
+ */
 export const describeLayout = (l: PublicLayout): string =>
   l.layout.signals
     .map((g, i) =>

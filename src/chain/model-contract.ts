@@ -224,7 +224,10 @@ ${pack.join('\n')}
 `;
 }
 
-/** A snarkjs proof in the verifier's calldata order (G2 coordinates swapped, as its template expects). */
+/**
+ * A snarkjs proof in the verifier's calldata order (G2 coordinates swapped, as its template expects).
+ * @example await contract.verifyInference(proofWords(receipt.proof), receipt.publicSignals);
+ */
 export function proofWords(proof: { pi_a: string[]; pi_b: string[][]; pi_c: string[] }): bigint[] {
   const [a, b, c] = [proof.pi_a, proof.pi_b, proof.pi_c];
   return [a[0]!, a[1]!, b[0]![1]!, b[0]![0]!, b[1]![1]!, b[1]![0]!, c[0]!, c[1]!].map((x) => BigInt(x));

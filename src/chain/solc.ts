@@ -31,6 +31,10 @@ export interface CompileSolidityParams {
 /** solc-js is large (~1 s to load): loaded on first use only, so other commands stay fast. */
 const loadSolc = async () => (await import('solc')).default;
 
+/**
+ * The solc-js compiler's version (pinned in package.json, so the same bytecode everywhere).
+ * @example console.log(await solcVersion()); // 0.8.37+commit…
+ */
 export const solcVersion = async (): Promise<string> => (await loadSolc()).version();
 
 interface SolcOutput {

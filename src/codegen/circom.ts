@@ -106,6 +106,10 @@ export function signalNames(p: Program): string[] {
   return ref;
 }
 
+/**
+ * The circom source of a quantized program: a `main` component with its inputs, constants and gadgets.
+ * @example writeFileSync('model.circom', generateCircom(program, { layout }));
+ */
 export function generateCircom(p: Program, opts: CodegenOptions): string {
   const ref = signalNames(p);
   const nInternal = ref.filter((r) => r.startsWith('s[')).length;

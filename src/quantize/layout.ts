@@ -118,7 +118,10 @@ export function commitmentOf(L: Layout, of: Committed): Extract<SignalGroup, { k
   return g;
 }
 
-/** Pack integers (one tensor's elements start..start+count) into one field element. */
+/**
+ * Pack integers (one tensor's elements start..start+count) into one field element.
+ * @example packValues([-1n, 2n], { lo: '-2', bits: 3, perElement: 2, size: 2 }, 0, 2) // (2+2)·2^3 + (−1+2) = 33n
+ */
 export function packValues(values: readonly bigint[], p: TensorPacking, start: number, count: number): bigint {
   const lo = BigInt(p.lo);
   let acc = 0n;
@@ -130,7 +133,10 @@ export function packValues(values: readonly bigint[], p: TensorPacking, start: n
   return acc;
 }
 
-/** Inverse of packValues. */
+/**
+ * Inverse of packValues.
+ * @example unpackValues(33n, { lo: '-2', bits: 3, perElement: 2, size: 2 }, 2) // [-1n, 2n]
+ */
 export function unpackValues(x: bigint, p: TensorPacking, count: number): bigint[] {
   const lo = BigInt(p.lo);
   const mask = (1n << BigInt(p.bits)) - 1n;
@@ -142,7 +148,10 @@ export function unpackValues(x: bigint, p: TensorPacking, count: number): bigint
   return out;
 }
 
-/** All packed field elements of a list of tensors (the commitment's preimage, after the salt). */
+/**
+ * All packed field elements of a list of tensors (the commitment's preimage, after the salt).
+ * @example const elems = packAll([inputInts], layout.inputs); const h = await poseidonChain(salt, elems, 5);
+ */
 export function packAll(tensors: readonly (readonly bigint[])[], ps: TensorPacking[]): bigint[] {
   const out: bigint[] = [];
   ps.forEach((p, t) => {

@@ -357,6 +357,7 @@ function checkBits(lo: bigint, hi: bigint, node: string): void {
 /**
  * Integer reference evaluation of a program: signal values for given input integers.
  * Implements exactly the semantics the gadgets constrain.
+ * @example const { outputs } = evaluate(quantizeGraph(graph, settings).program, [inputInts]);
  */
 export function evaluate(p: Program, inputs: bigint[][]): { signals: bigint[]; outputs: bigint[][] } {
   const v = new Array<bigint>(p.nSignals).fill(0n);

@@ -73,7 +73,10 @@ export function floatValue(graph: Graph, name: string, env: Map<string, Tensor>)
   return env.get(name) ?? graph.constants.get(name);
 }
 
-/** Run the float reference of every op: the float path of the pipeline. */
+/**
+ * Run the float reference of every op: the float path of the pipeline.
+ * @example const [logits] = runFloat(parseOnnx(readFileSync('model.onnx')), [{ shape: [1, 784], data: pixels }]);
+ */
 export function runFloat(graph: Graph, inputs: Tensor[]): Tensor[] {
   checkSupported(graph, graph.name);
   const env = new Map<string, Tensor>();

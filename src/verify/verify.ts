@@ -75,7 +75,10 @@ export interface VerifyParams {
   expectSigner?: string;
 }
 
-/** The message a prover signs (EIP-191 personal_sign): binds every field of the receipt. */
+/**
+ * The message a prover signs (EIP-191 personal_sign): binds every field of the receipt.
+ * @example const signature = await wallet.signMessage(signatureMessage(receiptHash(receipt)));
+ */
 export const signatureMessage = (hash: string): string => `zkinfer receipt ${hash}`;
 
 /** Why nothing vouches for a key embedded in a receipt. */

@@ -2,15 +2,51 @@
  * A small static server for the browser page: the built page at `/`, an artifact directory at `/files/`,
  * on the loopback interface only. GET and HEAD; nothing outside the two roots is ever served.
  */
+import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArtifactError, InputError } from '../errors.js';
 
-/** Where `npm run build:web` puts the page. */
+/** Where `npm run build:web` puts the page (shipped in the npm package). */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
+/** The page's Vite config: present in a clone of the repository, not in the npm package. */
+const VITE_CONFIG = fileURLToPath(new URL('../../web/vite.config.ts', import.meta.url));
+
+/**
+ * Build the page into web/dist when it is missing and this is a clone (what `npm run build:web` does), so
+ * that `zkinfer web` works on a fresh clone. Progress goes to `onProgress`. Returns whether it built.
+ * @example await buildPageIfMissing((m) => console.error(m));
+ */
+export async function buildPageIfMissing(onProgress: (message: string) => void = () => {}): Promise<boolean> {
+  if (existsSync(path.join(WEB_DIST, 'index.html')) || !existsSync(VITE_CONFIG)) return false;
+  let vite: string;
+  try {
+    vite = path.join(path.dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
+  } catch {
+    throw new ArtifactError(`${WEB_DIST}: the page is not built, and Vite is not installed`, { hint: 'run `npm ci` (Vite is a dev dependency), then `npm run build:web`' });
+  }
+  onProgress('web: the page is not built yet: building it with Vite (first use in a clone, a few seconds)');
+  const t0 = performance.now();
+  const output: Buffer[] = [];
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, [vite, 'build', '--config', VITE_CONFIG], { cwd: path.dirname(path.dirname(VITE_CONFIG)), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (b: Buffer) => output.push(b));
+    child.stderr.on('data', (b: Buffer) => output.push(b));
+    const tick = setInterval(() => onProgress(`web: building… ${((performance.now() - t0) / 1000).toFixed(0)} s`), 5000);
+    child.on('error', reject);
+    child.on('close', (c) => {
+      clearInterval(tick);
+      resolve(c);
+    });
+  });
+  if (code !== 0) throw new ArtifactError(`building the page failed (vite build exited ${code}):\n${Buffer.concat(output).toString('utf8').trim().split('\n').slice(-12).join('\n')}`, { hint: 'run `npm run build:web` to see the whole output' });
+  onProgress(`web: page built into ${path.relative(process.cwd(), WEB_DIST) || WEB_DIST} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return true;
+}
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -76,7 +112,7 @@ function send(req: IncomingMessage, res: ServerResponse, file: string | undefine
 export async function serveWeb(params: ServeWebParams = {}): Promise<WebServer> {
   const pageDir = path.resolve(params.pageDir ?? WEB_DIST);
   if (!existsSync(path.join(pageDir, 'index.html'))) {
-    throw new ArtifactError(`${path.join(pageDir, 'index.html')}: the page is not built`, { hint: 'run `npm run build:web`' });
+    throw new ArtifactError(`${path.join(pageDir, 'index.html')}: the page is not built`, { hint: 'in a clone run `npm run build:web`; an installed package ships the page (reinstall it)' });
   }
   const filesDir = params.filesDir === undefined ? undefined : path.resolve(params.filesDir);
   if (filesDir && !(existsSync(filesDir) && statSync(filesDir).isDirectory())) throw new InputError(`--dir ${params.filesDir}: not a directory`);
