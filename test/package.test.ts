@@ -17,7 +17,7 @@ import { ROOT } from './helpers/conformance.js';
 import { tempDir } from './helpers/pipeline.js';
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const SKIP_IN_COPY = new Set(['node_modules', '.git', 'dist', '.zkinfer', 'test-results', 'conformance', 'docs']);
+const SKIP_IN_COPY = new Set(['node_modules', '.git', 'dist', '.zkinfer', '.zkinfer-serve', 'test-results', 'conformance', 'docs']);
 const kB = (n: number): string => `${(n / 1024).toFixed(1)} kB`;
 
 let work: string;
@@ -37,7 +37,7 @@ beforeAll(() => {
   work = tempDir('zkinfer-package-');
   // Pack a copy, so that building dist/ and web/dist does not race the other tests using the checkout.
   const stage = path.join(work, 'stage');
-  cpSync(ROOT, stage, { recursive: true, filter: (src) => !(path.dirname(src) === ROOT.replace(/\/$/, '') && SKIP_IN_COPY.has(path.basename(src))) && !src.includes(`${path.sep}web${path.sep}dist`) });
+  cpSync(ROOT, stage, { recursive: true, filter: (src) => !(path.dirname(src) === ROOT.replace(/\/$/, '') && SKIP_IN_COPY.has(path.basename(src))) && !src.includes(`${path.sep}web${path.sep}dist`) && !src.includes(`${path.sep}bench${path.sep}results`) });
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(stage, 'node_modules'), 'dir');
   [pack] = JSON.parse(run(NPM, ['pack', '--json', '--pack-destination', work], stage));
   consumer = path.join(work, 'consumer');
