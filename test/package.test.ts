@@ -68,7 +68,7 @@ describe('the npm package', () => {
     const model = 'node_modules/zkinfer/models/mnist-mlp/model.onnx';
     const r = spawnSync('npx', ['--offline', 'zkinfer', 'run', model, '--input', 'node_modules/zkinfer/models/mnist-mlp/input.json', '-o', 'receipt.json'], { cwd: consumer, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout + r.stderr).toMatch(/^verified$/m);
+    expect(r.stdout + r.stderr).toMatch(/^verified\b/m);
     expect(existsSync(path.join(consumer, 'receipt.json'))).toBe(true);
     const v = spawnSync('npx', ['--offline', 'zkinfer', '--version'], { cwd: consumer, encoding: 'utf8' });
     expect(v.stdout.trim()).toBe(pack.filename.replace(/^zkinfer-(.*)\.tgz$/, '$1'));
