@@ -127,8 +127,12 @@ async function main() {
       const start = Math.min(...jobs.map((j) => j!.processedOn!));
       const end = Math.max(...jobs.map((j) => j!.finishedOn!));
       const ttr = done.map((d) => d.timings.totalSeconds!);
-      const out = { label, proofs: BURST, seconds: (end - start) / 1000, proofsPerMinute: (60 * BURST * 1000) / (end - start), timeToReceipt: { p50: pct(ttr, 50), p99: pct(ttr, 99) }, redisCommandsPerJob: (stats1 - stats0) / BURST };
-      log(`${label}: ${out.proofsPerMinute.toFixed(1)} proofs/min, time to receipt p50 ${out.timeToReceipt.p50.toFixed(1)} s p99 ${out.timeToReceipt.p99.toFixed(1)} s, ${out.redisCommandsPerJob.toFixed(0)} Redis commands per job`);
+      const bytes = await Promise.all(accepted.map((a) => r.call('MEMORY', 'USAGE', `bull:${QUEUE_NAME}:${a.id}`, 'SAMPLES', '0') as Promise<number>));
+      const out = {
+        label, proofs: BURST, seconds: (end - start) / 1000, proofsPerMinute: (60 * BURST * 1000) / (end - start), timeToReceipt: { p50: pct(ttr, 50), p99: pct(ttr, 99) },
+        redisCommandsPerJob: (stats1.calls - stats0.calls) / BURST, redisUsecPerJob: (stats1.usec - stats0.usec) / BURST, redisBytesPerJob: bytes.reduce((x, y) => x + Number(y), 0) / BURST,
+      };
+      log(`${label}: ${out.proofsPerMinute.toFixed(1)} proofs/min, time to receipt p50 ${out.timeToReceipt.p50.toFixed(1)} s p99 ${out.timeToReceipt.p99.toFixed(1)} s, ${out.redisCommandsPerJob.toFixed(0)} Redis commands (${out.redisUsecPerJob.toFixed(0)} µs) and ${(out.redisBytesPerJob / 1024).toFixed(1)} KiB per job`);
       return out;
     };
     results.oneWorker = await burst('1 worker');
@@ -170,15 +174,20 @@ async function main() {
   if (SNAPSHOT) writeSnapshot(report as unknown as ServeReport, md);
 }
 
-async function commandCalls(r: Redis): Promise<number> {
+/** Commands Redis has run and the microseconds it spent in them (INFO commandstats; INFO itself excluded). */
+async function commandCalls(r: Redis): Promise<{ calls: number; usec: number }> {
   const info = await r.info('commandstats');
-  let n = 0;
-  for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) if (m[1] !== 'info') n += Number(m[2]);
+  const n = { calls: 0, usec: 0 };
+  for (const m of info.matchAll(/^cmdstat_([\w|]+):calls=(\d+),usec=(\d+)/gm)) {
+    if (m[1] === 'info') continue;
+    n.calls += Number(m[2]);
+    n.usec += Number(m[3]);
+  }
   return n;
 }
 
 interface Lat { rate: number; achieved: number; p50: number; p90: number; p99: number; max: number; non2xx: number; errors: number; cpuBusy: number }
-interface Burst { label: string; proofs: number; seconds: number; proofsPerMinute: number; timeToReceipt: { p50: number; p99: number }; redisCommandsPerJob: number }
+interface Burst { label: string; proofs: number; seconds: number; proofsPerMinute: number; timeToReceipt: { p50: number; p99: number }; redisCommandsPerJob: number; redisUsecPerJob: number; redisBytesPerJob: number }
 interface ServeReport {
   at: string;
   machine: { cpus: number; cpuModel?: string; node: string; load1AtStart: number; load1AtEnd: number };
@@ -200,6 +209,7 @@ export function renderReport(r: ServeReport): string {
   const o: string[] = [];
   o.push(`# Proving service benchmark (\`npm run bench:serve\`)`, '');
   o.push(`${r.at}, ${r.machine.cpus} × ${r.machine.cpuModel ?? '?'}, Node ${r.machine.node}; bundled MLP (${r.model.constraints} constraints). Load average (other processes included) ${r.machine.load1AtStart.toFixed(1)} at the start, ${r.machine.load1AtEnd.toFixed(1)} at the end.`, '');
+  if (r.machine.load1AtStart > r.machine.cpus) o.push(`**Contention:** other processes kept the machine at a load of ${r.machine.load1AtStart.toFixed(0)} on ${r.machine.cpus} cores during this run (${(r.machine.load1AtStart / r.machine.cpus).toFixed(0)}× oversubscribed): the server got a small share of a core, so the latency rows measure that share, not the service; rerun on a quiet machine to judge the latency target.`, '');
   o.push('| target | measured | |', '|---|---|---|');
   o.push(`| immediate answer p99 ≤ 50 ms at 200 req/s (a worker proving) | p99 ${p200.p99} ms (p50 ${p200.p50} ms), ${p200.achieved.toFixed(0)} req/s achieved | ${mark(p200.p99 <= 50)} |`);
   o.push(`| proof throughput per worker ≥ 90% of prove-many | ${r.oneWorker.proofsPerMinute.toFixed(1)} vs ${r.proveMany.proofsPerMinute.toFixed(1)} proofs/min (${(100 * ratio).toFixed(0)}%) | ${mark(ratio >= 0.9)} |`);
@@ -210,10 +220,11 @@ export function renderReport(r: ServeReport): string {
     for (const l of ls) o.push(`| ${w} | ${l.rate} | ${l.achieved.toFixed(0)} | ${l.p50} | ${l.p90} | ${l.p99} | ${l.max} | ${l.non2xx} | ${l.errors} | ${(100 * l.cpuBusy).toFixed(0)}% |`);
   }
   o.push('', '## Proofs', '');
-  o.push('| | proofs | seconds | proofs/min | time to receipt p50 | p99 | Redis commands per job |', '|---|---|---|---|---|---|---|');
+  o.push('| | proofs | seconds | proofs/min | time to receipt p50 | p99 | Redis commands / CPU µs / KiB kept per job |', '|---|---|---|---|---|---|---|');
   o.push(`| prove-many (one process, key loaded once) | ${r.proveMany.proofs} | ${r.proveMany.seconds.toFixed(1)} | ${r.proveMany.proofsPerMinute.toFixed(1)} | | | |`);
-  for (const b of [r.oneWorker, r.twoWorkers]) o.push(`| ${b.label} (burst of ${b.proofs}) | ${b.proofs} | ${b.seconds.toFixed(1)} | ${b.proofsPerMinute.toFixed(1)} | ${b.timeToReceipt.p50.toFixed(1)} s | ${b.timeToReceipt.p99.toFixed(1)} s | ${b.redisCommandsPerJob.toFixed(0)} |`);
+  for (const b of [r.oneWorker, r.twoWorkers]) o.push(`| ${b.label} (burst of ${b.proofs}) | ${b.proofs} | ${b.seconds.toFixed(1)} | ${b.proofsPerMinute.toFixed(1)} | ${b.timeToReceipt.p50.toFixed(1)} s | ${b.timeToReceipt.p99.toFixed(1)} s | ${b.redisCommandsPerJob.toFixed(0)} / ${b.redisUsecPerJob.toFixed(0)} / ${(b.redisBytesPerJob / 1024).toFixed(1)} |`);
   o.push(`| one at a time, idle worker | 10 | | | ${r.timeToReceiptIdle.p50.toFixed(2)} s | ${r.timeToReceiptIdle.p99.toFixed(2)} s | |`, '');
+  o.push('Redis commands and CPU per job include what the server, the workers and the event stream ran during the burst (INFO commandstats), divided by the jobs.', '');
   o.push('Charts: [serve-latency.svg](serve-latency.svg), [serve-throughput.svg](serve-throughput.svg). Scaling on paper: [docs/scaling.md](../../docs/scaling.md).', '');
   return o.join('\n');
 }
