@@ -198,7 +198,7 @@ const BOUNDARY_VALUE_COST = 40;
  * Cut positions for k segments: each cut near an equal share of the steps' constraints, at the position in
  * a window around it where the boundary (values live across the cut) is cheapest, a layer's end typically.
  */
-function balancedCuts(p: Program, k: number): number[] {
+function balancedCuts(p: Program, k: number, overhead: number[] = new Array<number>(k).fill(0)): { cuts: number[]; stepCosts: (from: number, to: number) => number } {
   const core = p.steps.filter((s) => s.kind !== 'param' && s.kind !== 'input');
   const prefix = new Float64Array(core.length + 1);
   core.forEach((s, i) => {
@@ -216,10 +216,13 @@ function balancedCuts(p: Program, k: number): number[] {
   const live = new Int32Array(core.length + 1);
   for (let c = 1; c <= core.length; c++) live[c] = live[c - 1]! + delta[c]!;
   const total = prefix[core.length]!;
+  // each segment's steps get an equal share of everything, less what its boundaries cost it
+  const share = (total + overhead.reduce((a, b) => a + b, 0)) / k;
   const cuts: number[] = [];
   let prev = 0;
+  let target = 0;
   for (let j = 1; j < k; j++) {
-    const target = (total * j) / k;
+    target += share - overhead[j - 1]!;
     const slack = total / (4 * k);
     let best = -1;
     let bestScore = Infinity;
@@ -236,7 +239,21 @@ function balancedCuts(p: Program, k: number): number[] {
     cuts.push(best);
     prev = best;
   }
-  return cuts;
+  return { cuts, stepCosts: (from, to) => prefix[to]! - prefix[from]! };
+}
+
+/** K segments, cut again twice with the boundary costs the previous cut revealed; the best-balanced kept. */
+function balancedSegments(p: Program, k: number, visibility: Visibility): Segment[] {
+  let best: Segment[] | undefined;
+  let overhead: number[] | undefined;
+  for (let round = 0; round < 3; round++) {
+    const { cuts, stepCosts } = balancedCuts(p, k, overhead);
+    const segs = splitProgram(p, cuts, visibility);
+    const max = Math.max(...segs.map((s) => s.constraints));
+    if (!best || max < Math.max(...best.map((s) => s.constraints))) best = segs;
+    overhead = segs.map((s) => s.constraints - stepCosts(s.from, s.to));
+  }
+  return best!;
 }
 
 /**
@@ -248,11 +265,11 @@ export function planSegments(p: Program, visibility: Visibility, opts: PlanOptio
   if (opts.segments !== 'auto') {
     if (!Number.isInteger(opts.segments) || opts.segments < 1) throw new InputError(`--segments ${opts.segments}: expected a positive integer or 'auto'`);
     if (opts.segments > nCore) throw new InputError(`--segments ${opts.segments}: the program has only ${nCore} steps to cut`, { hint: 'ask for fewer segments' });
-    return splitProgram(p, balancedCuts(p, opts.segments), visibility);
+    return balancedSegments(p, opts.segments, visibility);
   }
   const max = opts.maxConstraints ?? DEFAULT_MAX_CONSTRAINTS;
   for (let k = 1; k <= Math.min(nCore, 64); k++) {
-    const segs = splitProgram(p, balancedCuts(p, k), visibility);
+    const segs = balancedSegments(p, k, visibility);
     if (segs.every((s) => s.constraints <= max)) return segs;
   }
   throw new InputError(`segments: no cut into at most 64 segments keeps every segment within ${max} constraints`, { hint: 'raise --max-constraints, or give --segments K' });
