@@ -361,14 +361,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const outDir = path.resolve(params.outDir);
   const c = await compileCircuit({ sourcePath: path.resolve(paths.source), outDir, includeDirs: [CIRCUITS_DIR, CIRCOMLIB_DIR], optimize: OPTIMIZE, projectRoot: commonAncestor([PACKAGE_ROOT, CIRCOMLIB_DIR, outDir]) });
   // the circuit must compute what the integer program computes, before any key is made for it
-  const ranges = program.inputs.map((inp, i) => {
-    const d = integerInputDecl(graph.inputs[i]!, decls[i]!);
-    const f = 2 ** d.scale;
-    const lo = BigInt(Math.floor(d.min * f));
-    const hi = BigInt(Math.ceil(d.max * f));
-    return [lo > inp.lo ? lo : inp.lo, hi < inp.hi ? hi : inp.hi] as const;
-  });
-  const check = await checkCircuit({ program, layout, wasmPath: c.wasmPath, symPath: c.symPath, ranges });
+  const check = await checkCircuit({ program, layout, wasmPath: c.wasmPath, symPath: c.symPath, ranges: declaredRanges(program, graph, decls) });
   progress(`compile: the witness equals the integer program on ${check.checked} random input(s), ${check.signals} signals each (${check.seconds.toFixed(1)} s)`);
   const total = c.nonLinearConstraints + c.linearConstraints;
   const nIn = program.inputs.reduce((a, o) => a + o.signals.length, 0);
@@ -402,6 +395,17 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   writeFileAtomic(paths.program, JSON.stringify(programToJson(program)));
   writeJson(paths.compiled, info);
   return { dir: params.outDir, info, cached: false, program, graph };
+}
+
+/** The integer range of each program input its declaration allows (within what the circuit enforces). */
+export function declaredRanges(program: Program, graph: Graph, decls: InputDecl[]): (readonly [bigint, bigint])[] {
+  return program.inputs.map((inp, i) => {
+    const d = integerInputDecl(graph.inputs[i % graph.inputs.length]!, decls[i % decls.length]!);
+    const f = 2 ** d.scale;
+    const lo = BigInt(Math.floor(d.min * f));
+    const hi = BigInt(Math.ceil(d.max * f));
+    return [lo > inp.lo ? lo : inp.lo, hi < inp.hi ? hi : inp.hi] as const;
+  });
 }
 
 /** What the circuit's steps are, counted (compiled.json `steps`). */

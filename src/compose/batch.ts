@@ -18,7 +18,7 @@ import { sha256 } from '../artifacts/hash.js';
 import { InputError } from '../errors.js';
 import { compileProgramCircuit } from './circuit.js';
 import { remapStep } from './segments.js';
-import { opCounts } from '../compile.js';
+import { declaredRanges, opCounts } from '../compile.js';
 
 export const batchName = (name: string, k: number): string => `${name}#${k}`;
 
@@ -84,6 +84,7 @@ export async function compileBatch(params: CompileParams & { batch: number }): P
     settings: { scale: q.scale, paramBits: q.paramBits, inputVisibility: v.input, paramVisibility: v.params, outputVisibility: v.output, optimize: 'O1', ...(params.outputScale !== undefined ? { outputScale: params.outputScale } : {}), ...(q.auto ? { autoScale: true } : {}) },
     inputs,
     ops: opCounts(q.graph),
+    checkRanges: declaredRanges(program, q.graph, q.decls), // input k is model input k mod n
     onProgress: params.onProgress,
   });
   return { ...info, batch: params.batch };

@@ -13,6 +13,7 @@ import type { Layout } from '../quantize/layout.js';
 import { compileCircuit, circomVersion } from '../toolchain/circom.js';
 import { artifactPaths, readJson, writeFileAtomic, writeJson } from '../artifacts/layout.js';
 import { sha256 } from '../artifacts/hash.js';
+import { checkCircuit } from '../check-circuit.js';
 
 export interface ProgramCircuitParams {
   dir: string;
@@ -27,6 +28,8 @@ export interface ProgramCircuitParams {
   /** Input descriptions (declared ranges) in program input order. */
   inputs: CompiledInfo['inputs'];
   ops: Record<string, number>;
+  /** Integer ranges to draw inputs from for the witness-equals-program check (check-circuit.ts); no check without. */
+  checkRanges?: (readonly [bigint, bigint])[];
   onProgress?: (message: string) => void;
 }
 
@@ -58,6 +61,10 @@ export async function compileProgramCircuit(p: ProgramCircuitParams): Promise<Co
   writeFileAtomic(paths.source, source);
   p.onProgress?.(`compile: running circom ${compiler} (--${OPTIMIZE}) on ${(source.length / 1024).toFixed(0)} KiB of generated source (${path.basename(p.dir)})`);
   const c = await compileCircuit({ sourcePath: paths.source, outDir: p.dir, includeDirs: [CIRCUITS_DIR, CIRCOMLIB_DIR], optimize: OPTIMIZE, projectRoot: commonAncestor([PACKAGE_ROOT, CIRCOMLIB_DIR]) });
+  if (p.checkRanges) {
+    const check = await checkCircuit({ program, layout, wasmPath: c.wasmPath, symPath: c.symPath, ranges: p.checkRanges });
+    p.onProgress?.(`compile: the witness equals the integer program on ${check.checked} random input(s) (${path.basename(p.dir)})`);
+  }
   const total = c.nonLinearConstraints + c.linearConstraints;
   const steps = stepCounts(program, program.inputs.reduce((a, o) => a + o.signals.length, 0));
   const paramsCommitment = layout.visibility.params === 'hashed' ? await commitParams(program, layout, paths.paramsOpening) : undefined;

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { listSampleFiles, quantizeModel, readModelFile } from '../compile.js';
+import { declaredRanges, listSampleFiles, quantizeModel, readModelFile } from '../compile.js';
 import type { CompileParams, CompiledInfo } from '../compile.js';
 import { intRange } from '../ir/graph.js';
 import type { Graph } from '../ir/graph.js';
@@ -18,7 +18,7 @@ import type { SetupInfo } from '../setup.js';
 import { planSegments } from './segments.js';
 import type { PlanOptions, Segment } from './segments.js';
 import { compileProgramCircuit } from './circuit.js';
-import { ArtifactError } from '../errors.js';
+import { ArtifactError, InputError } from '../errors.js';
 import { SEGMENT_KEYS_FORMAT, keysHashOf } from './keys.js';
 
 export const SEGMENTS_FORMAT = 'zkinfer.segments/1';
@@ -67,6 +67,7 @@ export interface CompileSegmentedParams extends CompileParams, PlanOptions {}
  */
 export async function compileSegmented(params: CompileSegmentedParams): Promise<{ manifest: SegmentsManifest; segments: CompiledInfo[]; plan: Segment[] }> {
   const progress = params.onProgress ?? (() => {});
+  if (params.bindProver) throw new InputError('--bind-prover is not supported with --segments yet', { hint: 'compile without --bind-prover, or as one circuit' });
   const bytes = readModelFile(params.modelPath);
   const calFiles = params.calibration ? listSampleFiles(params.calibration) : [];
   const q = quantizeModel(params, bytes, calFiles);
@@ -96,6 +97,7 @@ export async function compileSegmented(params: CompileSegmentedParams): Promise<
         settings,
         inputs,
         ops: segmentOps(q.graph, s.program),
+        ...(i === 0 ? { checkRanges: declaredRanges(s.program, q.graph, q.decls) } : {}),
         onProgress: progress,
       }),
     );

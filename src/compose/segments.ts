@@ -246,7 +246,7 @@ function balancedCuts(p: Program, k: number, overhead: number[] = new Array<numb
 function balancedSegments(p: Program, k: number, visibility: Visibility): Segment[] {
   let best: Segment[] | undefined;
   let overhead: number[] | undefined;
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < (k > 1 ? 3 : 1); round++) {
     const { cuts, stepCosts } = balancedCuts(p, k, overhead);
     const segs = splitProgram(p, cuts, visibility);
     const max = Math.max(...segs.map((s) => s.constraints));
