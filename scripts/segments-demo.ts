@@ -37,7 +37,8 @@ async function latency(ks: number[]): Promise<void> {
   const prover = await loadProver({ dir: dir1 });
   const one = await prover.prove(INPUT);
   const single = one.seconds.witness + one.seconds.prove;
-  rows.push(`1 circuit   ${c.info.constraints.total} constraints: witness ${fmt(one.seconds.witness)} s + Groth16 ${fmt(one.seconds.prove)} s = ${fmt(single)} s`);
+  const row = (x: string): void => void (rows.push(x), console.error(x));
+  row(`1 circuit   ${c.info.constraints.total} constraints: witness ${fmt(one.seconds.witness)} s + Groth16 ${fmt(one.seconds.prove)} s = ${fmt(single)} s`);
   for (const k of ks) {
     const dir = path.join(OUT, `seg${k}`);
     const est = estimateSegments({ ...BASE, segments: k });
@@ -47,7 +48,7 @@ async function latency(ks: number[]): Promise<void> {
     const v = await verifySegmentedReceipt({ receipt: r.receipt, trusted: trustedSegments(dir) });
     const each = r.seconds.segments.map((s) => s.witness + s.prove);
     const slowest = Math.max(...each);
-    rows.push(`${k} segments  ${m.segments.map((s) => s.constraints.total).join(' + ')} constraints; prove ${each.map(fmt).join(', ')} s (estimated ${est.map((e) => fmt((e.witnessSeconds ?? NaN) + (e.proveSeconds ?? NaN))).join(', ')}); slowest ${fmt(slowest)} s = ${((100 * slowest) / single).toFixed(0)}% of the single circuit; verified ${v.ok}`);
+    row(`${k} segments  ${m.segments.map((s) => s.constraints.total).join(' + ')} constraints; prove ${each.map(fmt).join(', ')} s (estimated ${est.map((e) => fmt((e.witnessSeconds ?? NaN) + (e.proveSeconds ?? NaN))).join(', ')}); slowest ${fmt(slowest)} s = ${((100 * slowest) / single).toFixed(0)}% of the single circuit; verified ${v.ok}`);
   }
   console.log(rows.join('\n'));
 }

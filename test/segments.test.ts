@@ -201,5 +201,5 @@ describe('segments', () => {
     expect(JSON.parse(own.stdout)).toMatchObject({ verified: false, verdict: 'untrusted', trust: { trusted: false } });
     const keysHash = (JSON.parse(readFileSync(rec, 'utf8')) as { segmentKeysHash: string }).segmentKeysHash;
     expect(zk(['verify', rec, '--vk-hash', keysHash]).status).toBe(0);
-  });
+  }, 900_000); // nine CLI processes (three proving): minutes on a loaded machine
 });
