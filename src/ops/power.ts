@@ -14,10 +14,9 @@
  *   B covers the proven bound of x (at most 60): below e^−(S+3)·… the result is 0 to the output precision;
  *   the output is at scale (S + 4) + (S + 3), relative precision about 2^−(S+4).
  */
-import type { Tensor } from '../ir/graph.js';
 import type { Lin } from '../quantize/lin.js';
 import type { OpDef, QTensor } from './types.js';
-import { requireInput } from './util.js';
+import { mapFloat, requireInput } from './util.js';
 import { binaryFloat } from './elementwise.js';
 import { Sqrt } from './sqrt.js';
 import { expLin, polyDegree } from './exp.js';
@@ -50,10 +49,7 @@ export const Pow: OpDef = {
 
 export const Exp: OpDef = {
   onnx: ['Exp'],
-  float: (node, [x]) => {
-    const t = requireInput(x, 0, node);
-    return [{ shape: t.shape, data: t.data.map(Math.exp) } satisfies Tensor];
-  },
+  float: mapFloat(Math.exp),
   lower(ctx, [x0]) {
     const v = requireInput(x0, 0, ctx.node);
     if (v.kind !== 'q') throw new Error('unreachable: constant Exp is folded');
@@ -71,10 +67,7 @@ const LOG2_1P = (f: number) => Math.log2(1 + f);
 
 export const Log: OpDef = {
   onnx: ['Log'],
-  float: (node, [x]) => {
-    const t = requireInput(x, 0, node);
-    return [{ shape: t.shape, data: t.data.map(Math.log) } satisfies Tensor];
-  },
+  float: mapFloat(Math.log),
   lower(ctx, [x0]) {
     const v = requireInput(x0, 0, ctx.node);
     if (v.kind !== 'q') throw new Error('unreachable: constant Log is folded');

@@ -7,14 +7,11 @@
  * allows them. Cost: about 2.5·n + 1 constraints, n the width of the aligned input's bound.
  */
 import type { OpDef } from './types.js';
-import { requireInput } from './util.js';
+import { mapFloat, requireInput } from './util.js';
 
 export const Sqrt: OpDef = {
   onnx: ['Sqrt'],
-  float: (node, [x]) => {
-    const t = requireInput(x, 0, node);
-    return [{ shape: t.shape, data: t.data.map(Math.sqrt) }];
-  },
+  float: mapFloat(Math.sqrt),
   lower(ctx, [x0]) {
     const v = requireInput(x0, 0, ctx.node);
     if (v.kind !== 'q') throw new Error('unreachable: constant Sqrt is folded');

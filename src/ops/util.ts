@@ -2,7 +2,7 @@
 import type { GraphNode, Tensor } from '../ir/graph.js';
 import { fmtShape, sizeOf, stridesOf } from '../ir/graph.js';
 import { ShapeError, UnsupportedOpError } from '../errors.js';
-import type { Value } from './types.js';
+import type { OpDef, Value } from './types.js';
 
 export const shapeOfValue = (v: Value): number[] => v.t.shape;
 
@@ -101,3 +101,9 @@ export function requireInput<T>(v: T | undefined, i: number, node: GraphNode): T
   if (v === undefined) throw new ShapeError(`node '${node.name}' (${node.op}): input ${i} is missing`);
   return v;
 }
+
+/** The float reference of an elementwise op: `fn` applied to every value of input 0. */
+export const mapFloat = (fn: (v: number) => number): OpDef['float'] => (node, [x]) => {
+  const t = requireInput(x, 0, node);
+  return [{ shape: t.shape, data: t.data.map(fn) }];
+};
