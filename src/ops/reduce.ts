@@ -65,6 +65,15 @@ const NONLINEAR_F: Record<string, (xs: number[]) => number> = {
   ReduceL2: (xs) => Math.sqrt(xs.reduce((a, v) => a + v * v, 0)),
 };
 
+/** A reduction's signal input and its plan (undefined: nothing to reduce); an empty axis is refused. */
+function loweredPlan(node: GraphNode, x0: Value | undefined, axes: Value | undefined): { t: QTensor; p: ReducePlan | undefined } {
+  const v = requireInput(x0, 0, node);
+  if (v.kind !== 'q') throw new Error('unreachable: constant reduction is folded');
+  const p = reducePlan(node, v.t.shape, axes);
+  if (p && p.count === 0) throw new ShapeError(`node '${node.name}' (${node.op}): reduction over an empty axis`);
+  return { t: v.t, p };
+}
+
 export const ReduceNonLinear: OpDef = {
   onnx: Object.keys(NONLINEAR_F),
   float(node, [x0, axes]) {
@@ -75,19 +84,16 @@ export const ReduceNonLinear: OpDef = {
     return [{ shape: p.shape, data } satisfies Tensor];
   },
   lower(ctx, [x0, axes]) {
-    const v = requireInput(x0, 0, ctx.node);
-    if (v.kind !== 'q') throw new Error('unreachable: constant reduction is folded');
-    const p = reducePlan(ctx.node, v.t.shape, axes);
-    if (!p) return [v.t];
-    if (p.count === 0) throw new ShapeError(`node '${ctx.node.name}' (${ctx.node.op}): reduction over an empty axis`);
+    const { t: vt, p } = loweredPlan(ctx.node, x0, axes);
+    if (!p) return [vt];
     const b = ctx.b;
     const name = ctx.node.name;
     if (ctx.node.op === 'ReduceMax' || ctx.node.op === 'ReduceMin') {
       const k = ctx.node.op === 'ReduceMax' ? 1n : -1n;
-      const exprs = groups(p).map((g) => linAddScaled(linConst(0n), b.maxOf(g.map((i) => linAddScaled(linConst(0n), v.t.exprs[i]!, k)), name), k));
-      return [{ shape: p.shape, scale: v.t.scale, exprs }];
+      const exprs = groups(p).map((g) => linAddScaled(linConst(0n), b.maxOf(g.map((i) => linAddScaled(linConst(0n), vt.exprs[i]!, k)), name), k));
+      return [{ shape: p.shape, scale: vt.scale, exprs }];
     }
-    const x = ctx.requant(v.t, false);
+    const x = ctx.requant(vt, false);
     const sq = groups(p).map((g) => g.reduce((acc, i) => linAddScaled(acc, b.mul(x.exprs[i]!, x.exprs[i]!, name), 1n), linConst(0n)));
     const sumSq: QTensor = { shape: p.shape, scale: 2 * x.scale, exprs: sq };
     if (ctx.node.op === 'ReduceSumSquare') return [sumSq];
@@ -109,13 +115,10 @@ export const Reduce: OpDef = {
     return [{ shape: p.shape, data: out } satisfies Tensor];
   },
   lower(ctx, [x0, axes]) {
-    const x = requireInput(x0, 0, ctx.node);
-    if (x.kind !== 'q') throw new Error('unreachable: constant reduction is folded');
-    const p = reducePlan(ctx.node, x.t.shape, axes);
-    if (!p) return [x.t];
-    if (p.count === 0) throw new ShapeError(`node '${ctx.node.name}' (${ctx.node.op}): reduction over an empty axis`);
+    const { t: xt, p } = loweredPlan(ctx.node, x0, axes);
+    if (!p) return [xt];
     let k = 1n;
-    let scale = x.t.scale;
+    let scale = xt.scale;
     if (isMean(ctx.node)) {
       if ((p.count & (p.count - 1)) === 0) scale += Math.log2(p.count);
       else {
@@ -125,7 +128,7 @@ export const Reduce: OpDef = {
       }
     }
     const exprs: Lin[] = Array.from({ length: sizeOf(p.shape) }, () => linConst(0n));
-    p.dst.forEach((o, i) => linAddScaled(exprs[o]!, x.t.exprs[i]!, k));
+    p.dst.forEach((o, i) => linAddScaled(exprs[o]!, xt.exprs[i]!, k));
     return [{ shape: p.shape, scale, exprs }];
   },
 };
