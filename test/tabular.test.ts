@@ -15,23 +15,30 @@ import { parseOnnx } from '../src/import/onnx.js';
 import { quantizeGraph, runFloat } from '../src/quantize/quantize.js';
 import { evaluate } from '../src/quantize/program.js';
 import { estimateModel } from '../src/estimate/estimate.js';
+import { compileModel } from '../src/compile.js';
 import { provePipeline, terminateCurve } from './helpers/pipeline.js';
 import { UnsupportedOpError } from '../src/errors.js';
 import { mulberry32 } from '../src/export/prng.js';
+import { OnnxDataType, writeOnnxModel } from '../src/export/onnx-writer.js';
+import type { OnnxAttributeValue } from '../src/export/onnx-writer.js';
 
 const F = 6;
 const train = synthetic(240, F, 1);
 const rows = synthetic(40, F, 7).x;
 const BAR = 2 ** -8;
 
-async function compare(bytes: Uint8Array, xs: number[][], nf = F, min = 0) {
-  const session = await ort.InferenceSession.create(bytes);
+/** Input grid of the models: scale 4 (features k/16 in [min, 255/16]) unless given. */
+interface Grid { scale: number; max: number; double?: boolean }
+
+/** `refBytes`: the model onnxruntime runs, when it reads an attribute differently from the ONNX spec. */
+async function compare(bytes: Uint8Array, xs: number[][], nf = F, min = 0, grid: Grid = { scale: 4, max: (GRID_MAX - 1) / GRID }, refBytes = bytes) {
+  const session = await ort.InferenceSession.create(refBytes);
   const g = parseOnnx(bytes, 'model.onnx');
-  const prog = quantizeGraph(g, { scale: 12, paramBits: 16, inputs: [{ name: 'X', scale: 4, min, max: (GRID_MAX - 1) / GRID }] });
+  const prog = quantizeGraph(g, { scale: 12, paramBits: 16, inputs: [{ name: 'X', scale: grid.scale, min, max: grid.max }] });
   let worst = 0;
   for (const row of xs) {
-    const ref = await session.run({ X: new ort.Tensor('float32', Float32Array.from(row), [1, nf]) });
-    const ints = evaluate(prog, [row.map((v) => BigInt(v * GRID))]).outputs;
+    const ref = await session.run({ X: grid.double ? new ort.Tensor('float64', Float64Array.from(row), [1, nf]) : new ort.Tensor('float32', Float32Array.from(row), [1, nf]) });
+    const ints = evaluate(prog, [row.map((v) => BigInt(Math.round(v * 2 ** grid.scale)))]).outputs;
     const fl = runFloat(g, [{ shape: [1, nf], data: Float64Array.from(row) }]);
     session.outputNames.forEach((n, i) => {
       const r = Array.from(ref[n]!.data as ArrayLike<number | bigint>, Number);
@@ -148,6 +155,97 @@ describe('tree ensembles: node modes, aggregates, post-transforms, labels', () =
   });
 });
 
+const tens = (name: string, data: Float32Array | Float64Array | Uint8Array): OnnxAttributeValue => ({ tensor: { name, shape: [data.length], data } });
+
+/** A one-node model of TreeEnsemble (ai.onnx.ml opset 5). */
+function ensemble5(nf: number, nTargets: number, attributes: Record<string, OnnxAttributeValue>, double = false): Uint8Array {
+  const elemType = double ? OnnxDataType.DOUBLE : OnnxDataType.FLOAT;
+  return writeOnnxModel({
+    graphName: 'tree_ensemble5', inputs: [{ name: 'X', shape: ['N', nf], elemType }], outputs: [{ name: 'Y', shape: ['N', nTargets], elemType }], initializers: [],
+    nodes: [{ opType: 'TreeEnsemble', name: 'te', inputs: ['X'], outputs: ['Y'], domain: 'ai.onnx.ml', attributes }], domains: { 'ai.onnx.ml': 5 }, opset: 21,
+  });
+}
+
+/**
+ * Every mode of opset 5, thresholds and members on the input grid (0.3 is not: never equal), two targets.
+ * A (target 0): n0 [x0 < 4.5] → n1 [x1 = 3] (l0 1.5 | l1 −2) ; n2 [x2 ≥ 7.25] (l2 0.75 | n3 [x3 ≠ 2.5] (l3 3 | n4 [x1 ∈ {1, 3.0625, 8.0625, 0.3}] (l4 −1 | l5 0.5)))
+ * B (target 1): n5 [x0 > 10] (l6 2 | n6 [x1 ≤ 8.0625] (l7 −0.5 | n7 [x3 ∈ {2.5, 12}] (l8 1 | l9 −0.25)))
+ * C (target 0): n8 [x2 ≤ 3] (l10 0.25 | l11 −0.75); D (target 1): the leaf l12 0.125 alone (n9);
+ * with `mixed`, E: n10 [x3 < 6] (l13 1.25 on target 0 | l14 −1.5 on target 1).
+ */
+function allModes5(aggregate: number, post: number, mixed: boolean): Uint8Array {
+  const N = mixed ? 11 : 10;
+  const cut = <T>(xs: T[]) => xs.slice(0, N);
+  const leaves = [[0, 1.5], [0, -2], [0, 0.75], [0, 3], [0, -1], [0, 0.5], [1, 2], [1, -0.5], [1, 1], [1, -0.25], [0, 0.25], [0, -0.75], [1, 0.125], [0, 1.25], [1, -1.5]].slice(0, mixed ? 15 : 13);
+  return ensemble5(4, 2, {
+    n_targets: 2, aggregate_function: aggregate, post_transform: post, tree_roots: cut([0, 5, 8, 9, 10]).filter((r) => r < N),
+    nodes_modes: tens('nodes_modes', Uint8Array.from(cut([1, 4, 2, 5, 6, 3, 0, 6, 0, 0, 1]))),
+    nodes_featureids: cut([0, 1, 2, 3, 1, 0, 1, 3, 2, 0, 3]),
+    nodes_splits: tens('nodes_splits', Float32Array.from(cut([4.5, 3, 7.25, 2.5, NaN, 10, 8.0625, NaN, 3, 0, 6]))),
+    nodes_truenodeids: cut([1, 0, 2, 3, 4, 6, 7, 8, 10, 12, 13]),
+    nodes_trueleafs: cut([0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]),
+    nodes_falsenodeids: cut([2, 1, 3, 4, 5, 6, 7, 9, 11, 12, 14]),
+    nodes_falseleafs: cut([0, 1, 0, 0, 1, 0, 0, 1, 1, 1, 1]),
+    membership_values: tens('membership_values', Float32Array.from([1, 3.0625, 8.0625, 0.3, NaN, 2.5, 12, NaN])),
+    leaf_targetids: leaves.map(([k]) => k!),
+    leaf_weights: tens('leaf_weights', Float32Array.from(leaves.map(([, w]) => w!))),
+  });
+}
+
+/** gridRows plus rows on the members of the MEMBER nodes. */
+const memberRows = (): number[][] => [...gridRows(24), [4.5, 1, 0, 2.5], [11, 8.0625, 7.25, 12], [4.4375, 3.0625, 3, 12], [0, 8.125, 3.0625, 5.9375], [5, 8.0625, 0, 0.3125]];
+
+describe('TreeEnsemble (ai.onnx.ml opset 5) vs onnxruntime-node', () => {
+  it.each([[0, 'AVERAGE'], [1, 'SUM'], [2, 'MIN'], [3, 'MAX']])('every mode incl. BRANCH_MEMBER, aggregate %i (%s)', async (agg) => {
+    await compare(allModes5(agg, 0, agg < 2), memberRows(), 4);
+  });
+
+  // onnxruntime 1.30 reads post_transform 1 as LOGISTIC and 2 as SOFTMAX (the spec says 1 SOFTMAX, 2 LOGISTIC;
+  // onnxruntime issue #26596): zkinfer follows the spec, compared with onnxruntime given the other code
+  it.each([[1, 'SOFTMAX', 2], [2, 'LOGISTIC', 1]])('post_transform %i (%s), a tree with leaves on both targets', async (post, _, ortCode) => {
+    await compare(allModes5(1, post, true), memberRows(), 4, 0, undefined, allModes5(1, ortCode, true));
+  });
+
+  // onnx/backend/test/case/node/ai_onnx_ml/tree_ensemble.py (onnx v1.22), attributes and inputs as upstream
+  it('test_ai_onnx_ml_tree_ensemble_single_tree (double input, leaves on two targets): the upstream expected output', async () => {
+    const bytes = ensemble5(2, 2, {
+      n_targets: 2, aggregate_function: 1, post_transform: 0, tree_roots: [0],
+      nodes_modes: tens('nodes_modes', Uint8Array.from([0, 0, 0])), nodes_featureids: [0, 0, 0], nodes_splits: tens('nodes_splits', Float64Array.from([3.14, 1.2, 4.2])),
+      nodes_truenodeids: [1, 0, 1], nodes_trueleafs: [0, 1, 1], nodes_falsenodeids: [2, 2, 3], nodes_falseleafs: [0, 1, 1],
+      leaf_targetids: [0, 1, 0, 1], leaf_weights: tens('leaf_weights', Float64Array.from([5.23, 12.12, -12.23, 7.21])),
+    }, true);
+    const xs = [[1.2, 3.4], [-0.12, 1.66], [4.14, 1.77]];
+    const { prog } = await compare(bytes, xs, 2, -1, { scale: 12, max: 8, double: true });
+    const y = xs.flatMap((r) => evaluate(prog, [r.map((v) => BigInt(Math.round(v * 4096)))]).outputs[0]!.map((v) => Number(v) / 2 ** prog.outputs[0]!.scale));
+    [5.23, 0, 5.23, 0, 0, 12.12].forEach((v, j) => expect(Math.abs(y[j]! - v)).toBeLessThan(2 ** -10));
+  });
+
+  it('test_ai_onnx_ml_tree_ensemble_set_membership (float32 members such as 1.2 lie on the grid of scale 23; the NaN row is left out: a circuit input is never NaN)', async () => {
+    const bytes = ensemble5(1, 4, {
+      n_targets: 4, aggregate_function: 1, post_transform: 0, tree_roots: [0],
+      membership_values: tens('membership_values', Float32Array.from([1.2, 3.7, 8, 9, NaN, 12, 7, NaN])),
+      nodes_modes: tens('nodes_modes', Uint8Array.from([0, 6, 6])), nodes_featureids: [0, 0, 0], nodes_splits: tens('nodes_splits', Float32Array.from([11, 232344.0, NaN])),
+      nodes_trueleafs: [0, 1, 1], nodes_truenodeids: [1, 0, 1], nodes_falseleafs: [1, 0, 1], nodes_falsenodeids: [2, 2, 3],
+      leaf_targetids: [0, 1, 2, 3], leaf_weights: tens('leaf_weights', Float32Array.from([1, 10, 1000, 100])),
+    });
+    const xs = [1.2, 3.4, -0.12, 12, 7].map((v) => [Math.fround(v)]);
+    const grid = { scale: 23, max: 16 };
+    const { prog } = await compare(bytes, xs.map((r) => r.map((v) => Math.round(v * 2 ** 23) / 2 ** 23)), 1, -1, grid);
+    const y = xs.map((r) => evaluate(prog, [[BigInt(Math.round(r[0]! * 2 ** 23))]]).outputs[0]!.map((v) => Number(v) / 2 ** prog.outputs[0]!.scale));
+    expect(y).toEqual([[1, 0, 0, 0], [0, 0, 0, 100], [0, 0, 0, 100], [0, 0, 1000, 0], [0, 10, 0, 0]]);
+  });
+
+  it('post_transform PROBIT and a MEMBER node without membership_values are refused with typed errors', () => {
+    const base = { n_targets: 1, tree_roots: [0], nodes_featureids: [0], nodes_splits: tens('s', Float32Array.from([1])), nodes_truenodeids: [0], nodes_trueleafs: [1], nodes_falsenodeids: [1], nodes_falseleafs: [1], leaf_targetids: [0, 0], leaf_weights: tens('w', Float32Array.from([1, 2])) };
+    const refuse = (attrs: Record<string, OnnxAttributeValue>, msg: RegExp) => {
+      const g = parseOnnx(ensemble5(1, 1, { ...base, ...attrs }), 'te.onnx');
+      expect(() => quantizeGraph(g, { scale: 12, paramBits: 16, inputs: [{ name: 'X', scale: 4, min: 0, max: 15 }] })).toThrow(msg);
+    };
+    refuse({ nodes_modes: tens('m', Uint8Array.from([0])), post_transform: 4 }, /post_transform 4 \(PROBIT\) is not supported/);
+    refuse({ nodes_modes: tens('m', Uint8Array.from([6])) }, /BRANCH_MEMBER but membership_values is missing/);
+  });
+});
+
 describe('ONNX-ML end to end', () => {
   afterAll(terminateCurve);
   it('gradient boosting: proven and verified, outputs as the integer program, constraints as estimated', async () => {
@@ -163,5 +261,13 @@ describe('ONNX-ML end to end', () => {
     const want = evaluate(prog, [rows[3]!.map((v) => BigInt(v * GRID))]).outputs;
     expect(r.receipt.outputs!.map((o) => o.integers)).toEqual(want.map((o) => o.map(String))); // the receipt's exact integers
     expect(r.compiled.info.constraints.total).toBe(estimateModel({ modelPath }).constraints.total);
+  }, 180_000);
+
+  it('TreeEnsemble (opset 5) with every mode incl. BRANCH_MEMBER compiles: the witness equals the integer program (compile checks it)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'zkinfer-tabular-'));
+    const modelPath = path.join(dir, 'te5.onnx');
+    writeFileSync(modelPath, allModes5(1, 0, true));
+    const c = await compileModel({ modelPath, outDir: path.join(dir, 'c'), inputRange: [0, 255 / 16], inputScale: 4 });
+    expect(c.info.constraints.total).toBe(estimateModel({ modelPath, inputRange: [0, 255 / 16], inputScale: 4 }).constraints.total);
   }, 180_000);
 });

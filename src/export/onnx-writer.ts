@@ -7,7 +7,7 @@
  * - Graph inputs/outputs are FLOAT tensors unless `elemType` says otherwise;
  *   a string dimension becomes a symbolic `dim_param`.
  * - Attributes: a plain integer number → INT, a non-integer number → FLOAT,
- *   an all-integer array → INTS, otherwise FLOATS, a string → STRING, `{ strings }` → STRINGS. Because
+ *   an all-integer array → INTS, otherwise FLOATS, a string → STRING, `{ strings }` → STRINGS, `{ tensor }` → TENSOR. Because
  *   `1` and `1.0` are the same JS number, float attributes with integral
  *   values (e.g. Gemm alpha=1) must be wrapped: `{ float: 1 }` / `{ floats: [...] }`
  *   (and `{ int: n }` / `{ ints: [...] }` exist for symmetry).
@@ -19,7 +19,9 @@ const { onnx } = onnxProto;
 /** ONNX TensorProto.DataType values used here. */
 export const OnnxDataType = {
   FLOAT: 1,
+  UINT8: 2,
   INT64: 7,
+  DOUBLE: 11,
 } as const;
 
 export type OnnxAttributeValue =
@@ -30,7 +32,9 @@ export type OnnxAttributeValue =
   | { floats: number[] }
   | { int: number }
   | { ints: number[] }
-  | { strings: string[] };
+  | { strings: string[] }
+  /** A TENSOR attribute (e.g. ai.onnx.ml TreeEnsemble's nodes_modes, nodes_splits, leaf_weights). */
+  | { tensor: OnnxInitializer };
 
 export interface OnnxValueInfo {
   name: string;
@@ -43,8 +47,8 @@ export interface OnnxValueInfo {
 export interface OnnxInitializer {
   name: string;
   shape: number[];
-  /** Float32Array → FLOAT, BigInt64Array → INT64. Stored as little-endian raw_data. */
-  data: Float32Array | BigInt64Array;
+  /** Float32Array → FLOAT, Float64Array → DOUBLE, BigInt64Array → INT64, Uint8Array → UINT8. Stored as little-endian raw_data. */
+  data: Float32Array | Float64Array | BigInt64Array | Uint8Array;
 }
 
 export interface OnnxNode {
@@ -115,13 +119,21 @@ function tensor(init: OnnxInitializer): InstanceType<typeof onnx.TensorProto> {
     raw = new Uint8Array(data.length * 4);
     const dv = new DataView(raw.buffer);
     for (let i = 0; i < data.length; i++) dv.setFloat32(i * 4, data[i]!, true);
+  } else if (data instanceof Float64Array) {
+    dataType = OnnxDataType.DOUBLE;
+    raw = new Uint8Array(data.length * 8);
+    const dv = new DataView(raw.buffer);
+    for (let i = 0; i < data.length; i++) dv.setFloat64(i * 8, data[i]!, true);
+  } else if (data instanceof Uint8Array) {
+    dataType = OnnxDataType.UINT8;
+    raw = Uint8Array.from(data);
   } else if (data instanceof BigInt64Array) {
     dataType = OnnxDataType.INT64;
     raw = new Uint8Array(data.length * 8);
     const dv = new DataView(raw.buffer);
     for (let i = 0; i < data.length; i++) dv.setBigInt64(i * 8, data[i]!, true);
   } else {
-    throw new Error(`initializer ${name}: data must be a Float32Array or BigInt64Array`);
+    throw new Error(`initializer ${name}: data must be a Float32Array, Float64Array, BigInt64Array or Uint8Array`);
   }
   return onnx.TensorProto.create({ name, dims: shape, dataType, rawData: raw });
 }
@@ -157,6 +169,7 @@ function attribute(name: string, value: OnnxAttributeValue): InstanceType<typeof
   if ('int' in value) return onnx.AttributeProto.create({ name, type: AttrType.INT, i: checkInt(value.int) });
   if ('ints' in value) return onnx.AttributeProto.create({ name, type: AttrType.INTS, ints: value.ints.map(checkInt) });
   if ('strings' in value) return onnx.AttributeProto.create({ name, type: AttrType.STRINGS, strings: value.strings.map((x) => new TextEncoder().encode(x)) });
+  if ('tensor' in value) return onnx.AttributeProto.create({ name, type: AttrType.TENSOR, t: tensor(value.tensor) });
   throw new Error(`attribute ${name}: unsupported value ${JSON.stringify(value)}`);
 }
 

@@ -13,6 +13,7 @@ import { Sigmoid, Softmax, Tanh } from './exp.js';
 import { Sqrt } from './sqrt.js';
 import { ArgMax } from './argmax.js';
 import { TreeEnsemble } from './tree.js';
+import { TreeEnsemble5 } from './tree5.js';
 import { ArrayFeatureExtractor, Binarizer, LinearModel, Normalizer, PassThrough, Scaler } from './ml.js';
 import { Cast } from './cast.js';
 import { ConvTranspose } from './convtranspose.js';
@@ -24,7 +25,7 @@ import { LayerNormalization } from './layernorm.js';
 import { Erf, Gelu } from './erf.js';
 import { ConvInteger, DequantizeLinear, MatMulInteger, QLinearConv, QLinearMatMul, QuantizeLinear } from './quant.js';
 
-const ALL: OpDef[] = [Gemm, MatMul, Add, Mul, Relu, Clip, HardSigmoid, LeakyRelu, PRelu, Reshape, Remaps, Concat, Conv, Pool, BatchNormalization, Reduce, Sigmoid, Tanh, Softmax, Sqrt, ArgMax, QuantizeLinear, DequantizeLinear, QLinearMatMul, QLinearConv, MatMulInteger, ConvInteger, TreeEnsemble, LinearModel, Scaler, Binarizer, ArrayFeatureExtractor, PassThrough, Cast, ConvTranspose, ShapeOps, ConstantOfShape, ExpandTile, Split, Compare, Logic, Where, ReduceNonLinear, Pow, Exp, Einsum, Resize, LayerNormalization, Erf, Gelu, Log, Normalizer];
+const ALL: OpDef[] = [Gemm, MatMul, Add, Mul, Relu, Clip, HardSigmoid, LeakyRelu, PRelu, Reshape, Remaps, Concat, Conv, Pool, BatchNormalization, Reduce, Sigmoid, Tanh, Softmax, Sqrt, ArgMax, QuantizeLinear, DequantizeLinear, QLinearMatMul, QLinearConv, MatMulInteger, ConvInteger, TreeEnsemble, TreeEnsemble5, LinearModel, Scaler, Binarizer, ArrayFeatureExtractor, PassThrough, Cast, ConvTranspose, ShapeOps, ConstantOfShape, ExpandTile, Split, Compare, Logic, Where, ReduceNonLinear, Pow, Exp, Einsum, Resize, LayerNormalization, Erf, Gelu, Log, Normalizer];
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(ALL.flatMap((d) => d.onnx.map((n) => [n, d] as const)));
 

@@ -36,13 +36,15 @@ import { postTransform, transformFloat } from './ml.js';
 import { argmaxLabels, choose, leConst } from './compare.js';
 import { UnsupportedOpError } from '../errors.js';
 
-type Mode = 'BRANCH_LEQ' | 'BRANCH_LT' | 'BRANCH_GTE' | 'BRANCH_GT' | 'BRANCH_EQ' | 'BRANCH_NEQ' | 'LEAF';
+export type Mode = 'BRANCH_LEQ' | 'BRANCH_LT' | 'BRANCH_GTE' | 'BRANCH_GT' | 'BRANCH_EQ' | 'BRANCH_NEQ' | 'BRANCH_MEMBER' | 'LEAF';
 const MODES = new Set<string>(['BRANCH_LEQ', 'BRANCH_LT', 'BRANCH_GTE', 'BRANCH_GT', 'BRANCH_EQ', 'BRANCH_NEQ', 'LEAF']);
 
-interface TNode {
+export interface TNode {
   mode: Mode;
   feature: number;
   value: number;
+  /** BRANCH_MEMBER (TreeEnsemble of ai.onnx.ml opset 5): the values whose membership sends x to the true child. */
+  members?: number[];
   t?: TNode;
   f?: TNode;
   /** (target, weight) pairs of a leaf. */
@@ -64,9 +66,9 @@ export interface Ensemble {
   binary?: { allPositive: boolean };
 }
 
-const err = (node: GraphNode, msg: string, hint?: string) => new UnsupportedOpError(`node '${node.name}' (${node.op}): ${msg}`, hint ? { hint } : undefined);
+export const err = (node: GraphNode, msg: string, hint?: string) => new UnsupportedOpError(`node '${node.name}' (${node.op}): ${msg}`, hint ? { hint } : undefined);
 
-function nums(node: GraphNode, name: string, required = true): number[] {
+export function nums(node: GraphNode, name: string, required = true): number[] {
   const v = node.attrs[name] ?? node.attrs[`${name}_as_tensor`];
   if (v === undefined) {
     if (required) throw err(node, `attribute '${name}' is missing`);
@@ -152,6 +154,7 @@ function goesTrue(n: TNode, x: number): boolean {
     case 'BRANCH_GTE': return x >= n.value;
     case 'BRANCH_GT': return x > n.value;
     case 'BRANCH_EQ': return x === n.value;
+    case 'BRANCH_MEMBER': return n.members!.includes(x);
     default: return x !== n.value;
   }
 }
@@ -172,9 +175,8 @@ function scoresFloat(e: Ensemble, x: (f: number) => number): number[] {
   return acc.map((v, k) => (Number.isFinite(v) ? v : 0) / (e.agg === 'AVERAGE' ? e.trees.length : 1) + (e.base[k] ?? 0));
 }
 
-function ensembleFloat(node: GraphNode, [x0]: (Tensor | undefined)[]): Tensor[] {
+export function ensembleFloat(node: GraphNode, [x0]: (Tensor | undefined)[], e: Ensemble): Tensor[] {
   const x = requireInput(x0, 0, node);
-  const e = parseEnsemble(node);
   const [N, F] = rowsOf(node, x.shape);
   const raw = Array.from({ length: N }, (_, r) => scoresFloat(e, (f) => x.data[r * F + f]!));
   if (e.binary) {
@@ -197,6 +199,7 @@ class FeatureComparisons {
 
   /** Integer thresholds of a branch: [X ≤ T] tests it needs. */
   private tests(n: TNode): bigint[] {
+    if (n.mode === 'BRANCH_MEMBER') return n.members!.flatMap((v) => this.tests({ ...n, mode: 'BRANCH_EQ', value: v }));
     const t = n.value * 2 ** this.scale;
     const fl = BigInt(Math.floor(t));
     const ce = BigInt(Math.ceil(t));
@@ -236,6 +239,8 @@ class FeatureComparisons {
       case 'BRANCH_LEQ': case 'BRANCH_LT': return le(ts[0]!);
       case 'BRANCH_GT': case 'BRANCH_GTE': return not(le(ts[0]!));
       case 'BRANCH_EQ': return ts.length ? linAddScaled(linAddScaled(linConst(0n), le(ts[0]!), 1n), le(ts[1]!), -1n) : linConst(0n);
+      // distinct members: at most one [X = V] holds, so their sum is the bit
+      case 'BRANCH_MEMBER': return ts.reduce((acc, t, i) => linAddScaled(acc, le(t), i % 2 ? -1n : 1n), linConst(0n));
       default: return ts.length ? not(linAddScaled(linAddScaled(linConst(0n), le(ts[0]!), 1n), le(ts[1]!), -1n)) : linConst(1n);
     }
   }
@@ -244,11 +249,10 @@ class FeatureComparisons {
 const isConst = (e: Lin, c: bigint) => linIsConst(e) && e.c === c;
 
 
-function lowerEnsemble(ctx: LowerCtx, ins: (Value | undefined)[]): QTensor[] {
+export function lowerEnsemble(ctx: LowerCtx, ins: (Value | undefined)[], e: Ensemble): QTensor[] {
   const node = ctx.node;
   const v = requireInput(ins[0], 0, node);
   if (v.kind !== 'q') throw new Error('unreachable: constant tree ensemble is folded');
-  const e = parseEnsemble(node);
   const x = v.t;
   const [N, F] = rowsOf(node, x.shape);
   const nT = e.trees.length;
@@ -339,6 +343,6 @@ function binaryOutputs(ctx: LowerCtx, e: Ensemble, s: QTensor): QTensor[] {
 
 export const TreeEnsemble: OpDef = {
   onnx: ['TreeEnsembleClassifier', 'TreeEnsembleRegressor'],
-  float: ensembleFloat,
-  lower: lowerEnsemble,
+  float: (node, ins) => ensembleFloat(node, ins, parseEnsemble(node)),
+  lower: (ctx, ins) => lowerEnsemble(ctx, ins, parseEnsemble(ctx.node)),
 };
