@@ -1,6 +1,7 @@
 /**
  * The common ops that the shared conformance data has no case for (Pow, Exp, ReduceMax/Min/SumSquare/L2,
- * comparisons, Not/And/Or/Xor, Where, Expand, Tile, Split, Shape, ConstantOfShape, Cast): one-node models
+ * comparisons, Not/And/Or/Xor, Where, Expand, Tile, Split, Shape, ConstantOfShape, Cast, Resize in the configurations of
+ * onnx's backend cases test_resize_*, which ../shared/conformance does not carry): one-node models
  * written with src/export/onnx-writer.ts, random inputs, onnxruntime-node as the reference. The float
  * reference must match it, and the integer program (the witness's exact twin) must be within the conformance
  * tolerance 2^−(S−3)·(1 + |ref|), booleans and integers exactly. A chain of them is compiled (which checks the
@@ -71,6 +72,21 @@ const CASES: OpCase[] = [
   { name: 'Resize nearest (half_pixel, round_prefer_floor)', op: 'Resize', ins: [[1, 1, 2, 3]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 2, 1.5], [4])], opset: 13 },
   { name: 'Resize nearest (asymmetric, floor, sizes)', op: 'Resize', ins: [[1, 1, 3, 2]], consts: [f32('roi', [], [0]), f32('scales', [], [0]), i64('sizes', [1, 1, 5, 5])], attrs: { coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, opset: 13 },
   { name: 'Resize nearest (align_corners, round_prefer_ceil)', op: 'Resize', ins: [[1, 2, 3]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 2.5], [3])], attrs: { coordinate_transformation_mode: 'align_corners', nearest_mode: 'round_prefer_ceil' }, opset: 13 },
+  // linear and cubic: the configurations of onnx's backend cases test_resize_* (onnx v1.22), random data
+  { name: 'Resize linear x2 (half_pixel): exact weights', op: 'Resize', ins: [[1, 1, 2, 2]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 2, 2], [4])], attrs: { mode: 'linear' }, opset: 13 },
+  { name: 'Resize linear x2 (align_corners): weights in thirds, rounded', op: 'Resize', ins: [[1, 1, 3, 3]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 2, 2], [4])], attrs: { mode: 'linear', coordinate_transformation_mode: 'align_corners' }, opset: 13 },
+  { name: 'Resize linear x4 (asymmetric)', op: 'Resize', ins: [[1, 2, 2, 3]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 4, 4], [4])], attrs: { mode: 'linear', coordinate_transformation_mode: 'asymmetric' }, opset: 13 },
+  { name: 'Resize linear x0.6 (half_pixel, downsample)', op: 'Resize', ins: [[1, 1, 2, 4]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 0.6, 0.6], [4])], attrs: { mode: 'linear' }, opset: 13 },
+  { name: 'Resize linear x0.6 (align_corners, downsample)', op: 'Resize', ins: [[1, 1, 2, 4]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 0.6, 0.6], [4])], attrs: { mode: 'linear', coordinate_transformation_mode: 'align_corners' }, opset: 13 },
+  { name: 'Resize linear sizes (pytorch_half_pixel, to 3×1)', op: 'Resize', ins: [[1, 1, 4, 4]], consts: [f32('roi', [], [0]), f32('scales', [], [0]), i64('sizes', [1, 1, 3, 1])], attrs: { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' }, opset: 13 },
+  { name: 'Resize linear x2.3/x2.94 (half_pixel_symmetric)', op: 'Resize', ins: [[1, 1, 2, 2]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 2.3, 2.94], [4])], attrs: { mode: 'linear', coordinate_transformation_mode: 'half_pixel_symmetric' }, opset: 19 },
+  { name: 'Resize linear tf_crop_and_resize (extrapolation_value 10)', op: 'Resize', ins: [[1, 1, 4, 4]], consts: [f32('roi', [0, 0, 0.4, 0.6, 1, 1, 1.2, 1.7], [8]), f32('scales', [], [0]), i64('sizes', [1, 1, 3, 3])], attrs: { mode: 'linear', coordinate_transformation_mode: 'tf_crop_and_resize', extrapolation_value: { float: 10 } }, opset: 13 },
+  { name: 'Resize cubic x2 (half_pixel)', op: 'Resize', ins: [[1, 1, 4, 4]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 2, 2], [4])], attrs: { mode: 'cubic' }, opset: 13 },
+  { name: 'Resize cubic x2 (A = -0.5, exclude_outside)', op: 'Resize', ins: [[1, 1, 4, 4]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 2, 2], [4])], attrs: { mode: 'cubic', cubic_coeff_a: { float: -0.5 }, exclude_outside: 1 }, opset: 13 },
+  { name: 'Resize cubic x2 (align_corners)', op: 'Resize', ins: [[1, 1, 4, 4]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 2, 2], [4])], attrs: { mode: 'cubic', coordinate_transformation_mode: 'align_corners' }, opset: 13 },
+  { name: 'Resize nearest with axes [3, 2]', op: 'Resize', ins: [[1, 1, 2, 2]], consts: [f32('roi', [], [0]), f32('scales', [3, 2], [2])], attrs: { axes: [3, 2] }, opset: 18 },
+  { name: 'Resize nearest sizes, keep_aspect_ratio_policy not_smaller', op: 'Resize', ins: [[1, 1, 2, 2]], consts: [f32('roi', [], [0]), f32('scales', [], [0]), i64('sizes', [7, 8])], attrs: { axes: [2, 3], keep_aspect_ratio_policy: 'not_smaller' }, opset: 18 },
+  { name: 'Resize opset 10 (X, scales), linear', op: 'Resize', ins: [[1, 1, 2, 3]], consts: [f32('scales', [1, 1, 2, 2], [4])], attrs: { mode: 'linear' }, opset: 10 },
   { name: 'LayerNormalization (last axis, Scale and B)', op: 'LayerNormalization', ins: [[2, 8]], consts: [f32('g', [1, 0.5, -1, 2, 1, 1, 0.25, 1.5], [8]), f32('b', [0, 0.1, -0.2, 0.3, 0, 0, 1, -1], [8])], opset: 17 },
   { name: 'LayerNormalization (axis 1 of 3, no B)', op: 'LayerNormalization', ins: [[2, 3, 4]], consts: [f32('g', Array.from({ length: 12 }, (_, i) => 0.5 + i / 8), [3, 4])], attrs: { axis: 1, epsilon: { float: 1e-3 } }, opset: 17 },
   { name: 'Log', op: 'Log', ins: [[12]], range: [0.05, 8] },
@@ -144,6 +160,24 @@ describe('common ops vs onnxruntime-node (float reference and integer program)',
     for (const seed of [1, 2, 3]) await check(c, seed);
   });
 
+  it('Resize linear x2 (test_resize_upsample_scales_linear): zero constraints and the exact upstream output; align_corners within its rounding bound', () => {
+    const resize = (ctm: string) => writeOnnxModel({
+      graphName: 'resize', inputs: [{ name: 'X', shape: [1, 1, 2, 2] }], outputs: [{ name: 'Y', shape: [1, 1, 4, 4] }], initializers: [f32('scales', [1, 1, 2, 2], [4])],
+      nodes: [{ opType: 'Resize', name: 'r', inputs: ['X', '', 'scales'], outputs: ['Y'], attributes: { mode: 'linear', coordinate_transformation_mode: ctm } }],
+    });
+    const run = (ctm: string) => {
+      const p = quantizeGraph(parseOnnx(resize(ctm), 'resize.onnx'), { scale: S, paramBits: 16, inputs: [{ name: 'X', scale: S, min: 0, max: 4 }] });
+      // half_pixel: no constraint beyond the input range checks; align_corners (scale S + 32): the output rounded to S
+      expect(p.steps.filter((st) => st.kind !== 'input').length).toBe(ctm === 'half_pixel' ? 0 : 16);
+      return evaluate(p, [[1n, 2n, 3n, 4n].map((v) => v << BigInt(S))]).outputs[0]!.map((v) => Number(v) / 2 ** p.outputs[0]!.scale);
+    };
+    expect(run('half_pixel')).toEqual([1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4]);
+    const third = [1, 4 / 3, 5 / 3, 2, 5 / 3, 2, 7 / 3, 8 / 3, 7 / 3, 8 / 3, 3, 10 / 3, 3, 10 / 3, 11 / 3, 4];
+    // weights rounded at 2^-16 (the largest tap takes the remainder): ≤ 2 axes · 2^-17 · (max − min of the taps = 2),
+    // then the output rounded to 2^-S
+    run('align_corners').forEach((v, j) => expect(Math.abs(v - third[j]!)).toBeLessThanOrEqual(2 * 2 ** -17 * 2 + 2 ** -(S + 1)));
+  });
+
   it('Shape and ConstantOfShape of a signal are constants (PyTorch shape arithmetic folds away)', () => {
     const bytes = writeOnnxModel({
       graphName: 'shape', inputs: [{ name: 'X', shape: [2, 3] }], outputs: [{ name: 'Y', shape: [2, 3] }], initializers: [],
@@ -198,6 +232,28 @@ describe('common ops end to end', () => {
     expect(r.verified.ok).toBe(true);
     // x < y ? x² : max(y row): row 0 max 1 → [0.25, 1, 1], row 1 max 1 → [1, 0, 0.0625]; tiled twice
     expect(r.receipt.outputs![0]!.data).toEqual([0.25, 1, 1, 0.25, 1, 1, 1, 0, 0.0625, 1, 0, 0.0625]);
+  }, 180_000);
+
+  it('Resize linear x2 → Relu → Resize cubic x2: compiled (witness = integer program), proven, verified, within tolerance of onnxruntime', async () => {
+    const dir = tempDir('zkinfer-ops-extra-');
+    const modelPath = path.join(dir, 'resize.onnx');
+    const bytes = writeOnnxModel({
+      graphName: 'resize', inputs: [{ name: 'x', shape: [1, 1, 2, 3] }], outputs: [{ name: 'z', shape: [1, 1, 8, 12] }],
+      initializers: [f32('roi', [], [0]), f32('scales', [1, 1, 2, 2], [4])],
+      nodes: [
+        { opType: 'Resize', name: 'lin', inputs: ['x', 'roi', 'scales'], outputs: ['a'], attributes: { mode: 'linear' } },
+        { opType: 'Relu', name: 'relu', inputs: ['a'], outputs: ['b'] },
+        { opType: 'Resize', name: 'cub', inputs: ['b', 'roi', 'scales'], outputs: ['z'], attributes: { mode: 'cubic' } },
+      ],
+    });
+    writeFileSync(modelPath, bytes);
+    const x = [0.5, -1, 1.5, 0.25, 2, -0.75];
+    const input = path.join(dir, 'in.json');
+    writeFileSync(input, JSON.stringify({ x: [[[x.slice(0, 3), x.slice(3)]]] }));
+    const r = await provePipeline({ modelPath, input, inputRange: [-2, 2] });
+    expect(r.verified.ok).toBe(true);
+    const ref = await (await ort.InferenceSession.create(bytes)).run({ x: new ort.Tensor('float32', Float32Array.from(x), [1, 1, 2, 3]) });
+    Array.from(ref.z!.data as Float32Array).forEach((v, j) => expect(Math.abs(r.receipt.outputs![0]!.data[j]! - v), `z[${j}]`).toBeLessThanOrEqual(tolerance(v, S)));
   }, 180_000);
 
   it('LayerNormalization → Gelu → Einsum of two signals (y·yᵀ, attention scores): proven, verified, within tolerance of onnxruntime', async () => {

@@ -187,6 +187,8 @@ export function parseOnnx(bytes: Uint8Array, fileName: string): Graph {
     }
     // Softmax before opset 13 flattens to 2-D at `axis` (default 1); from 13 it acts on one axis (default −1).
     if (n.opType === 'Softmax' && opset < 13) attrs.coerce_2d = 1;
+    // Resize of opset 10 takes (X, scales) and maps coordinates asymmetrically
+    if (n.opType === 'Resize' && opset < 11) attrs.opset10 = 1;
     nodes.push({ name, op: n.opType, inputs: n.input ?? [], outputs: n.output ?? [], attrs });
   });
   const inputs = (g.input ?? []).map(valueInfo).filter((v: ValueInfo) => !constants.has(v.name));

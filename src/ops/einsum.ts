@@ -3,15 +3,11 @@
  * the contracted letters. With one constant operand every output is a linear combination (zero constraints,
  * as MatMul); with two signal operands each term is one product of the operands rescaled to the activation
  * scale (attention's Q·Kᵀ); one operand (transpose, trace, sums) is a linear remap.
- *
- * Resize with mode `nearest` (every coordinate_transformation_mode and nearest_mode of opset 11+, scales or
- * sizes): an index remap, zero constraints.
  */
 import type { GraphNode, Tensor } from '../ir/graph.js';
 import { sizeOf, stridesOf } from '../ir/graph.js';
 import { linAddScaled, linConst } from '../quantize/lin.js';
-import type { Lin } from '../quantize/lin.js';
-import type { LowerCtx, OpDef, QTensor, Value } from './types.js';
+import type { OpDef, QTensor, Value } from './types.js';
 import { requireInput } from './util.js';
 import { ShapeError, UnsupportedOpError } from '../errors.js';
 
@@ -95,73 +91,5 @@ export const Einsum: OpDef = {
     const k = ctx.quantizeConst(c);
     const exprs = p.terms.map((list) => list.reduce((acc, [i, j]) => linAddScaled(acc, q.exprs[first ? i : j]!, k.ints[first ? j : i]!), linConst(0n)));
     return [{ shape: p.shape, scale: q.scale + k.scale, exprs }];
-  },
-};
-
-/** Resize (nearest): for every output element its source element. */
-function resizePlan(node: GraphNode, x: number[], ins: (Value | undefined)[]): { shape: number[]; src: Int32Array } {
-  const where = `node '${node.name}' (Resize)`;
-  const mode = String(node.attrs.mode ?? 'nearest');
-  if (mode !== 'nearest') throw new UnsupportedOpError(`${where}: mode '${mode}' is not supported`, { hint: 'mode nearest is supported' });
-  const cst = (v: Value | undefined, what: string) => {
-    if (!v) return undefined;
-    if (v.kind !== 'const') throw new UnsupportedOpError(`${where}: ${what} must be a constant`);
-    return v.t.data.length ? Array.from(v.t.data) : undefined;
-  };
-  let scales = cst(ins[2], 'scales');
-  const sizes = cst(ins[3], 'sizes');
-  if (node.attrs.axes !== undefined || node.attrs.keep_aspect_ratio_policy !== undefined && node.attrs.keep_aspect_ratio_policy !== 'stretch') throw new UnsupportedOpError(`${where}: axes / keep_aspect_ratio_policy are not supported`);
-  const shape = sizes ? sizes.map(Math.round) : x.map((d, i) => Math.floor(d * scales![i]!));
-  if (!scales) scales = shape.map((d, i) => d / x[i]!);
-  if (shape.length !== x.length) throw new ShapeError(`${where}: ${shape.length} output dims for rank ${x.length}`);
-  const ctm = String(node.attrs.coordinate_transformation_mode ?? 'half_pixel');
-  const nm = String(node.attrs.nearest_mode ?? 'round_prefer_floor');
-  const orig = (o: number, d: number): number => {
-    const s = scales![d]!;
-    const lenIn = x[d]!;
-    const lenOut = shape[d]!;
-    switch (ctm) {
-      case 'asymmetric': return o / s;
-      case 'align_corners': return lenOut === 1 ? 0 : (o * (lenIn - 1)) / (lenOut - 1);
-      case 'pytorch_half_pixel': return lenOut > 1 ? (o + 0.5) / s - 0.5 : 0;
-      case 'tf_half_pixel_for_nn': return (o + 0.5) / s;
-      case 'half_pixel': return (o + 0.5) / s - 0.5;
-      default: throw new UnsupportedOpError(`${where}: coordinate_transformation_mode '${ctm}' is not supported`);
-    }
-  };
-  const near = (v: number): number => {
-    switch (nm) {
-      case 'floor': return Math.floor(v);
-      case 'ceil': return Math.ceil(v);
-      case 'round_prefer_ceil': return Math.floor(v + 0.5);
-      default: return v === Math.floor(v) + 0.5 ? Math.floor(v) : Math.round(v);
-    }
-  };
-  const maps = shape.map((n, d) => Array.from({ length: n }, (_, o) => Math.min(Math.max(near(orig(o, d)), 0), x[d]! - 1)));
-  const os = stridesOf(shape);
-  const is = stridesOf(x);
-  const src = new Int32Array(sizeOf(shape));
-  for (let o = 0; o < src.length; o++) {
-    let f = 0;
-    for (let d = 0; d < shape.length; d++) f += maps[d]![Math.floor(o / os[d]!) % shape[d]!]! * is[d]!;
-    src[o] = f;
-  }
-  return { shape, src };
-}
-
-const asValues = (ts: (Tensor | undefined)[]): (Value | undefined)[] => ts.map((t) => (t ? { kind: 'const', t } : undefined));
-
-export const Resize: OpDef = {
-  onnx: ['Resize'],
-  float(node, ins) {
-    const x = requireInput(ins[0], 0, node);
-    const p = resizePlan(node, x.shape, asValues(ins));
-    return [{ shape: p.shape, data: Float64Array.from(p.src, (j) => x.data[j]!) }];
-  },
-  lower(ctx: LowerCtx, ins) {
-    const x = requireInput(ins[0], 0, ctx.node);
-    if (x.kind !== 'q') throw new UnsupportedOpError(`node '${ctx.node.name}' (Resize): only the data input may depend on the model input`);
-    const p = resizePlan(ctx.node, x.t.shape, ins);
-    return [{ shape: p.shape, scale: x.t.scale, exprs: Array.from(p.src, (j): Lin => x.t.exprs[j]!) }];
   },
 };
