@@ -3,16 +3,18 @@
  * id, with a manifest of the files a worker needs, each named by its sha256 (workers fetch them by content
  * hash). The registry lives in Redis, so every server and worker sharing it sees the same models.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { artifactPaths, readJson } from '../artifacts/layout.js';
-import { canonicalJson, sha256 } from '../artifacts/hash.js';
+import { sha256 } from '../artifacts/hash.js';
 import { readCompiled, readSetup } from '../setup.js';
 import type { CompiledInfo } from '../compile.js';
 import { readProgram } from '../prove/prove.js';
 import type { Program } from '../quantize/program.js';
-import { evaluate } from '../quantize/program.js';
+import { prepareProgram } from './fast-program.js';
+import type { PreparedProgram } from './fast-program.js';
 import { parseInputDoc } from '../prove/input.js';
 import { inputSpecs, quantizeInput } from '../quantize/input.js';
 import type { InputTensorSpec } from '../quantize/input.js';
@@ -54,6 +56,8 @@ export interface LoadedModel {
   entry: ModelEntry;
   compiled: CompiledInfo;
   program: Program;
+  /** The program prepared once for the immediate answers (./fast-program.ts). */
+  prepared: PreparedProgram;
   specs: InputTensorSpec[];
 }
 
@@ -114,13 +118,14 @@ export function describeModel(dirIn: string): LoadedModel {
     artifacts,
     registeredAt: new Date().toISOString(),
   };
-  return { entry, compiled, program, specs: inputSpecs(compiled) };
+  return { entry, compiled, program, prepared: prepareProgram(program), specs: inputSpecs(compiled) };
 }
 
 /** Load a registered model's program and specs from its directory (on the server). */
 export function loadModel(entry: ModelEntry): LoadedModel {
   const compiled = readCompiled(entry.dir);
-  return { entry, compiled, program: readProgram(entry.dir), specs: inputSpecs(compiled) };
+  const program = readProgram(entry.dir);
+  return { entry, compiled, program, prepared: prepareProgram(program), specs: inputSpecs(compiled) };
 }
 
 export async function saveModel(redis: Redis, entry: ModelEntry): Promise<void> {
@@ -148,8 +153,14 @@ export interface Evaluation {
   outputsHash: string;
 }
 
-/** Hash of integer tensors as canonical JSON (decimal strings): input references and output hashes. */
-export const intsHash = (xs: readonly (readonly bigint[])[]): string => sha256(canonicalJson(xs));
+/**
+ * Hash of integer tensors as canonical JSON (decimal strings): input references and output hashes. The
+ * same bytes as sha256(canonicalJson(xs)), written directly (decimal digits need no escaping).
+ */
+export const intsHash = (xs: readonly (readonly bigint[])[]): string =>
+  createHash('sha256')
+    .update(`[${xs.map((r) => (r.length ? `["${r.join('","')}"]` : '[]')).join(',')}]`)
+    .digest('hex');
 
 /**
  * The immediate answer: parse and quantize a request's input as `prove` would, run the integer program
@@ -158,6 +169,6 @@ export const intsHash = (xs: readonly (readonly bigint[])[]): string => sha256(c
 export function evaluateInput(model: LoadedModel, doc: unknown, where = 'request body'): Evaluation {
   const floats = parseInputDoc(doc, model.specs, where);
   const inputs = floats.map((v, i) => quantizeInput(v, model.specs[i]!, where));
-  const outputs = evaluate(model.program, inputs).outputs;
+  const outputs = model.prepared.outputs(inputs);
   return { inputs, outputs, outputTensors: toTensors(model.compiled.outputs, outputs), inputHash: intsHash(inputs), outputsHash: intsHash(outputs) };
 }

@@ -24,6 +24,7 @@ import { describeModel, evaluateInput, loadModel, readModel, readModels, saveMod
 import type { LoadedModel, ModelEntry } from './models.js';
 import { redisOptions } from './redis.js';
 import { createSettler } from './settle.js';
+import { threadedSigner } from './sign-thread.js';
 import type { SettleParams } from './settle.js';
 import { modelIdOf } from '../receipt.js';
 import { openApiDocument, schemas } from './schemas.js';
@@ -116,7 +117,7 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
   const queue = new Queue<ProofJobData, ProofJobResult, string>(QUEUE_NAME, { connection });
   queue.on('error', () => {});
   const hub = createEventHub(QUEUE_NAME, connection);
-  const signer = params.signer ?? Wallet.createRandom();
+  const signer = threadedSigner(params.signer ?? Wallet.createRandom());
   const metrics = createMetrics(queue);
   const adminKey = params.adminKey ?? params.apiKey;
   const maxQueued = params.maxQueued ?? 10_000;
@@ -371,6 +372,7 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
       await settler?.idle();
       await hub.close();
       await queue.close();
+      await signer.close();
       redis.disconnect();
     },
   };
