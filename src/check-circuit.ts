@@ -28,6 +28,8 @@ export interface CircuitCheckParams {
   /** How many inputs to check (default 3). */
   trials?: number;
   seed?: number;
+  /** Each program signal's circom name in main (default signalNames: the generateCircom layout). */
+  names?: readonly string[];
 }
 
 export interface CircuitCheckResult {
@@ -72,7 +74,7 @@ export async function checkCircuit(p: CircuitCheckParams): Promise<CircuitCheckR
     return v > hi ? hi : v;
   };
   const sym = await loadSymbols(p.symPath);
-  const names = signalNames(program);
+  const names = p.names ?? signalNames(program);
   const compared: [id: number, name: string, step: Step][] = [];
   for (const st of program.steps) for (const id of stepOutputs(st)) if (sym.has(`main.${names[id]}`)) compared.push([id, names[id]!, st]);
   const calcs = new WitnessCalculators();

@@ -111,6 +111,8 @@ export interface CompiledInfo {
   paramsCommitment?: string;
   /** Number of parameters carried as private signals (param visibility private/hashed). */
   paramSignals: number;
+  /** A batch circuit: the number of inferences it proves (compose/batch.ts). */
+  batch?: number;
   /** Meaning of every public signal; copied into the verification key by setup. */
   layout: Layout;
   /** dtype: present for integer-typed inputs (whole numbers at scale 0). */

@@ -8,6 +8,7 @@
  */
 import { canonicalJson, sha256 } from './artifacts/hash.js';
 import type { Layout, Visibility } from './quantize/layout.js';
+import type { BatchListing } from './verify/batch.js';
 
 /** A Groth16 proof as snarkjs writes it (affine points as decimal strings). */
 export interface Groth16Proof {
@@ -67,6 +68,8 @@ export interface Receipt {
   commitments?: { input?: string; output?: string; params?: string };
   /** The address the proof is bound to (its prover public signal; circuits compiled with --bind-prover). */
   prover?: string;
+  /** A batch circuit's K inferences, in order (see verify/batch.ts). */
+  batch?: BatchListing;
   /** Prover signature over receiptHash. */
   signature?: { scheme: string; signer: string; value: string };
 }
@@ -80,6 +83,8 @@ export interface KeyBinding {
   /** With hashed params (zkinfer.key/2): the weights' Poseidon commitment; proofs must carry exactly this one. */
   paramsCommitment?: string;
   layout: Layout;
+  /** A batch circuit (`compile --batch K`): K inferences, input/output tensors `<name>#k` in order. */
+  batch?: number;
   /** Input/output tensor names, shapes and scales (for decoding). */
   inputs: { name: string; shape: number[]; scale: number }[];
   outputs: { name: string; shape: number[]; scale: number }[];

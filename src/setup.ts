@@ -69,6 +69,7 @@ export function keyBinding(compiled: CompiledInfo, dev: boolean): KeyBinding {
     model: { fileSha256: compiled.model.fileSha256, quantizedSha256: compiled.model.quantizedSha256, file: compiled.model.file, name: compiled.model.name },
     ...(compiled.paramsCommitment !== undefined ? { paramsCommitment: compiled.paramsCommitment } : {}),
     layout: compiled.layout,
+    ...(compiled.batch !== undefined ? { batch: compiled.batch } : {}),
     inputs: compiled.inputs.map(({ name, shape, scale }) => ({ name, shape, scale })),
     outputs: compiled.outputs,
     devSetup: dev,

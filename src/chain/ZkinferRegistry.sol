@@ -10,6 +10,12 @@ interface IZkinferModel {
         external view returns (bool ok, bytes32 inputRef, bytes32 outputsHash, address prover);
 }
 
+/// Batch circuits (`zkinfer compile --batch K`): one proof of K inferences, one reference pair per inference.
+interface IZkinferBatchModel {
+    function verifyBatch(uint256[8] calldata proof, uint256[] calldata publicSignals)
+        external view returns (bool ok, bytes32[] memory inputRefs, bytes32[] memory outputsHashes, address prover);
+}
+
 /**
  * @title zkinfer registry: one per chain.
  * @notice An entry is a verifier the registry deployed itself, with CREATE2 from the verifier's creation
@@ -85,5 +91,17 @@ contract ZkinferRegistry {
         if (!ok) revert InvalidProof(verifier);
         if (prover != address(0) && prover != msg.sender) revert NotTheProver(prover, msg.sender);
         emit InferenceVerified(verifier, inputRef, prover, modelId, outputsHash, msg.sender);
+    }
+
+    /// @notice submit() for a batch proof (a verifier with verifyBatch, `zkinfer compile --batch K`): verify once
+    ///   and log one InferenceVerified per inference, in batch order. Returns the number of inferences.
+    function submitBatch(address verifier, uint256[8] calldata proof, uint256[] calldata publicSignals) external returns (uint256 count) {
+        bytes32 modelId = _models[verifier].modelId;
+        if (_models[verifier].registrant == address(0)) revert UnknownVerifier(verifier);
+        (bool ok, bytes32[] memory inputRefs, bytes32[] memory outputsHashes, address prover) = IZkinferBatchModel(verifier).verifyBatch(proof, publicSignals);
+        if (!ok) revert InvalidProof(verifier);
+        if (prover != address(0) && prover != msg.sender) revert NotTheProver(prover, msg.sender);
+        count = inputRefs.length;
+        for (uint256 k = 0; k < count; k++) emit InferenceVerified(verifier, inputRefs[k], prover, modelId, outputsHashes[k], msg.sender);
     }
 }

@@ -24,13 +24,15 @@ export interface PublicLayout {
   paramsCommitment?: number;
   /** Signal index of the prover's address (circuits compiled with --bind-prover). */
   prover?: number;
+  /** A batch circuit's number of inferences (one InferenceVerified each, see verify/batch.ts). */
+  batch?: number;
 }
 
 /**
  * The chain view of a verification key's binding (`vk.zkinfer`).
  * @example const l = publicLayout(receipt.verificationKey.zkinfer); l.inputCommitment // 1 for hashed inputs
  */
-export function publicLayout(binding: Pick<KeyBinding, 'layout' | 'outputs'> | undefined): PublicLayout {
+export function publicLayout(binding: Pick<KeyBinding, 'layout' | 'outputs' | 'batch'> | undefined): PublicLayout {
   const layout = binding?.layout;
   if (!layout || !Array.isArray(layout.signals)) throw new ArtifactError('the verification key has no zkinfer public-signal layout (vk.zkinfer.layout)', { hint: 'compile and set up the model again with this zkinfer' });
   const idx = (p: (g: SignalGroup) => boolean): number[] => layout.signals.flatMap((g, i) => (g.kind !== 'prover' && p(g) ? [i] : []));
@@ -45,6 +47,7 @@ export function publicLayout(binding: Pick<KeyBinding, 'layout' | 'outputs'> | u
     inputCommitment: at('input'),
     paramsCommitment: at('params'),
     prover: proverSignal(layout),
+    ...(binding!.batch !== undefined ? { batch: binding!.batch } : {}),
   };
 }
 
@@ -77,7 +80,7 @@ export const describeLayout = (l: PublicLayout): string =>
     .join('; ');
 
 /** keccak256 of 32-byte big-endian words, as Solidity's `keccak256(abi.encodePacked(uint256 slices))`. */
-function keccakWords(words: bigint[]): string {
+export function keccakWords(words: bigint[]): string {
   const buf = new Uint8Array(32 * words.length);
   words.forEach((w, i) => buf.set(hexToBytes(w.toString(16).padStart(64, '0')), 32 * i));
   return `0x${bytesToHex(keccak_256(buf))}`;

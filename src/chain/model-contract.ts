@@ -114,7 +114,7 @@ ${paramsCheck}        uint256[2] calldata pA;
     ///   the input reference (the input commitment, or keccak256 of the packed public inputs, or 0 when inputs
     ///   are private), keccak256 of the output signals (packed outputs, or the output commitment) and the
     ///   prover the proof is bound to (0: this circuit binds none). Any other number of signals is invalid.
-    function verifySignals(uint256[8] calldata proof, uint256[] calldata publicSignals) external view returns (bool ok, bytes32 inputRef, bytes32 outputsHash, address prover) {
+    function verifySignals(uint256[8] calldata proof, uint256[] calldata publicSignals) ${layout.batch !== undefined ? 'public' : 'external'} view returns (bool ok, bytes32 inputRef, bytes32 outputsHash, address prover) {
         if (publicSignals.length != N_PUBLIC) return (false, bytes32(0), bytes32(0), address(0));
 ${paramsCheck.replace('return false;', 'return (false, bytes32(0), bytes32(0), address(0));')}${proverCheck}        uint256[${n}] memory s;
         for (uint256 i = 0; i < ${n}; i++) s[i] = publicSignals[i];
@@ -124,7 +124,48 @@ ${paramsCheck.replace('return false;', 'return (false, bytes32(0), bytes32(0), a
         outputsHash = ${packedHash(layout.outputSignals)};${pv !== undefined ? `
         prover = address(uint160(publicSignals[${pv}]));` : ''}
     }
-${decodeSource(L, layout)}}
+${batchSource(layout)}${decodeSource(L, layout)}}
+`;
+}
+
+/**
+ * A batch circuit's verifyBatch: one (inputRef, outputsHash) per inference, in order, which the registry's
+ * submitBatch logs as one InferenceVerified each — the rules of verify/batch.ts (batchListing): inference k's
+ * own packed signals, or keccak256(commitment, k) for a commitment over the whole batch.
+ */
+function batchSource(layout: PublicLayout): string {
+  const K = layout.batch;
+  if (K === undefined) return '';
+  const L = layout.layout;
+  const per = (of: 'input' | 'output', n: number, k: number): number[] =>
+    L.signals.flatMap((g, i) => (g.kind === 'packed' && g.of === of && Math.floor(g.tensor / n) === k ? [i] : []));
+  const outputCommitment = L.signals.findIndex((g) => g.kind === 'commitment' && g.of === 'output');
+  const lines: string[] = [];
+  if (layout.inputCommitment !== undefined || outputCommitment >= 0) {
+    lines.push(`        for (uint256 k = 0; k < ${K}; k++) {`);
+    if (layout.inputCommitment !== undefined) lines.push(`            inputRefs[k] = keccak256(abi.encodePacked(publicSignals[${layout.inputCommitment}], k));`);
+    if (outputCommitment >= 0) lines.push(`            outputsHashes[k] = keccak256(abi.encodePacked(publicSignals[${outputCommitment}], k));`);
+    lines.push('        }');
+  }
+  for (let k = 0; k < K; k++) {
+    if (layout.inputCommitment === undefined && L.visibility.input === 'public') lines.push(`        inputRefs[${k}] = ${packedHash(per('input', L.inputs.length / K, k))};`);
+    if (outputCommitment < 0) lines.push(`        outputsHashes[${k}] = ${packedHash(per('output', L.outputs.length / K, k))};`);
+  }
+  return `
+    /// The number of inferences one proof of this circuit covers (\`zkinfer compile --batch ${K}\`).
+    uint256 public constant BATCH_SIZE = ${K};
+
+    /// @notice verifySignals for each inference of the batch: whether the proof verifies, each inference's
+    ///   input reference and output hash (what the registry's submitBatch logs, one InferenceVerified each:
+    ///   its own packed signals, or keccak256(abi.encodePacked(commitment, k)) of a commitment over all K),
+    ///   and the prover the proof is bound to.
+    function verifyBatch(uint256[8] calldata proof, uint256[] calldata publicSignals) external view returns (bool ok, bytes32[] memory inputRefs, bytes32[] memory outputsHashes, address prover) {
+        (ok, , , prover) = verifySignals(proof, publicSignals);
+        inputRefs = new bytes32[](${K});
+        outputsHashes = new bytes32[](${K});
+        if (!ok) return (false, inputRefs, outputsHashes, address(0));
+${lines.join('\n')}
+    }
 `;
 }
 

@@ -31,6 +31,7 @@ export const REGISTRY_ABI = [
   'function register(bytes initCode, string metadataURI) returns (address verifier)',
   'function model(address verifier) view returns (bytes32 modelId, bytes32 vkHash, address registrant, string metadataURI)',
   'function submit(address verifier, uint256[8] proof, uint256[] publicSignals) returns (bytes32 inputRef, bytes32 outputsHash)',
+  'function submitBatch(address verifier, uint256[8] proof, uint256[] publicSignals) returns (uint256 count)',
   'event ModelRegistered(bytes32 indexed modelId, address indexed verifier, bytes32 vkHash, address indexed registrant, string metadataURI)',
   'event InferenceVerified(address indexed verifier, bytes32 indexed inputRef, address indexed prover, bytes32 modelId, bytes32 outputsHash, address submitter)',
   'error AlreadyRegistered(address verifier)',
@@ -159,21 +160,26 @@ const toEvent = (args: Result, txHash: string, blockNumber: number): InferenceEv
 });
 
 /**
- * Submit a receipt through a registered verifier: the registry verifies it and emits InferenceVerified.
+ * Submit a receipt through a registered verifier: the registry verifies it and emits InferenceVerified —
+ * for a batch receipt (`receipt.batch`), through submitBatch: one event per inference, in order (`events`).
  * Reverts (ChainError naming InvalidProof / UnknownVerifier / NotTheProver) when the proof does not verify,
  * or is bound to another prover than the wallet.
  * @example const { event } = await submitReceipt({ chain, wallet, registry: '0x…', verifier: '0x…', receipt });
  */
-export async function submitReceipt(params: { chain: Chain; wallet: Wallet; registry: string; verifier: string; receipt: Receipt }): Promise<TxResult & { event: InferenceEvent }> {
+export async function submitReceipt(params: { chain: Chain; wallet: Wallet; registry: string; verifier: string; receipt: Receipt }): Promise<TxResult & { event: InferenceEvent; events: InferenceEvent[] }> {
   await requireCode(params.chain, params.registry, 'registry');
   const r = registry(params.registry, params.wallet);
   const what = `submitting a receipt of model ${b32(modelIdOf(params.receipt.model))} through verifier ${params.verifier}`;
   try {
-    const tx = await r.submit!(params.verifier, proofWords(params.receipt.proof), params.receipt.publicSignals.map((s) => BigInt(s)));
+    const submit = params.receipt.batch ? r.submitBatch! : r.submit!;
+    const tx = await submit(params.verifier, proofWords(params.receipt.proof), params.receipt.publicSignals.map((s) => BigInt(s)));
     const rc = await waitMined(params.chain, tx, { what });
-    const parsed = (rc.logs as Log[]).map((l) => r.interface.parseLog(l)).find((p) => p?.name === 'InferenceVerified');
-    if (!parsed) throw new ChainError(`the submit transaction ${rc.hash} emitted no InferenceVerified log`);
-    return { txHash: rc.hash, gasUsed: rc.gasUsed, blockNumber: rc.blockNumber, event: toEvent(parsed.args, rc.hash, rc.blockNumber) };
+    const events = (rc.logs as Log[]).flatMap((l) => {
+      const p = r.interface.parseLog(l);
+      return p?.name === 'InferenceVerified' ? [toEvent(p.args, rc.hash, rc.blockNumber)] : [];
+    });
+    if (!events.length) throw new ChainError(`the submit transaction ${rc.hash} emitted no InferenceVerified log`);
+    return { txHash: rc.hash, gasUsed: rc.gasUsed, blockNumber: rc.blockNumber, event: events[0]!, events };
   } catch (e) {
     throw chainError(what, e, params.chain.url, r.interface);
   }

@@ -13,7 +13,17 @@ export interface CodegenOptions {
   layout: Layout;
   /** A comment line naming the model (goes into the source, hence into the circuit hash). */
   title?: string;
+  /**
+   * Circom names fixed by the caller for some program signals (e.g. `inf[3].out0[2]`, a sub-component's
+   * output): they are neither declared nor assigned here.
+   */
+  names?: readonly (string | undefined)[];
+  /** Templates placed before `Model` (with their includes), and lines after its declarations (their instances). */
+  templates?: { includes: string[]; text: string[]; instances: string[] };
 }
+
+/** Names of the outputs of a program emitted as a sub-template (see generateTemplate). */
+export const outputSignalName = (t: number): string => `out${t}`;
 
 /** Names of the circom signals for program inputs/outputs, in public-signal order helpers. */
 export const inputSignalName = (i: number): string => `in${i}`;
@@ -97,8 +107,9 @@ function denseBlocks(p: Program, ref: readonly string[], keyOf: (e: Lin) => stri
 }
 
 /** The circom name (in the main template) of every program signal: `in0[3]`, `param1[0]`, `s[12]`. */
-export function signalNames(p: Program): string[] {
+export function signalNames(p: Program, fixed?: readonly (string | undefined)[]): string[] {
   const ref = new Array<string>(p.nSignals);
+  fixed?.forEach((r, id) => r !== undefined && (ref[id] = r));
   p.inputs.forEach((inp, t) => inp.signals.forEach((id, j) => (ref[id] = `${inputSignalName(t)}[${j}]`)));
   p.params.forEach((prm, t) => prm.signals.forEach((id, j) => (ref[id] = `${paramSignalName(t)}[${j}]`)));
   let nInternal = 0;
@@ -111,7 +122,23 @@ export function signalNames(p: Program): string[] {
  * @example writeFileSync('model.circom', generateCircom(program, { layout }));
  */
 export function generateCircom(p: Program, opts: CodegenOptions): string {
-  const ref = signalNames(p);
+  return emit(p, opts).join('\n');
+}
+
+/**
+ * The program as `template <name>()` (inputs `in<t>`, parameters `param<t>` and outputs `out<t>` as its
+ * signals) with the templates it uses: a batch instantiates it K times (compose/batch-circom.ts), so the
+ * model's constants and witness code are written once. Input range checks are inside; parameter range
+ * checks are not (shared parameters are checked once, by the caller).
+ */
+export function generateTemplate(p: Program, name: string): { includes: string[]; text: string[] } {
+  const lines = emit(p, { layout: { version: 1, visibility: { input: 'private', output: 'public', params: 'fixed' }, inputs: [], outputs: [], params: [], signals: [] } }, name);
+  const first = lines.findIndex((l) => l.startsWith('template '));
+  return { includes: lines.filter((l) => l.startsWith('include ')), text: lines.slice(first) };
+}
+
+function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
+  const ref = signalNames(p, opts.names);
   const nInternal = ref.filter((r) => r.startsWith('s[')).length;
 
   const terms = (e: Lin, refOf: (id: number) => string = (id) => ref[id]!): string[] => {
@@ -183,16 +210,19 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
   if (p.steps.some((st) => st.kind === 'sqrt')) out.push('include "sqrt.circom";');
   if (p.steps.some((st) => st.kind === 'thermo')) out.push('include "thermometer.circom";');
   if (L.signals.some((g) => g.kind === 'commitment')) out.push('include "poseidon.circom"; // circomlib');
+  for (const inc of opts.templates?.includes ?? []) if (!out.includes(inc)) out.push(inc);
   out.push('');
-  out.push(...templates);
-  out.push('template Model() {');
+  out.push(...(opts.templates?.text ?? []), ...templates);
+  out.push(`template ${sub ?? 'Model'}() {`);
   p.inputs.forEach((inp, t) => out.push(`    signal input ${inputSignalName(t)}[${inp.signals.length}]; // ${inp.name} [${inp.shape}] scale 2^${inp.scale}`));
   p.params.forEach((prm, t) => out.push(`    signal input ${paramSignalName(t)}[${prm.signals.length}]; // parameter ${prm.name} [${prm.shape}] scale 2^${prm.scale} (private)`));
   for (const of of ['input', 'output', 'params'] as const) if (L.signals.some((g) => g.kind === 'commitment' && g.of === of)) out.push(`    signal input ${saltName(of)}; // commitment salt`);
   if (L.signals.some((g) => g.kind === 'prover')) out.push(`    signal input ${PROVER_SIGNAL}; // the prover's address: public (below), bound by one constraint`);
-  out.push(`    signal output ${PUBLIC_SIGNAL}[${L.signals.length}]; // public signals: ${L.signals.map((g) => (g.kind === 'packed' ? `${g.of}${g.tensor}[${g.start}..${g.start + g.count})` : g.kind === 'prover' ? 'prover' : `${g.of} commitment`)).join(', ')}`);
+  if (sub) p.outputs.forEach((o, t) => out.push(`    signal output ${outputSignalName(t)}[${o.exprs.length}]; // ${o.name} [${o.shape}] scale 2^${o.scale}`));
+  else out.push(`    signal output ${PUBLIC_SIGNAL}[${L.signals.length}]; // public signals: ${L.signals.map((g) => (g.kind === 'packed' ? `${g.of}${g.tensor}[${g.start}..${g.start + g.count})` : g.kind === 'prover' ? 'prover' : `${g.of} commitment`)).join(', ')}`);
   if (nInternal > 0) out.push(`    signal s[${nInternal}];`);
   out.push('    var lc;');
+  out.push(...(opts.templates?.instances ?? []));
   let rc = 0;
   let nb = 0;
   for (const [si, step] of p.steps.entries()) {
@@ -207,6 +237,7 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
         break;
       }
       case 'param': {
+        if (sub) break; // checked once by the template's user
         const t = paramSignalName(step.param);
         out.push(`    // range check of parameter ${t}: -2^${step.bits} <= w < 2^${step.bits}`);
         out.push(`    component rc${rc}[${step.signals.length}];`);
@@ -329,10 +360,11 @@ export function generateCircom(p: Program, opts: CodegenOptions): string {
     }
     out.push(`    ${PUBLIC_SIGNAL}[${i}] <== ${prev};`);
   });
+  if (sub) p.outputs.forEach((o, t) => o.exprs.forEach((e, j) => out.push(`    ${outputSignalName(t)}[${j}] <== ${lin(e, out)};`)));
   vars.delete('lc');
   if (needLcp) vars.add('lcp');
   out.splice(out.indexOf('    var lc;') + 1, 0, ...[...vars].sort().map((v) => `    var ${v};`));
   out.push('}', '');
-  out.push('component main = Model();', '');
-  return out.join('\n');
+  if (!sub) out.push('component main = Model();', '');
+  return out;
 }

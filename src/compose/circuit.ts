@@ -30,6 +30,10 @@ export interface ProgramCircuitParams {
   ops: Record<string, number>;
   /** Integer ranges to draw inputs from for the witness-equals-program check (check-circuit.ts); no check without. */
   checkRanges?: (readonly [bigint, bigint])[];
+  /** A batch circuit's number of inferences (recorded in compiled.json, bound by the key). */
+  batch?: number;
+  /** Another code generator than generateCircom (a batch's): the source, and each program signal's circom name in main. */
+  generate?: () => { source: string; names: string[] };
   onProgress?: (message: string) => void;
 }
 
@@ -48,7 +52,8 @@ export function upToDate(dir: string, key: string): CompiledInfo | undefined {
 export async function compileProgramCircuit(p: ProgramCircuitParams): Promise<CompiledInfo> {
   const { program, layout } = p;
   const paths = artifactPaths(p.dir);
-  const source = generateCircom(program, { layout, title: p.title });
+  const generated = p.generate?.();
+  const source = generated?.source ?? generateCircom(program, { layout, title: p.title });
   const compiler = await circomVersion();
   const circuitHash = sha256(source, await gadgetSources(), compiler, OPTIMIZE);
   const key = sha256(circuitHash, p.key ?? '', ZKINFER_VERSION);
@@ -62,8 +67,8 @@ export async function compileProgramCircuit(p: ProgramCircuitParams): Promise<Co
   p.onProgress?.(`compile: running circom ${compiler} (--${OPTIMIZE}) on ${(source.length / 1024).toFixed(0)} KiB of generated source (${path.basename(p.dir)})`);
   const c = await compileCircuit({ sourcePath: paths.source, outDir: p.dir, includeDirs: [CIRCUITS_DIR, CIRCOMLIB_DIR], optimize: OPTIMIZE, projectRoot: commonAncestor([PACKAGE_ROOT, CIRCOMLIB_DIR]) });
   if (p.checkRanges) {
-    const check = await checkCircuit({ program, layout, wasmPath: c.wasmPath, symPath: c.symPath, ranges: p.checkRanges });
-    p.onProgress?.(`compile: the witness equals the integer program on ${check.checked} random input(s) (${path.basename(p.dir)})`);
+    const check = await checkCircuit({ program, layout, wasmPath: c.wasmPath, symPath: c.symPath, ranges: p.checkRanges, names: generated?.names });
+    p.onProgress?.(`compile: the witness equals the integer program on ${check.checked} random input(s), ${check.signals} signals each (${path.basename(p.dir)})`);
   }
   const total = c.nonLinearConstraints + c.linearConstraints;
   const steps = stepCounts(program, program.inputs.reduce((a, o) => a + o.signals.length, 0));
@@ -79,6 +84,7 @@ export async function compileProgramCircuit(p: ProgramCircuitParams): Promise<Co
     outputs: program.outputs.map((o) => ({ name: o.name, shape: o.shape, scale: o.scale })),
     constraints: { total, nonLinear: c.nonLinearConstraints, linear: c.linearConstraints, wires: c.wires },
     layout,
+    ...(p.batch !== undefined ? { batch: p.batch } : {}),
     ...(paramsCommitment ? { paramsCommitment } : {}),
     paramSignals: program.params.reduce((a, x) => a + x.values.length, 0),
     nPublic: layout.signals.length,

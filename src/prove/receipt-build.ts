@@ -11,6 +11,7 @@
  */
 import type { CompiledInfo } from '../compile.js';
 import type { SetupInfo } from '../setup.js';
+import { batchListing } from '../verify/batch.js';
 import { OPENING_FORMAT, RECEIPT_FORMAT, exactTensor, vkHash } from '../receipt.js';
 import type { Groth16Proof, Opening, Receipt, ReceiptTensor } from '../receipt.js';
 import { PROVER_SIGNAL, inputSignalName, paramSignalName, saltName } from '../codegen/circom.js';
@@ -120,6 +121,7 @@ export async function assembleReceipt(p: AssembleParams): Promise<{ receipt: Rec
     ...(layout.visibility.output === 'public' ? { outputs } : {}),
     ...(Object.keys(commitments).length ? { commitments } : {}),
     ...(prepared.prover !== undefined ? { prover: getAddress(`0x${prepared.prover.toString(16).padStart(40, '0')}`) } : {}),
+    ...(compiled.batch !== undefined ? { batch: batchListing({ ...compiled, batch: compiled.batch }, publicSignals) } : {}),
     publicSignals,
     proof,
     verificationKey: vk,

@@ -15,10 +15,11 @@ import type { SetupInfo } from '../setup.js';
 import { KEY_FORMAT, RECEIPT_FORMAT, RECEIPT_FORMAT_V1, receiptHash, showDiff, vkHash } from '../receipt.js';
 import type { KeyBinding, Opening, Receipt, ReceiptTensorV1 } from '../receipt.js';
 import { expectedSignals } from './signals.js';
+import { batchProblem } from './batch.js';
 import { showInt, tensorIntegers, tensorsProblem } from './values.js';
 import { packValues, proverSignal, unpackValues } from '../quantize/layout.js';
 
-export type CheckName = 'model-file' | 'format' | 'vk-hash' | 'model-binding' | 'artifacts' | 'public-signals' | 'outputs' | 'inputs' | 'commitments' | 'prover' | 'opening' | 'signature' | 'proof';
+export type CheckName = 'model-file' | 'format' | 'vk-hash' | 'model-binding' | 'artifacts' | 'public-signals' | 'outputs' | 'inputs' | 'commitments' | 'prover' | 'batch' | 'opening' | 'signature' | 'proof';
 
 export interface Check {
   name: CheckName;
@@ -268,6 +269,10 @@ export async function verifyReceipt(params: VerifyParams): Promise<VerifyResult>
     const signal = proverAt === undefined ? undefined : BigInt(r.publicSignals[proverAt]!);
     const ok = signal !== undefined && typeof r.prover === 'string' && /^0x[0-9a-fA-F]{40}$/.test(r.prover) && BigInt(r.prover) === signal;
     add('prover', ok, ok ? `the proof is bound to prover ${r.prover} (public signal ${proverAt})` : proverAt === undefined ? `the receipt names prover ${r.prover}, but its circuit binds no prover` : `the receipt's prover ${r.prover ?? '(none)'} is not the proof's prover signal 0x${signal!.toString(16).padStart(40, '0')}`);
+  }
+  if (binding.batch !== undefined || r.batch !== undefined) {
+    const bp = batchProblem(r, binding);
+    add('batch', !bp, bp ?? `${binding.batch} inferences, listed in order with the references their public signals make`);
   }
   if (checks.some((c) => !c.ok)) return done(vkSource, devSetup);
 

@@ -1,0 +1,46 @@
+/**
+ * Batches on a real EVM (anvil): one submitBatch transaction verifies a proof of 3 inferences and the
+ * registry logs one InferenceVerified per inference, in order, with the references the receipt lists;
+ * tampered public signals (two inferences' outputs swapped, one dropped) are refused.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Wallet } from 'ethers';
+import { proveBatch } from './helpers/batch.js';
+import { useLocalChain } from './helpers/evm.js';
+import type { Chain } from '../src/chain/evm.js';
+import { deployRegistry, queryInferences, registerModel, submitReceipt } from '../src/chain/registry.js';
+import { modelIdOf } from '../src/receipt.js';
+
+const ctx = useLocalChain();
+let chain: Chain;
+let wallet: Wallet;
+let registry: string;
+beforeAll(async () => {
+  ({ chain, wallet } = ctx);
+  registry = (await deployRegistry({ chain, wallet })).address;
+});
+
+describe('batches on chain', () => {
+  for (const vis of ['hashed', 'public'] as const) {
+    it(`one transaction, one InferenceVerified per inference (input and output ${vis}); tampered signals refused`, async () => {
+      const { dir, receipt } = await proveBatch(vis);
+      const { verifier } = await registerModel({ chain, wallet, registry, dir });
+      const r = await submitReceipt({ chain, wallet, registry, verifier, receipt });
+      const listed = receipt.batch!.inferences;
+      expect(r.events.map((e) => [e.inputRef, e.outputsHash])).toEqual(listed.map((i) => [i.inputRef, i.outputsHash]));
+      expect(r.events.every((e) => e.modelId === `0x${modelIdOf(receipt.model)}` && e.verifier === verifier)).toBe(true);
+      if (vis === 'public') expect(new Set(r.events.map((e) => e.inputRef)).size).toBe(3);
+      // anyone holding inference 1's reference finds its own log
+      expect((await queryInferences({ chain, registry, inputRef: listed[1]!.inputRef })).map((e) => e.outputsHash)).toEqual([listed[1]!.outputsHash]);
+      console.log(`batch of 3 (${vis}): submitBatch used ${r.gasUsed} gas (${Math.round(Number(r.gasUsed) / 3)} per inference)`);
+      const swapped = structuredClone(receipt);
+      const s = swapped.publicSignals;
+      if (vis === 'hashed') s[0] = s[1]!; // the input commitment replaced
+      else [s[s.length - 1], s[s.length - 2]] = [s[s.length - 2]!, s[s.length - 1]!]; // two inferences' packed outputs swapped
+      await expect(submitReceipt({ chain, wallet, registry, verifier, receipt: swapped })).rejects.toThrow(/InvalidProof/);
+      const dropped = structuredClone(receipt);
+      dropped.publicSignals.pop();
+      await expect(submitReceipt({ chain, wallet, registry, verifier, receipt: dropped })).rejects.toThrow(/InvalidProof/);
+    }, 180_000);
+  }
+});
