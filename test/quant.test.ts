@@ -22,6 +22,11 @@ import { inputSignalName } from '../src/codegen/circom.js';
 import { tempDir } from './helpers/pipeline.js';
 import { inputSpecs, quantizeInput } from '../src/quantize/input.js';
 import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { writeOnnxModel, OnnxDataType } from '../src/export/onnx-writer.js';
+import { runFloat } from '../src/quantize/quantize.js';
+import { mulberry32 } from '../src/export/prng.js';
 
 describe('round half to even', () => {
   it('dyadic() writes float32 scales exactly as m · 2^e with m odd', () => {
@@ -113,6 +118,20 @@ describe('int8 ops refuse what they cannot prove exactly, naming the node', () =
   });
 });
 
+/** Changing any one wire that a constraint uses by ±1 breaks the honest witness w. */
+function expectPinned(r1cs: Awaited<ReturnType<typeof loadR1cs>>, w: bigint[]): void {
+  expect(checkWitness(r1cs, w)).toEqual({ ok: true });
+  const used = new Set<number>();
+  for (const k of r1cs.constraints) for (const i of constraintWires(k)) used.add(i);
+  for (const i of used) {
+    for (const d of [1n, -1n]) {
+      const f = [...w];
+      f[i] = f[i]! + d;
+      expect(checkWitness(r1cs, f).ok, `wire ${i} ${d > 0 ? '+' : '−'} 1`).toBe(false);
+    }
+  }
+}
+
 describe('the rounding circuits pin every signal', () => {
   // roundHalfEven / roundDivHalfEven are built from the Bits, Rescale and DivFloor gadgets (each with its own
   // forged-witness tests); here, on real QuantizeLinear circuits fed exact ties (x / 2 for odd x: the bit path;
@@ -131,15 +150,7 @@ describe('the rounding circuits pin every signal', () => {
       const xs = Array.from({ length: n }, (_, j) => ties[j % ties.length]!);
       const w = await calculateWitness({ wasmPath: artifactPaths(dir).wasm, input: { [inputSignalName(0)]: xs } });
       expect(checkWitness(r1cs, w)).toEqual({ ok: true });
-      const used = new Set<number>();
-      for (const k of r1cs.constraints) for (const i of constraintWires(k)) used.add(i);
-      for (const i of used) {
-        for (const d of [1n, -1n]) {
-          const f = [...w];
-          f[i] = f[i]! + d;
-          expect(checkWitness(r1cs, f).ok, `wire ${i} ${d > 0 ? '+' : '−'} 1`).toBe(false);
-        }
-      }
+      expectPinned(r1cs, w);
     }, 120_000);
   }
 
@@ -162,4 +173,70 @@ describe('integer-typed inputs', () => {
     expect(quantizeInput([3, 255], { ...specs[0]!, shape: [2] }, 'x.json')).toEqual([3n, 255n]);
     expect(() => quantizeInput([3.5], { ...specs[0]!, shape: [1] }, 'x.json')).toThrow(/x\.json: input 'A'\[0\] = 3\.5 is not a whole number; the model declares it uint8/);
   });
+});
+
+/** A one-node DynamicQuantizeLinear model on n floats. */
+const dqlModel = (n: number): Uint8Array => writeOnnxModel({
+  graphName: 'dql', inputs: [{ name: 'x', shape: [n] }], initializers: [], opset: 13,
+  outputs: [{ name: 'y', shape: [n], elemType: OnnxDataType.UINT8 }, { name: 'y_scale', shape: [] }, { name: 'y_zero_point', shape: [], elemType: OnnxDataType.UINT8 }],
+  nodes: [{ opType: 'DynamicQuantizeLinear', name: 'dql', inputs: ['x'], outputs: ['y', 'y_scale', 'y_zero_point'] }],
+});
+
+/** rint(a / b) for b > 0, ties to even (bigints). */
+const rintBig = (a: bigint, b: bigint): bigint => {
+  const q = a >= 0n ? a / b : -((-a + b - 1n) / b);
+  const r2 = 2n * (a - q * b);
+  return r2 > b || (r2 === b && q % 2n !== 0n) ? q + 1n : q;
+};
+
+describe('DynamicQuantizeLinear (src/ops/dynquant.ts)', () => {
+  const S = 12;
+  const n = 6;
+  const bytes = dqlModel(n);
+  const program = quantizeGraph(parseOnnx(bytes, 'dql.onnx'), { scale: S, paramBits: 16, inputs: [{ name: 'x', scale: S, min: -8, max: 8 }] });
+
+  it('integer program = the exact formula; vs onnxruntime-node: float reference equal, y and zero point within 1 (onnx test_dynamicquantizelinear* and random vectors)', async () => {
+    const session = await ort.InferenceSession.create(bytes);
+    const rnd = mulberry32(16);
+    // onnx/backend/test/case/node/dynamicquantizelinear.py, then random vectors on the 2^-6 grid (some narrow)
+    const sets = [[0, 2, -3, -2.5, 1.34, 0.5], [-1, -2.1, -1.3, -2.5, -3.34, -4], [1, 2.1, 1.3, 2.5, 3.34, 4], [0, 0, 0, 0, 0, 0]];
+    for (let t = 0; t < 120; t++) sets.push(Array.from({ length: n }, () => (Math.round((rnd() * 8 - 4) * 64) / 64) * (t % 3 ? 1 : 0.25)));
+    let differ = 0;
+    for (const xs of sets) {
+      const ref = await session.run({ x: new ort.Tensor('float32', Float32Array.from(xs), [n]) });
+      const r = { y: Array.from(ref.y!.data as Uint8Array), scale: (ref.y_scale!.data as Float32Array)[0]!, zp: (ref.y_zero_point!.data as Uint8Array)[0]! };
+      const fl = runFloat(parseOnnx(bytes, 'dql.onnx'), [{ shape: [n], data: Float64Array.from(xs, Math.fround) }]);
+      expect([Array.from(fl[0]!.data), fl[1]!.data[0], fl[2]!.data[0]], `float reference of ${xs}`).toEqual([r.y, r.scale, r.zp]);
+      const X = xs.map((v) => BigInt(Math.round(v * 2 ** S)));
+      const [y, sc, zp] = evaluate(program, [X]).outputs as [bigint[], bigint[], bigint[]];
+      // the stated semantics, computed independently
+      const m = X.reduce((a, v) => (v < a ? v : a), 0n);
+      const R = X.reduce((a, v) => (v > a ? v : a), 0n) - m;
+      const D = R === 0n ? 1n : R;
+      const zpExact = rintBig(-255n * m, D);
+      expect(zp![0], `zero point of ${xs}`).toBe(zpExact);
+      expect(y, `y of ${xs}`).toEqual(X.map((v) => { const q = rintBig(255n * v, D) + zpExact; return q < 0n ? 0n : q > 255n ? 255n : q; }));
+      expect(Math.abs(Number(sc![0]) / 2 ** program.outputs[1]!.scale - r.scale)).toBeLessThanOrEqual(2 ** -(S + 16) + 2 ** -24 * r.scale);
+      expect(Math.abs(Number(zp![0]) - r.zp)).toBeLessThanOrEqual(1);
+      y.forEach((v, j) => {
+        expect(Math.abs(Number(v) - r.y[j]!), `y[${j}] of ${xs}`).toBeLessThanOrEqual(1);
+        if (Number(v) !== r.y[j]) differ++;
+      });
+    }
+    // near ties only: the upstream case's −2.5 (exactly −127.5) and a few of the random elements
+    expect(differ).toBeLessThanOrEqual(4);
+    expect(differ).toBeGreaterThanOrEqual(1);
+  });
+
+  it('every single-wire forgery fails a constraint (exact ties, a negative and a positive side, all-zero data)', async () => {
+    const dir = tempDir();
+    const modelPath = path.join(dir, 'dql.onnx');
+    writeFileSync(modelPath, bytes);
+    await compileModel({ modelPath, outDir: dir, scale: 2, inputScale: 2, inputRange: [-8, 8], inputVisibility: 'private' });
+    const r1cs = await loadR1cs(artifactPaths(dir).r1cs);
+    // x = 0, 2, −3, −2.5, 1.25, 0.5 at scale 2^2: 255·x / 5 hits the ties ±127.5 and 25.5; then all zeros (R = 0)
+    for (const xs of [[0n, 8n, -12n, -10n, 5n, 2n], [0n, 0n, 0n, 0n, 0n, 0n]]) {
+      expectPinned(r1cs, await calculateWitness({ wasmPath: artifactPaths(dir).wasm, input: { [inputSignalName(0)]: xs } }));
+    }
+  }, 180_000);
 });

@@ -22,11 +22,12 @@ import { Compare, Logic, Where } from './logic.js';
 import { Exp, Log, Pow } from './power.js';
 import { Einsum } from './einsum.js';
 import { Resize } from './resize.js';
+import { DynamicQuantizeLinear } from './dynquant.js';
 import { LayerNormalization } from './layernorm.js';
 import { Erf, Gelu } from './erf.js';
 import { ConvInteger, DequantizeLinear, MatMulInteger, QLinearConv, QLinearMatMul, QuantizeLinear } from './quant.js';
 
-const ALL: OpDef[] = [Gemm, MatMul, Add, Mul, Relu, Clip, HardSigmoid, LeakyRelu, PRelu, Reshape, Remaps, Concat, Conv, Pool, BatchNormalization, Reduce, Sigmoid, Tanh, Softmax, Sqrt, ArgMax, QuantizeLinear, DequantizeLinear, QLinearMatMul, QLinearConv, MatMulInteger, ConvInteger, TreeEnsemble, TreeEnsemble5, LinearModel, Scaler, Binarizer, ArrayFeatureExtractor, PassThrough, Cast, ConvTranspose, ShapeOps, ConstantOfShape, ExpandTile, Split, Compare, Logic, Where, ReduceNonLinear, Pow, Exp, Einsum, Resize, LayerNormalization, Erf, Gelu, Log, Normalizer];
+const ALL: OpDef[] = [Gemm, MatMul, Add, Mul, Relu, Clip, HardSigmoid, LeakyRelu, PRelu, Reshape, Remaps, Concat, Conv, Pool, BatchNormalization, Reduce, Sigmoid, Tanh, Softmax, Sqrt, ArgMax, QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, QLinearMatMul, QLinearConv, MatMulInteger, ConvInteger, TreeEnsemble, TreeEnsemble5, LinearModel, Scaler, Binarizer, ArrayFeatureExtractor, PassThrough, Cast, ConvTranspose, ShapeOps, ConstantOfShape, ExpandTile, Split, Compare, Logic, Where, ReduceNonLinear, Pow, Exp, Einsum, Resize, LayerNormalization, Erf, Gelu, Log, Normalizer];
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(ALL.flatMap((d) => d.onnx.map((n) => [n, d] as const)));
 
