@@ -145,6 +145,7 @@ export function showResult({ receipt, result, source, ms }: Shown): void {
     if (r.visibility) fact('visibility', `input ${r.visibility.input} · params ${r.visibility.params} · output ${r.visibility.output}`);
     fact('created', r.createdAt ?? '?');
     fact('commitments', r.commitments && Object.keys(r.commitments).length ? el('ul', {}, ...Object.entries(r.commitments).map(([k, v]) => el('li', {}, `${k}: `, code(short(v), v)))) : 'none (no hashed values)');
+    if (r.batch) fact('batch', el('ol', { id: 'batch', start: '0', 'data-size': String(r.batch.size) }, ...r.batch.inferences.map((i) => el('li', {}, `${i.inputs.join(', ')} → ${i.outputs.join(', ')}: logged as input `, code(short(i.inputRef), i.inputRef), ', outputs ', code(short(i.outputsHash), i.outputsHash)))));
     fact('signer', r.signature ? el('span', {}, code(r.signature.signer), ` (${r.signature.scheme}; the signature is not checked by this verifier)`) : 'unsigned');
   }
   const dev = byId('dev-warning');

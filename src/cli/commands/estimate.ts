@@ -35,6 +35,20 @@ export function printEstimate(e: Estimate): void {
   for (const w of e.warnings) say(`warning     ${w}`);
 }
 
+async function estimateBatchCommand(model: string, o: CompileOpts & { costModel?: string; batch: number }): Promise<void> {
+  const { estimateBatch } = await import('../../compose/batch-estimate.js');
+  const { outDir: _d, onProgress: _p, ...params } = compileParams(model, '', o);
+  const e = estimateBatch({ ...params, batch: o.batch, costModelPath: o.costModel });
+  const K = e.batch;
+  say(`batch       ${K} inferences of ${model} in one circuit`);
+  say(`constraints ${e.constraints} (${Math.round(e.constraints / K)} per inference), ${e.nPublic} public signals, ptau power ${e.ptauPower}`);
+  if (e.proveSeconds !== undefined) say(`prove       ${(e.witnessSeconds! + e.proveSeconds).toFixed(1)} s idle (witness ${e.witnessSeconds!.toFixed(1)} + Groth16 ${e.proveSeconds.toFixed(1)}), ${((e.witnessSeconds! + e.proveSeconds) / K).toFixed(2)} s per inference; Groth16 ${e.proveSecondsLoaded!.toFixed(1)} s at the load now`);
+  else say('prove       no cost model for this machine (run bench/fit-cost-model.ts): seconds not predicted');
+  say(`verify gas  ${e.verifyGas} (${Math.round(e.verifyGas / K)} per inference)`);
+  say(`submitBatch ${e.submitGas} gas through the registry, one InferenceVerified per inference (${Math.round(e.submitGas / K)} per inference)`);
+  emit(e);
+}
+
 export function registerEstimate(program: Command): void {
   compileOptions(
     program
@@ -43,10 +57,12 @@ export function registerEstimate(program: Command): void {
       .argument('<model>', 'ONNX model file')
       .option('--cost-model <file>', 'cost model JSON (default: the one fitted on the project bench machine, src/estimate/cost-model.json)')
       .option('--segments <auto|K>', 'predict the cut compile --segments makes: constraints and prove seconds per segment', parseSegments)
-      .option('--max-constraints <n>', 'largest segment with --segments auto (default 600000)', parsePositive('--max-constraints')),
-  ).action(async (model: string, o: CompileOpts & SegmentOpts & { costModel?: string }) => {
+      .option('--max-constraints <n>', 'largest segment with --segments auto (default 600000)', parsePositive('--max-constraints'))
+      .option('--batch <K>', 'predict compile --batch K: constraints, prove seconds, gas of one verifying transaction and of the registry\'s submitBatch, per inference', parsePositive('--batch')),
+  ).action(async (model: string, o: CompileOpts & SegmentOpts & { costModel?: string; batch?: number }) => {
     await load();
     if (o.segments !== undefined) return (await import('./segments.js')).estimateSegmentsCommand(model, o);
+    if (o.batch !== undefined) return estimateBatchCommand(model, o as CompileOpts & { costModel?: string; batch: number });
     const { outDir: _d, onProgress: _p, ...params } = compileParams(model, '', o);
     const e = estimateModel({ ...params, costModelPath: o.costModel });
     printEstimate(e);
