@@ -1,6 +1,7 @@
 /**
  * Settlement on chain (opt-in): the service registers its model in a ZkinferRegistry on a local node and
- * submits every proved receipt; the inference shows the transaction and its InferenceVerified event.
+ * submits every proved receipt; the inference shows the transaction and its InferenceVerified event. A server
+ * that starts settles what was proved while no settling server ran, once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -15,7 +16,8 @@ import { deployRegistry, queryInferences } from '../src/chain/registry.js';
 import { readCompiled } from '../src/setup.js';
 import { modelIdOf } from '../src/receipt.js';
 import { DEV_KEYS, useLocalChain } from './helpers/evm.js';
-import { MLP_INPUTS, buildMlp, testRedis } from './helpers/serve.js';
+import { MLP_INPUTS, buildMlp, startWorkerProcess, testRedis } from './helpers/serve.js';
+import type { Proc } from './helpers/serve.js';
 import { tempDir } from './helpers/pipeline.js';
 
 const ctx = useLocalChain();
@@ -35,7 +37,10 @@ beforeAll(async () => {
   worker = await startWorker({ redis: redis.url, server: url, cacheDir: tempDir('zkinfer-wcache-') });
 });
 
+const extra: { stop(): Promise<unknown> }[] = [];
+
 afterAll(async () => {
+  for (const x of extra.reverse()) await x.stop();
   await worker?.close();
   await server?.close();
   await redis?.stop();
@@ -57,5 +62,41 @@ describe('proving service settlement', () => {
     expect(v.settlement!.event!.modelId).toBe(`0x${modelId}`);
     const events = await queryInferences({ chain: ctx.chain, registry, verifier: v.settlement!.event!.verifier });
     expect(events.map((e) => e.txHash)).toEqual([v.settlement!.txHash]);
+  });
+
+  it('catch-up: inferences proved while no settling server ran are settled when one starts, and only once', async () => {
+    const r2 = await testRedis();
+    extra.push(r2);
+    const modelId = modelIdOf(readCompiled(dir).model);
+    const settle = { chain: ctx.chain, wallet: new Wallet(DEV_KEYS[1], ctx.chain.provider), registry };
+    // a serve without settlement proves two inferences (or: the settling server was down when they were proved)
+    const plain = await createServer({ redis: r2.url, models: [dir] });
+    const plainUrl = await plain.listen({ port: 0 });
+    const w: Proc = await startWorkerProcess(r2.url, plainUrl);
+    extra.push(w);
+    const client = new ZkinferClient({ url: plainUrl });
+    const proved = [];
+    for (const i of [2, 3]) proved.push(await client.infer(modelId, JSON.parse(readFileSync(MLP_INPUTS[i]!, 'utf8')) as { input: number[][] }, { waitSeconds: 120 }));
+    expect(proved.map((p) => p.status)).toEqual(['proved', 'proved']);
+    expect(proved.every((p) => !p.settlement)).toBe(true);
+    await plain.close();
+
+    // the settling server starts on the same Redis and catches up
+    const a = await createServer({ redis: r2.url, models: [dir], settle });
+    expect(await a.caughtUp).toBe(2);
+    const aUrl = await a.listen({ port: 0 });
+    const views = await Promise.all(proved.map((p) => new ZkinferClient({ url: aUrl }).inference(p.id)));
+    for (const v of views) {
+      expect(v.settlement?.error).toBeUndefined();
+      expect(v.settlement!.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    }
+    await a.close();
+    // restarted again: nothing is settled twice
+    const b = await createServer({ redis: r2.url, models: [dir], settle });
+    expect(await b.caughtUp).toBe(0);
+    await b.close();
+    const events = await queryInferences({ chain: ctx.chain, registry, verifier: views[0]!.settlement!.event!.verifier });
+    for (const v of views) expect(events.filter((e) => e.txHash === v.settlement!.txHash)).toHaveLength(1);
+    expect(new Set(events.map((e) => e.txHash)).size).toBe(events.length);
   });
 });

@@ -1,7 +1,10 @@
 /**
  * Settlement on chain (opt-in): each proved receipt is submitted to the model's registry
  * (src/chain/registry.ts); the inference then shows the transaction and its InferenceVerified event. One
- * server settles each inference (a Redis SET NX claim); transactions go out one at a time (one nonce sequence).
+ * server settles each inference (a Redis SET NX claim, which lapses after CLAIM_SECONDS so a server that died
+ * holding it does not block it forever); transactions go out one at a time (one nonce sequence). A server
+ * that starts catches up: every proved inference without a settlement (proved while no settling server
+ * ran) is settled then.
  */
 import type { Redis } from 'ioredis';
 import type { Wallet } from 'ethers';
@@ -12,6 +15,8 @@ import type { Receipt } from '../receipt.js';
 import { ZkinferError, errorText } from '../errors.js';
 
 export const SETTLEMENTS_KEY = 'zkinfer:settlements';
+/** A claim to settle an inference lapses after this long without a result (its server died). */
+export const CLAIM_SECONDS = 600;
 
 export interface SettleParams {
   chain: Chain;
@@ -36,6 +41,13 @@ export interface Settler {
   /** Submit an inference's receipt (once across servers); the result is stored in Redis. */
   settle(id: string, modelId: string, receipt: Receipt): Promise<void>;
   read(id: string): Promise<Settlement | undefined>;
+  /**
+   * Settle every proved inference that has no settlement yet: `completedKey` is the queue's sorted set of
+   * completed job ids, `load` reads one job's model and receipt. Resolves to how many got a settlement
+   * (a transaction, or the reason it failed).
+   */
+  catchUp(completedKey: string, load: (id: string) => Promise<{ modelId: string; receipt: Receipt } | undefined>): Promise<number>;
+  /** Stop a catch-up in progress (at its next batch) and wait for submitted transactions. */
   idle(): Promise<void>;
 }
 
@@ -44,8 +56,10 @@ const jsonSafe = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_k, x) =
 export function createSettler(redis: Redis, p: SettleParams): Settler {
   const verifiers = new Map<string, string>();
   let chainOfTx: Promise<void> = Promise.resolve();
+  let stopping = false;
+  let catching: Promise<number> = Promise.resolve(0);
   const chainId = String(p.chain.chainId);
-  return {
+  const settler: Settler = {
     async prepare(modelId, dir) {
       const r = await registerModel({ chain: p.chain, wallet: p.wallet, registry: p.registry, dir });
       verifiers.set(modelId, r.verifier);
@@ -53,7 +67,8 @@ export function createSettler(redis: Redis, p: SettleParams): Settler {
     },
     settle(id, modelId, receipt) {
       const run = async () => {
-        if ((await redis.set(`zkinfer:settle-claim:${id}`, '1', 'NX')) !== 'OK') return;
+        if (await redis.hexists(SETTLEMENTS_KEY, id)) return;
+        if ((await redis.set(`zkinfer:settle-claim:${id}`, '1', 'EX', CLAIM_SECONDS, 'NX')) !== 'OK') return;
         const verifier = verifiers.get(modelId);
         let s: Settlement;
         try {
@@ -72,6 +87,31 @@ export function createSettler(redis: Redis, p: SettleParams): Settler {
       const s = await redis.hget(SETTLEMENTS_KEY, id);
       return s ? (JSON.parse(s) as Settlement) : undefined;
     },
-    idle: () => chainOfTx,
+    catchUp(completedKey, load) {
+      const run = async (): Promise<number> => {
+        let n = 0;
+        for (let start = 0; !stopping; start += 200) {
+          const ids = await redis.zrange(completedKey, start, start + 199);
+          if (!ids.length) break;
+          const done = await redis.hmget(SETTLEMENTS_KEY, ...ids);
+          for (const [i, id] of ids.entries()) {
+            if (done[i] || stopping) continue;
+            const job = await load(id);
+            if (!job) continue;
+            await settler.settle(id, job.modelId, job.receipt);
+            if (await redis.hexists(SETTLEMENTS_KEY, id)) n++;
+          }
+        }
+        return n;
+      };
+      catching = run();
+      return catching;
+    },
+    async idle() {
+      stopping = true;
+      await catching.catch(() => 0);
+      await chainOfTx;
+    },
   };
+  return settler;
 }
