@@ -32,11 +32,19 @@ import { readInputFile, readInputShapes } from './prove/input.js';
 import { quantizeInput } from './quantize/input.js';
 import type { InputTensorSpec } from './quantize/input.js';
 import { InputError, ModelParseError } from './errors.js';
+import { KEY_FORMAT } from './receipt.js';
+import { runningSourcesHash } from './artifacts/build.js';
 
 export type { Fidelity } from './quantize/calibrate.js';
 
 export const ZKINFER_VERSION = '0.1.0';
 export const COMPILED_FORMAT = 'zkinfer.compiled/1';
+/**
+ * This zkinfer's build: version, artifact and key-binding formats, and a hash of the compiler's own sources
+ * (src/artifacts/build.ts). Part of the compile and setup cache keys, so a changed compiler — even under the same
+ * version number — never reuses artifacts or keys another one made.
+ */
+export const buildToken = (): string => sha256(ZKINFER_VERSION, '\n', COMPILED_FORMAT, '\n', KEY_FORMAT, '\n', runningSourcesHash());
 /** Root of the zkinfer package: circom runs here so that `circuits/` is below its working directory. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CIRCUITS_DIR = path.join(PACKAGE_ROOT, 'circuits');
@@ -102,7 +110,9 @@ export interface TensorInfo {
 export interface CompiledInfo {
   format: typeof COMPILED_FORMAT;
   zkinferVersion: string;
-  /** Hash of everything compile depends on: reruns when it changes. */
+  /** The zkinfer build that compiled it (buildToken). */
+  build?: string;
+  /** Hash of everything compile depends on, the zkinfer build included: reruns when it changes. */
   key: string;
   model: { file: string; name: string; fileSha256: string; quantizedSha256: string };
   circuitHash: string;
@@ -339,14 +349,14 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const settings = { scale, paramBits, inputVisibility, paramVisibility, outputVisibility, optimize: OPTIMIZE, ...(params.outputScale !== undefined ? { outputScale: params.outputScale } : {}), ...(params.bindProver ? { bindProver: true } : {}) };
   const key = sha256(
     bytes,
-    canonicalJson({ settings, inputRange: params.inputRange ?? null, inputDecls: params.inputDecls ?? null, inputScale: params.inputScale ?? null, zkinfer: ZKINFER_VERSION, compiler, ...(params.autoScale ? { autoScale: true } : {}) }),
+    canonicalJson({ settings, inputRange: params.inputRange ?? null, inputDecls: params.inputDecls ?? null, inputScale: params.inputScale ?? null, zkinfer: ZKINFER_VERSION, build: buildToken(), compiler, ...(params.autoScale ? { autoScale: true } : {}) }),
     gadgets,
     ...calFiles.flatMap((f) => [f, readFileSync(f)]),
   );
   const paths = artifactPaths(params.outDir);
   if (existsSync(paths.compiled) && existsSync(paths.r1cs) && existsSync(paths.wasm)) {
     const prev = readJson<CompiledInfo>(paths.compiled, 'compiled.json');
-    if (prev.key === key) {
+    if (prev.key === key && prev.build === buildToken()) {
       progress('compile: artifacts up to date (same model, settings and tool versions)');
       return { dir: params.outDir, info: prev, cached: true };
     }
@@ -374,6 +384,7 @@ export async function compileModel(params: CompileParams): Promise<CompileResult
   const info: CompiledInfo = {
     format: COMPILED_FORMAT,
     zkinferVersion: ZKINFER_VERSION,
+    build: buildToken(),
     key,
     model: { file: path.basename(params.modelPath), name: graph.name, fileSha256: sha256(bytes), quantizedSha256: sha256(source) },
     circuitHash,

@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { artifactPaths, readJson, writeJson } from './artifacts/layout.js';
 import type { CompiledInfo } from './compile.js';
+import { buildToken } from './compile.js';
+import { sha256 } from './artifacts/hash.js';
 import { devSetup, productionSetup } from './toolchain/devsetup.js';
 import { KEY_FORMAT, vkHash } from './receipt.js';
 import { canonicalJson } from './artifacts/hash.js';
@@ -16,8 +18,13 @@ import { ArtifactError } from './errors.js';
 
 export const SETUP_FORMAT = 'zkinfer.setup/1';
 
+/** The setup format and the zkinfer build (version, key-binding format, compiler sources): keys made by another are not reused. */
+export const setupToken = (): string => sha256(SETUP_FORMAT, '\n', buildToken());
+
 export interface SetupInfo {
   format: typeof SETUP_FORMAT;
+  /** setupToken of the zkinfer that made the keys. */
+  build?: string;
   circuitHash: string;
   vkHash: string;
   dev: boolean;
@@ -102,7 +109,7 @@ export async function setupKeys(params: SetupParams): Promise<{ info: SetupInfo;
   if (existsSync(paths.setup) && existsSync(paths.zkey) && existsSync(paths.vkey)) {
     const prev = readJson<SetupInfo>(paths.setup, 'setup.json');
     const wantDev = !params.ptauPath;
-    if (prev.circuitHash === compiled.circuitHash && prev.dev === wantDev && (wantDev || prev.ptau.source === path.resolve(params.ptauPath!))) {
+    if (prev.format === SETUP_FORMAT && prev.build === setupToken() && prev.circuitHash === compiled.circuitHash && prev.dev === wantDev && (wantDev || prev.ptau.source === path.resolve(params.ptauPath!))) {
       const prevVk = readJson<Record<string, unknown>>(paths.vkey, 'verification key');
       const binding = keyBinding(compiled, prev.dev);
       if (canonicalJson(prevVk.zkinfer) === canonicalJson(binding)) {
@@ -133,6 +140,7 @@ export async function setupKeys(params: SetupParams): Promise<{ info: SetupInfo;
   }
   const info = writeKey(params.dir, { ...vk, zkinfer: keyBinding(compiled, !params.ptauPath) }, {
     format: SETUP_FORMAT,
+    build: setupToken(),
     circuitHash: compiled.circuitHash,
     vkHash: '',
     dev: !params.ptauPath,

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { CIRCOMLIB_DIR, commitParams, stepCounts, CIRCUITS_DIR, COMPILED_FORMAT, OPTIMIZE, PACKAGE_ROOT, ZKINFER_VERSION, commonAncestor, gadgetSources } from '../compile.js';
+import { CIRCOMLIB_DIR, commitParams, stepCounts, CIRCUITS_DIR, COMPILED_FORMAT, OPTIMIZE, PACKAGE_ROOT, ZKINFER_VERSION, buildToken, commonAncestor, gadgetSources } from '../compile.js';
 import type { CompiledInfo } from '../compile.js';
 import { generateCircom } from '../codegen/circom.js';
 import type { Program } from '../quantize/program.js';
@@ -56,7 +56,7 @@ export async function compileProgramCircuit(p: ProgramCircuitParams): Promise<Co
   const source = generated?.source ?? generateCircom(program, { layout, title: p.title });
   const compiler = await circomVersion();
   const circuitHash = sha256(source, await gadgetSources(), compiler, OPTIMIZE);
-  const key = sha256(circuitHash, p.key ?? '', ZKINFER_VERSION);
+  const key = sha256(circuitHash, p.key ?? '', ZKINFER_VERSION, buildToken());
   const cached = upToDate(p.dir, key);
   if (cached) {
     p.onProgress?.(`compile: ${path.basename(p.dir)} up to date`);
@@ -76,6 +76,7 @@ export async function compileProgramCircuit(p: ProgramCircuitParams): Promise<Co
   const info: CompiledInfo = {
     format: COMPILED_FORMAT,
     zkinferVersion: ZKINFER_VERSION,
+    build: buildToken(),
     key,
     model: { ...p.model, quantizedSha256: sha256(source) },
     circuitHash,
