@@ -25,6 +25,7 @@ import type { LoadedModel, ModelEntry } from './models.js';
 import { redisOptions } from './redis.js';
 import { createSettler } from './settle.js';
 import { threadedSigner } from './sign-thread.js';
+import { createArchive } from './retention.js';
 import type { SettleParams } from './settle.js';
 import { modelIdOf } from '../receipt.js';
 import { openApiDocument, schemas } from './schemas.js';
@@ -56,6 +57,13 @@ export interface CreateServerParams {
   cors?: string;
   /** Fastify's request log (default off). */
   logger?: boolean;
+  /**
+   * Keep proved inferences in Redis this long, then move them to `archiveDir` (./retention.ts); reads fall back
+   * to the archive. Default: kept in Redis forever.
+   */
+  retainSeconds?: number;
+  /** Where proved inferences go after `retainSeconds` (needed with it; `serve` uses DATA/receipts). */
+  archiveDir?: string;
 }
 
 export interface ProvingServer {
@@ -65,6 +73,8 @@ export interface ProvingServer {
   signer: string;
   /** With settlement on: resolves once the start-up catch-up has settled every proved, unsettled inference (how many). */
   caughtUp: Promise<number>;
+  /** With retention on: move the proved inferences past their retention time to the archive now (how many). */
+  trim(): Promise<number>;
   /** Register an artifact directory (as POST /v1/models does). */
   registerModel(dir: string): Promise<ModelEntry>;
   /** Start listening; resolves to the base URL. */
@@ -171,10 +181,15 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
     return depth;
   };
 
+  if (params.retainSeconds !== undefined && !params.archiveDir) throw new ZkinferError('usage', 'retainSeconds needs archiveDir (where proved inferences go after it)');
+  const archive = params.retainSeconds !== undefined ? createArchive({ dir: params.archiveDir!, retainMs: params.retainSeconds * 1000, redis, queue }) : undefined;
+  const trimTimer = archive ? setInterval(() => void archive.trim().catch(() => 0), Math.min(60_000, Math.max(1000, (params.retainSeconds! * 1000) / 4))) : undefined;
+  trimTimer?.unref();
+
   const view = async (id: string): Promise<InferenceView | undefined> => {
     const job = (await queue.getJob(id)) as Job<ProofJobData, ProofJobResult> | undefined;
-    if (!job) return undefined;
-    const v = inferenceView(job, await job.getState());
+    const v = job ? inferenceView(job, await job.getState()) : archive?.read(id);
+    if (!v) return undefined;
     const settlement = v.status === 'proved' ? await settler?.read(id) : undefined;
     return settlement ? { ...v, settlement } : v;
   };
@@ -371,6 +386,7 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
     queue,
     signer: signer.address,
     caughtUp,
+    trim: () => archive?.trim() ?? Promise.resolve(0),
     registerModel,
     async listen(opts = {}) {
       await app.listen({ port: opts.port ?? 8080, host: opts.host ?? '127.0.0.1' });
@@ -379,7 +395,9 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
       return url;
     },
     async close() {
+      clearInterval(trimTimer);
       await app.close();
+      await archive?.idle();
       await settler?.idle();
       await hub.close();
       await queue.close();

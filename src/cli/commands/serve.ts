@@ -44,7 +44,14 @@ async function signerFor(spec: string | undefined, data: string) {
 interface ServeOpts {
   port: number; host: string; data: string; redis?: string; model: string[]; workers?: number;
   apiKey?: string; adminKey?: string; workerKey?: string; signKey?: string; bodyLimit: number; maxQueued: number; cors?: string; settleRegistry?: string; rpc?: string; key?: string;
+  retainReceipts?: number;
 }
+
+const parseDays = (s: string): number => {
+  const v = Number(s);
+  if (!Number.isFinite(v) || v <= 0) throw new InputError(`--retain-receipts '${s}': expected a positive number of days (fractions allowed)`);
+  return v;
+};
 
 interface WorkerOpts { redis: string; server: string; workerKey?: string; cache?: string; lockSeconds?: number; nice?: number }
 
@@ -74,9 +81,11 @@ export function registerServe(program: Command): void {
     .option('--key <key>', 'transaction key for --settle-registry: a file or env:VAR (default env:ZKINFER_PRIVATE_KEY)')
     .option('--cors <origin>', 'let pages from this origin (or *) call the API from a browser')
     .option('--max-queued <n>', 'most inferences waiting for a worker (429 above)', parseIntOpt('--max-queued', 1, 1e9), 10_000)
+    .option('--retain-receipts <days>', 'keep proved inferences in Redis this many days, then move them to DATA/receipts (default: in Redis forever)', parseDays)
     .addHelpText('after', `
 Without --redis, redis-server (Debian package redis-server) runs as a child on DATA/redis/redis.sock with
-append-only persistence, and stops with the service. Workers elsewhere: zkinfer worker --redis URL --server URL.
+append-only persistence, and stops with the service. With --retain-receipts DAYS, proved inferences older than
+that leave Redis for DATA/receipts/ (fsynced first) and are still served from there. Workers elsewhere: zkinfer worker --redis URL --server URL.
 API: GET /v1/openapi.json. Stop with Ctrl-C.`)
     .action(async (o: ServeOpts) => {
       const { startRedis, findRedisServer, REDIS_INSTALL_HINT } = await import('../../serve/redis.js');
@@ -119,7 +128,8 @@ API: GET /v1/openapi.json. Stop with Ctrl-C.`)
         settle = { chain, wallet: loadSigner({ key: o.key, chain }), registry: o.settleRegistry };
       }
       try {
-        server = await createServer({ redis: redisUrl, signer, apiKey, adminKey, workerKey, models: o.model, bodyLimit: o.bodyLimit, maxQueued: o.maxQueued, cors: o.cors, settle });
+        server = await createServer({ redis: redisUrl, signer, apiKey, adminKey, workerKey, models: o.model, bodyLimit: o.bodyLimit, maxQueued: o.maxQueued, cors: o.cors, settle,
+          ...(o.retainReceipts !== undefined ? { retainSeconds: o.retainReceipts * 86_400, archiveDir: path.join(data, 'receipts') } : {}) });
         const url = await server.listen({ port: o.port, host: o.host });
         const spawnWorker = (i: number): void => {
           const args = [...process.execArgv, process.argv[1]!, 'worker', '--redis', redisUrl, '--server', url, '--cache', path.join(data, 'cache'), '--nice', '10', ...(workerKey ? ['--worker-key', 'env:ZKINFER_WORKER_KEY'] : [])];
@@ -136,6 +146,7 @@ API: GET /v1/openapi.json. Stop with Ctrl-C.`)
         const models = (await (await fetch(`${url}/v1/models`)).json()) as { models: { id: string; name: string; constraints: number; predictedProveSeconds?: number }[] };
         say(`serving     ${url} (API: ${url}/v1/openapi.json)`);
         say(`redis       ${embedded ? `embedded, ${embedded.socket} (append-only)` : redisUrl}`);
+        if (o.retainReceipts !== undefined) say(`receipts    in Redis for ${o.retainReceipts} day(s), then in ${path.join(data, 'receipts')}`);
         say(`workers     ${nWorkers} local${o.redis ? '; more: zkinfer worker --redis URL --server URL' : ''}`);
         say(`signer      ${server.signer} (attestations)`);
         for (const m of models.models) say(`model       ${m.id} ${m.name}, ${m.constraints} constraints${m.predictedProveSeconds !== undefined ? `, ~${m.predictedProveSeconds.toFixed(2)} s per proof` : ''}`);
