@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { writeOnnxModel } from '../src/export/onnx-writer.ts';
-import { mulberry32 } from '../src/export/prng.ts';
+import { mulberry32, shuffleInPlace } from '../src/export/prng.ts';
 
 // ---------------------------------------------------------------- configuration
 const TRAIN_N = 8000;
@@ -39,14 +39,6 @@ const OUT_DIR = join(ROOT, 'models', 'mnist-mlp');
 const TRAINED_BY = 'scripts/train-mnist-mlp.ts';
 
 // ---------------------------------------------------------------- helpers
-function shuffleInPlace<T>(arr: T[], rand: () => number): T[] {
-  for (let i = arr.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [arr[i], arr[j]] = [arr[j]!, arr[i]!];
-  }
-  return arr;
-}
-
 function argmax(v: ArrayLike<number>, offset = 0, n = v.length): number {
   let best = 0;
   for (let k = 1; k < n; k++) if (v[offset + k]! > v[offset + best]!) best = k;

@@ -17,9 +17,10 @@ import { withFixedParams } from './helpers/cases.js';
 import { compileModel, quantizeModel } from '../src/compile.js';
 import { artifactPaths } from '../src/artifacts/layout.js';
 import { calculateWitness } from '../src/toolchain/witness.js';
-import { checkWitness, constraintWires, loadR1cs } from '../src/toolchain/r1cs.js';
+import { checkWitness, loadR1cs } from '../src/toolchain/r1cs.js';
 import { inputSignalName } from '../src/codegen/circom.js';
 import { tempDir } from './helpers/pipeline.js';
+import { expectPinned } from './helpers/forge.js';
 import { inputSpecs, quantizeInput } from '../src/quantize/input.js';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
@@ -117,20 +118,6 @@ describe('int8 ops refuse what they cannot prove exactly, naming the node', () =
     expect(() => quantizeGraph(graph, { scale: 8, paramBits: 16, inputs: decls })).toThrow(/node 'QLinearMatMul_0' \(QLinearMatMul\): a_zero_point must be a constant/);
   });
 });
-
-/** Changing any one wire that a constraint uses by ±1 breaks the honest witness w. */
-function expectPinned(r1cs: Awaited<ReturnType<typeof loadR1cs>>, w: bigint[]): void {
-  expect(checkWitness(r1cs, w)).toEqual({ ok: true });
-  const used = new Set<number>();
-  for (const k of r1cs.constraints) for (const i of constraintWires(k)) used.add(i);
-  for (const i of used) {
-    for (const d of [1n, -1n]) {
-      const f = [...w];
-      f[i] = f[i]! + d;
-      expect(checkWitness(r1cs, f).ok, `wire ${i} ${d > 0 ? '+' : '−'} 1`).toBe(false);
-    }
-  }
-}
 
 describe('the rounding circuits pin every signal', () => {
   // roundHalfEven / roundDivHalfEven are built from the Bits, Rescale and DivFloor gadgets (each with its own

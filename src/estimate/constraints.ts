@@ -138,8 +138,12 @@ export function stepCost(step: CostedStep): GadgetCost {
       // Thermometer(k, n, T) (circuits/thermometer.circom): k + 1 bucket booleans, 2n booleans, 2 recompositions
       return add(feed(step.in), { nonLinear: step.outs.length + 1 + 2 * step.n, linear: 2, wires: step.outs.length + 2 * step.n, nnzAB: 3 * (step.outs.length + 1 + 2 * step.n) });
     case 'sqrt':
-      // SqrtFloor(n): about 3n + 2 booleans and one product, 3 linear recompositions (circuits/sqrt.circom)
-      return add(feed(step.in), { nonLinear: 3 * step.n + 2, linear: 3, wires: 3 * step.n + 3, nnzAB: 6 * step.n });
+    {
+      // SqrtFloor(n) (circuits/sqrt.circom): ⌈n/2⌉ + n + (n + 1) booleans and one product; 3 linear
+      // recompositions and the two range checks' inputs (in − r², r² + 2r − in) fed linear combinations
+      const booleans = Math.ceil(step.n / 2) + 2 * step.n + 1;
+      return add(feed(step.in), { nonLinear: booleans + 1, linear: 5, wires: booleans + 4, nnzAB: 3 * booleans + 2 });
+    }
     default:
       throw new Error(`estimate: no constraint cost for program step kind '${(step as { kind: string }).kind}' (add it to src/estimate/constraints.ts)`);
   }

@@ -1,11 +1,8 @@
 /**
- * Erf and Gelu from the primitives, with Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5·10^−7 in float):
- *   erf(|x|) = 1 − (a1·t + a2·t² + a3·t³ + a4·t⁴ + a5·t⁵)·e^(−x²),  t = 1 / (1 + p·|x|)
- * At a working scale W = S + 6: |x| by one sign decomposition, one select and a ReLU (for its non-negative
- * bound); t by one DivFloor (rounded);
- * the polynomial in Horner form (one product + one rescale per degree); x² one product (its bound is
- * non-negative) and e^(−x²) the exp gadget of ./exp.ts; then one product, a rescale to S and the sign back
- * (one select). About 5·(W + 4) + 300 constraints per element at S = 12.
+ * Erf and Gelu from the primitives. Float reference: Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5·10^−7).
+ * Integer: erf(|x|) as a piecewise polynomial over 2^k segments of [0, 2^c) (saturating to 1 beyond), the
+ * segment read from the bits of |x| — about 3m + 60 constraints per element at S = 12 (m = the width of x's
+ * bound), against ≈ 750 for A&S 7.1.26 built on a division and the exp gadget (see erfQ).
  * Gelu (opset 20): 0.5·x·(1 + erf(x/√2)), one more product; approximate = "tanh" uses Tanh's lowering on
  * √(2/π)·(x + 0.044715·x³) (two products).
  */
@@ -14,8 +11,9 @@ import { linAddScaled, linConst, linIsConst, linScale } from '../quantize/lin.js
 import type { Lin } from '../quantize/lin.js';
 import type { LowerCtx, OpDef, QTensor, Value } from './types.js';
 import { requireInput } from './util.js';
-import { expLin, Tanh } from './exp.js';
-import { leConst } from './compare.js';
+import { polyDegree, Tanh } from './exp.js';
+import { choose, leConst } from './compare.js';
+import { bitLength } from '../quantize/program.js';
 
 const P = 0.3275911;
 const A = [0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429];
@@ -31,31 +29,83 @@ export function erfF(x: number): number {
 const pow2 = (n: number) => 1n << BigInt(n);
 const round = (ctx: LowerCtx, e: Lin, k: number): Lin => (k <= 0 ? e : ctx.b.rescale(linAddScaled(linConst(pow2(k - 1)), e, 1n), k, false, ctx.node.name));
 
-/** erf of each element of x (at scale S after requant): a tensor at scale S. */
+/** Segments and degree of the piecewise polynomial for output scale S (chosen once per scale). */
+interface ErfPlan {
+  /** erf(|x|) is taken as 1 for |x| ≥ 2^c (1 − erf(2^c) < 2^-(S+3)). */
+  c: number;
+  /** 2^k segments of [0, 2^c), selected by the k bits of |x| below bit S + c. */
+  k: number;
+  degree: number;
+  /** Per segment, monomial coefficients (low → high) of the polynomial in the local coordinate u ∈ [0, 1). */
+  coefs: number[][];
+}
+
+const plans = new Map<number, ErfPlan>();
+
+/**
+ * The cheapest (segments, degree) whose per-segment Chebyshev interpolant is within 2^-(S+3) of erf:
+ * cost = one-hot products (2^k − 2) + degree products + the final rescale's width (W + degree·(S + c − k)).
+ */
+export function erfPlan(S: number): ErfPlan {
+  const hit = plans.get(S);
+  if (hit) return hit;
+  let c = 1;
+  while (1 - erfF(2 ** c) >= 2 ** -(S + 3)) c++;
+  let best: (ErfPlan & { cost: number }) | undefined;
+  for (let k = 1; k <= 5; k++) {
+    const h = 2 ** (c - k);
+    const fits = Array.from({ length: 2 ** k }, (_, seg) => polyDegree(S + 3, (u) => erfF((seg + u) * h)));
+    const degree = Math.max(...fits.map((f) => f.degree));
+    const cost = 2 ** k - 2 + degree + (S + 4 + degree * (S + c - k));
+    if (!best || cost < best.cost) best = { c, k, degree, coefs: fits.map((f) => [...f.coefs, ...new Array<number>(degree + 1 - f.coefs.length).fill(0)]), cost };
+  }
+  plans.set(S, best!);
+  return best!;
+}
+
+/**
+ * erf of each element of x (requantized to scale S): a tensor at scale S. |x| by one sign decomposition
+ * and a select; ONE decomposition of |x| gives the saturation (any bit at or above S + c: an OR of the
+ * high bits, one product each), the segment (k bits, one-hot by 2^k − 2 products: the coefficients are
+ * linear in it) and the local coordinate u (the low bits, free); the polynomial in Horner form without
+ * intermediate rescales (one product per degree), then one rounded rescale to S; saturation and sign by two
+ * selects. Error ≤ 2^-(S+3) (interpolation) + coefficient rounding at W = S + 4 + 2^-(S+1) (rounding).
+ */
 function erfQ(ctx: LowerCtx, x0: QTensor): QTensor {
   const x = ctx.requant(x0, false);
   const S = x.scale;
-  const W = Math.max(ctx.scale, S) + 6;
+  const W = S + 4;
   const b = ctx.b;
   const name = ctx.node.name;
-  const P16 = BigInt(Math.round(P * 2 ** 16));
-  const cs = A.map((a) => BigInt(Math.round(a * 2 ** W)));
+  const { c, k, degree, coefs } = erfPlan(S);
+  const su = S + c - k; // bits of the local coordinate
+  const cs = Array.from({ length: degree + 1 }, (_, j) => coefs.map((seg) => BigInt(Math.round(seg[j]! * 2 ** W))));
   const exprs = x.exprs.map((e) => {
     const neg = leConst(ctx, e, -1n); // [x < 0]
-    const minus = linScale(e, -1n);
-    // |x| at scale S; the ReLU (identity on it) gives the bound [0, max] the divisor below needs
-    const a = b.rescale(b.select(neg, minus, e, name), 0, true, name);
-    // t = 2^(W+S+16) / (2^(S+16) + P16·a), rounded: ⌊(2·2^(W+S+16) + den) / (2·den)⌋, in [0, 2^W]
-    const den = linAddScaled(linConst(pow2(S + 16)), a, P16);
-    const t = b.div(linAddScaled(linConst(2n * pow2(W + S + 16)), den, 1n), linScale(den, 2n), name, [0n, pow2(W)]);
-    let acc: Lin = linConst(cs[4]!);
-    for (let k = 3; k >= 0; k--) acc = linAddScaled(linConst(cs[k]!), round(ctx, linIsConst(acc) ? linScale(t, acc.c) : b.mul(acc, t, name), W), 1n);
-    const poly = round(ctx, b.mul(acc, t, name), W); // at scale W
-    const x2 = b.mul(e, e, name); // at scale 2S, ≥ 0
-    const E = expLin(ctx, x2, 2 * S, { k: -1, A: W + 3, B: 0, upperByConstruction: true, sw: W }); // e^(−x²) at scale 2W + 3
-    const pe = round(ctx, b.mul(poly, E, name), 2 * W + 3 + W - S); // poly·E at scale S
-    const y = linAddScaled(linConst(pow2(S)), pe, -1n); // erf(|x|) at scale S
-    return b.select(neg, linScale(y, -1n), y, name);
+    const a = choose(ctx, neg, linScale(e, -1n), e); // |x|, exact
+    const [lo, hi] = b.bounds(e);
+    const M = -lo > hi ? -lo : hi;
+    const n = Math.max(S + c, bitLength(M));
+    const bits = b.bits(a, n, name, true); // 0 ≤ |x| < 2^n: true of |x| by its bound, and enforced
+    const u = linConst(0n);
+    for (let i = 0; i < su; i++) linAddScaled(u, bits[i]!, pow2(i));
+    let sat: Lin = linConst(0n);
+    for (let i = S + c; i < n; i++) sat = linIsConst(sat) && sat.c === 0n ? bits[i]! : linAddScaled(linAddScaled(linAddScaled(linConst(0n), sat, 1n), bits[i]!, 1n), b.mul(sat, bits[i]!, name), -1n);
+    let onehot: Lin[] = [linConst(1n)];
+    for (let j = k - 1; j >= 0; j--) {
+      const s = bits[su + j]!; // highest first: the one-hot index is then Σ_j bit_j·2^j
+      onehot = onehot.flatMap((I) => {
+        const p = linIsConst(I) ? linScale(s, I.c) : b.mul(I, s, name);
+        return [linAddScaled(linAddScaled(linConst(0n), I, 1n), p, -1n), p];
+      });
+    }
+    const coef = (j: number, shift: number): Lin => onehot.reduce((acc, I, seg) => linAddScaled(acc, I, cs[j]![seg]! << BigInt(shift)), linConst(0n));
+    let acc = coef(degree, 0);
+    for (let j = degree - 1; j >= 0; j--) acc = linAddScaled(b.mul(acc, u, name), coef(j, su * (degree - j)), 1n);
+    const K = W + degree * su - S;
+    const y = b.rescale(linAddScaled(linConst(pow2(K - 1)), acc, 1n), K, false, name); // erf(|x|) at scale S
+    const ys = choose(ctx, sat, linConst(pow2(S)), y);
+    return choose(ctx, neg, linScale(ys, -1n), ys);
   });
   return { shape: x.shape, scale: S, exprs };
 }
