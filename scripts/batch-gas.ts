@@ -6,8 +6,11 @@
  * Not part of npm test (minutes of proving): the numbers go in bench/snapshot and the README.
  *
  *   nice -n 19 node --import tsx scripts/batch-gas.ts [K…]
+ *
+ * Compile and setup are cached in the output directories; each receipt is kept there (receipt.json), and
+ * BATCH_GAS_REUSE=1 measures the gas of kept receipts again without proving (prove seconds then read n/a).
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Interface, Wallet } from 'ethers';
@@ -21,6 +24,7 @@ import { deployModel, verifyInferenceAbi } from '../src/chain/deploy.js';
 import { deployRegistry, registerModel, submitReceipt } from '../src/chain/registry.js';
 import { proofWords } from '../src/chain/model-contract.js';
 import { artifactPaths } from '../src/artifacts/layout.js';
+import type { Opening, Receipt } from '../src/receipt.js';
 import { DEV_KEYS, startLocalNode } from '../test/helpers/evm.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -52,8 +56,11 @@ try {
     const setupSeconds = (performance.now() - t0) / 1000;
     const input = path.join(dir, 'batch-input.json');
     writeFileSync(input, JSON.stringify({ input_data: Array.from({ length: K }, (_, k) => digits[k % digits.length]) }));
-    const prover = await loadProver({ dir });
-    const r = await prover.prove(input);
+    const kept = path.join(dir, 'receipt.json');
+    const r = process.env.BATCH_GAS_REUSE && existsSync(kept)
+      ? { ...(JSON.parse(readFileSync(kept, 'utf8')) as { receipt: Receipt; opening: Opening }), seconds: { witness: NaN, prove: NaN } }
+      : await (await loadProver({ dir })).prove(input);
+    writeFileSync(kept, JSON.stringify({ receipt: r.receipt, opening: r.opening }));
     const v = await verifyReceipt({ receipt: r.receipt, opening: r.opening });
     if (!v.ok) throw new Error(`K=${K}: receipt does not verify: ${v.failed!.name}: ${v.failed!.detail}`);
     const dep = await deployModel({ dir, chain, wallet });

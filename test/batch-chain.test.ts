@@ -10,6 +10,8 @@ import { useLocalChain } from './helpers/evm.js';
 import type { Chain } from '../src/chain/evm.js';
 import { deployRegistry, queryInferences, registerModel, submitReceipt } from '../src/chain/registry.js';
 import { modelIdOf } from '../src/receipt.js';
+import { estimateBatch } from '../src/compose/batch-estimate.js';
+import path from 'node:path';
 
 const ctx = useLocalChain();
 let chain: Chain;
@@ -32,7 +34,9 @@ describe('batches on chain', () => {
       if (vis === 'public') expect(new Set(r.events.map((e) => e.inputRef)).size).toBe(3);
       // anyone holding inference 1's reference finds its own log
       expect((await queryInferences({ chain, registry, inputRef: listed[1]!.inputRef })).map((e) => e.outputsHash)).toEqual([listed[1]!.outputsHash]);
-      console.log(`batch of 3 (${vis}): submitBatch used ${r.gasUsed} gas (${Math.round(Number(r.gasUsed) / 3)} per inference)`);
+      const predicted = estimateBatch({ modelPath: path.join(path.dirname(dir), 'tiny-batch.onnx'), batch: 3, inputVisibility: vis, outputVisibility: vis }).submitGas;
+      console.log(`batch of 3 (${vis}): submitBatch used ${r.gasUsed} gas (${Math.round(Number(r.gasUsed) / 3)} per inference), estimate --batch 3 predicted ${predicted}`);
+      if (vis === 'hashed') expect(Math.abs(predicted / Number(r.gasUsed) - 1)).toBeLessThan(0.02);
       const swapped = structuredClone(receipt);
       const s = swapped.publicSignals;
       if (vis === 'hashed') s[0] = s[1]!; // the input commitment replaced

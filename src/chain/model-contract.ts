@@ -143,8 +143,8 @@ function batchSource(layout: PublicLayout): string {
   const lines: string[] = [];
   if (layout.inputCommitment !== undefined || outputCommitment >= 0) {
     lines.push(`        for (uint256 k = 0; k < ${K}; k++) {`);
-    if (layout.inputCommitment !== undefined) lines.push(`            inputRefs[k] = keccak256(abi.encodePacked(publicSignals[${layout.inputCommitment}], k));`);
-    if (outputCommitment >= 0) lines.push(`            outputsHashes[k] = keccak256(abi.encodePacked(publicSignals[${outputCommitment}], k));`);
+    if (layout.inputCommitment !== undefined) lines.push(`            inputRefs[k] = _indexed(publicSignals[${layout.inputCommitment}], k);`);
+    if (outputCommitment >= 0) lines.push(`            outputsHashes[k] = _indexed(publicSignals[${outputCommitment}], k);`);
     lines.push('        }');
   }
   for (let k = 0; k < K; k++) {
@@ -159,12 +159,23 @@ function batchSource(layout: PublicLayout): string {
     ///   input reference and output hash (what the registry's submitBatch logs, one InferenceVerified each:
     ///   its own packed signals, or keccak256(abi.encodePacked(commitment, k)) of a commitment over all K),
     ///   and the prover the proof is bound to.
+    ///   (verifySignals checks the proof: snarkjs's verifyProof ends the call frame it runs in, so only an
+    ///   external call to it returns here.)
     function verifyBatch(uint256[8] calldata proof, uint256[] calldata publicSignals) external view returns (bool ok, bytes32[] memory inputRefs, bytes32[] memory outputsHashes, address prover) {
         (ok, , , prover) = verifySignals(proof, publicSignals);
         inputRefs = new bytes32[](${K});
         outputsHashes = new bytes32[](${K});
         if (!ok) return (false, inputRefs, outputsHashes, address(0));
 ${lines.join('\n')}
+    }
+
+    /// keccak256(abi.encodePacked(c, k)) in scratch space (no memory allocated per inference).
+    function _indexed(uint256 c, uint256 k) private pure returns (bytes32 h) {
+        assembly {
+            mstore(0x00, c)
+            mstore(0x20, k)
+            h := keccak256(0x00, 0x40)
+        }
     }
 `;
 }

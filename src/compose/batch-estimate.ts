@@ -18,12 +18,14 @@ import { predictVerifyGas } from '../chain/gas.js';
 import { batchPlan, batchSource } from './batch.js';
 
 /**
- * Gas the registry's submitBatch adds to the verifying call (anvil, cancun; scripts/batch-gas.ts): a fixed
- * part (the registry's call into the verifier, its storage reads, verifySignals' copy of the signals and
- * self-call) and, per inference, one keccak256 reference pair and one InferenceVerified log (4 topics, 96
- * bytes of data: 375 + 4 × 375 + 8 × 96 = 2,643 gas) with the loop and return-data work around it.
+ * Gas the registry's submitBatch adds to the predicted verifying transaction (predictVerifyGas), measured on
+ * anvil (cancun) with two public signals at K = 1, 8, 32 (239,700, 264,376 and 349,075 gas: linear within
+ * 20 gas): a fixed part (the registry's calldata, its cold call into the verifier and two storage reads,
+ * verifySignals' copy of the signals and self-call) and, per inference, one InferenceVerified log (4 topics,
+ * 96 bytes of data: 375 + 4 × 375 + 8 × 96 = 2,643 gas, the floor) plus its reference pair (two keccak256,
+ * returned as two arrays and decoded by the registry).
  */
-export const BATCH_GAS = { fixed: 17_000, perInference: 3_300 } as const;
+export const BATCH_GAS = { fixed: 13_880, perInference: 3_528 } as const;
 
 export interface BatchEstimate {
   batch: number;
