@@ -235,7 +235,7 @@ describe('TreeEnsemble (ai.onnx.ml opset 5) vs onnxruntime-node', () => {
     expect(y).toEqual([[1, 0, 0, 0], [0, 0, 0, 100], [0, 0, 0, 100], [0, 0, 1000, 0], [0, 10, 0, 0]]);
   });
 
-  it('post_transform PROBIT and a MEMBER node without membership_values are refused with typed errors', () => {
+  it('post_transform PROBIT, a MEMBER node without membership_values, MIN over a two-target tree are refused with typed errors', () => {
     const base = { n_targets: 1, tree_roots: [0], nodes_featureids: [0], nodes_splits: tens('s', Float32Array.from([1])), nodes_truenodeids: [0], nodes_trueleafs: [1], nodes_falsenodeids: [1], nodes_falseleafs: [1], leaf_targetids: [0, 0], leaf_weights: tens('w', Float32Array.from([1, 2])) };
     const refuse = (attrs: Record<string, OnnxAttributeValue>, msg: RegExp) => {
       const g = parseOnnx(ensemble5(1, 1, { ...base, ...attrs }), 'te.onnx');
@@ -243,6 +243,9 @@ describe('TreeEnsemble (ai.onnx.ml opset 5) vs onnxruntime-node', () => {
     };
     refuse({ nodes_modes: tens('m', Uint8Array.from([0])), post_transform: 4 }, /post_transform 4 \(PROBIT\) is not supported/);
     refuse({ nodes_modes: tens('m', Uint8Array.from([6])) }, /BRANCH_MEMBER but membership_values is missing/);
+    // MIN over a tree whose leaves weigh both targets
+    const g = parseOnnx(allModes5(2, 0, true), 'te.onnx');
+    expect(() => quantizeGraph(g, { scale: 12, paramBits: 16, inputs: [{ name: 'X', scale: 4, min: 0, max: 15 }] })).toThrow(/aggregate MIN: a leaf of a tree weighing target \d has no weight for it/);
   });
 });
 
