@@ -86,6 +86,7 @@ const CASES: OpCase[] = [
   { name: 'Resize cubic x2 (align_corners)', op: 'Resize', ins: [[1, 1, 4, 4]], consts: [f32('roi', [], [0]), f32('scales', [1, 1, 2, 2], [4])], attrs: { mode: 'cubic', coordinate_transformation_mode: 'align_corners' }, opset: 13 },
   { name: 'Resize nearest with axes [3, 2]', op: 'Resize', ins: [[1, 1, 2, 2]], consts: [f32('roi', [], [0]), f32('scales', [3, 2], [2])], attrs: { axes: [3, 2] }, opset: 18 },
   { name: 'Resize nearest sizes, keep_aspect_ratio_policy not_smaller', op: 'Resize', ins: [[1, 1, 2, 2]], consts: [f32('roi', [], [0]), f32('scales', [], [0]), i64('sizes', [7, 8])], attrs: { axes: [2, 3], keep_aspect_ratio_policy: 'not_smaller' }, opset: 18 },
+  { name: 'Resize opset 10 (X, scales), nearest (floor up, ceil down)', op: 'Resize', ins: [[1, 1, 4, 5]], consts: [f32('scales', [1, 1, 0.6, 2.5], [4])], opset: 10 },
   { name: 'Resize opset 10 (X, scales), linear', op: 'Resize', ins: [[1, 1, 2, 3]], consts: [f32('scales', [1, 1, 2, 2], [4])], attrs: { mode: 'linear' }, opset: 10 },
   { name: 'LayerNormalization (last axis, Scale and B)', op: 'LayerNormalization', ins: [[2, 8]], consts: [f32('g', [1, 0.5, -1, 2, 1, 1, 0.25, 1.5], [8]), f32('b', [0, 0.1, -0.2, 0.3, 0, 0, 1, -1], [8])], opset: 17 },
   { name: 'LayerNormalization (axis 1 of 3, no B)', op: 'LayerNormalization', ins: [[2, 3, 4]], consts: [f32('g', Array.from({ length: 12 }, (_, i) => 0.5 + i / 8), [3, 4])], attrs: { axis: 1, epsilon: { float: 1e-3 } }, opset: 17 },

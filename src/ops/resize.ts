@@ -11,9 +11,10 @@
  * with power-of-two upscales in half_pixel / asymmetric / pytorch_half_pixel (k = factor bits + 1 for linear) —
  * the weights are exact and so is the output, at scale s + Σ k_axis (later ops rebase it). Otherwise
  * (align_corners' thirds, non-dyadic factors) the weights are rounded at the parameter scale (the largest tap
- * takes the remainder): error ≤ (taps − 1)·2^−(k+1)·(max − min of the taps' values) per axis. tf_crop_and_resize outside the image gives
- * the constant extrapolation_value. antialias with a downscale, and keep_aspect_ratio_policy other than stretch
- * with scales, are refused.
+ * takes the remainder): error ≤ (taps − 1)·2^−(k+1)·(max − min of the taps' values) per axis.
+ * tf_crop_and_resize outside the box gives the constant extrapolation_value; keep_aspect_ratio_policy (not_larger,
+ * not_smaller) applies to sizes. antialias with a downscale is refused. Opset 10's nearest is onnxruntime's: ceil
+ * when downscaling, floor otherwise (measured).
  */
 import type { GraphNode, Tensor } from '../ir/graph.js';
 import { sizeOf, stridesOf } from '../ir/graph.js';
@@ -124,7 +125,8 @@ function resizePlan(node: GraphNode, x: number[], ins: (Value | undefined)[], op
       const v = orig(o);
       if (ctm === 'tf_crop_and_resize' && (v < 0 || v > L - 1)) return null;
       const clampI = (i: number) => Math.min(Math.max(i, 0), L - 1);
-      if (mode === 'nearest') return [[clampI(nearestIndex(v, nm)), 1]];
+      // opset 10 (onnxruntime's "simple" nearest): ceil when downscaling, floor otherwise
+      if (mode === 'nearest') return [[clampI(nearestIndex(v, opset10 ? (s < 1 ? 'ceil' : 'floor') : nm)), 1]];
       if (mode === 'linear') {
         const c = Math.min(Math.max(v, 0), L - 1);
         const i0 = Math.floor(c);
