@@ -5,7 +5,7 @@
  * product written into one shared var, so that the circuit computed b·b for a·b — fails compile naming the
  * first differing signal, instead of yielding a key for another function.
  */
-import { PROVER_SIGNAL, PUBLIC_SIGNAL, inputSignalName, paramSignalName, saltName, signalNames } from './codegen/circom.js';
+import { PROVER_SIGNAL, PUBLIC_SIGNAL, inputArraySignals, paramSignalName, saltName, signalNames } from './codegen/circom.js';
 import { evaluate } from './quantize/program.js';
 import type { Program, Step } from './quantize/program.js';
 import type { Layout } from './quantize/layout.js';
@@ -96,7 +96,7 @@ export async function checkCircuit(p: CircuitCheckParams): Promise<CircuitCheckR
       const hashed = (of: 'input' | 'output' | 'params') => layout.signals.some((g) => g.kind === 'commitment' && g.of === of);
       const salts = { input: hashed('input') ? randomSalt() : undefined, output: hashed('output') ? randomSalt() : undefined, params: hashed('params') ? randomSalt() : undefined };
       const circuitInput: Record<string, bigint | bigint[]> = {};
-      inputs.forEach((xs, i) => (circuitInput[inputSignalName(i)] = xs));
+      Object.assign(circuitInput, inputArraySignals(program, inputs));
       params.forEach((xs, i) => (circuitInput[paramSignalName(i)] = xs));
       for (const of of ['input', 'output', 'params'] as const) if (salts[of] !== undefined) circuitInput[saltName(of)] = salts[of]!;
       const prover = proverSignal(layout) !== undefined ? draw(0n, (1n << 160n) - 1n) : undefined; // any address

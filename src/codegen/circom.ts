@@ -106,11 +106,32 @@ function denseBlocks(p: Program, ref: readonly string[], keyOf: (e: Lin) => stri
   return blocks;
 }
 
+/** Where each program input lives: its circom input array and its offset there (joined inputs share one). */
+export function inputArrays(p: Pick<Program, 'inputs'>): { array: number; offset: number }[] {
+  const at: { array: number; offset: number }[] = [];
+  p.inputs.forEach((inp, t) => {
+    const prev = at[t - 1];
+    at.push(prev && inp.joined ? { array: prev.array, offset: prev.offset + p.inputs[t - 1]!.signals.length } : { array: prev ? prev.array + 1 : 0, offset: 0 });
+  });
+  return at;
+}
+
+/**
+ * The circuit's input arrays from the program inputs' integers (joined inputs concatenated).
+ * @example Object.assign(circuitInput, inputArraySignals(program, ints))
+ */
+export function inputArraySignals(p: Pick<Program, 'inputs'>, inputs: readonly (readonly bigint[])[]): Record<string, bigint[]> {
+  const out: Record<string, bigint[]> = {};
+  inputArrays(p).forEach(({ array }, t) => (out[inputSignalName(array)] ??= []).push(...inputs[t]!));
+  return out;
+}
+
 /** The circom name (in the main template) of every program signal: `in0[3]`, `param1[0]`, `s[12]`. */
 export function signalNames(p: Program, fixed?: readonly (string | undefined)[]): string[] {
   const ref = new Array<string>(p.nSignals);
   fixed?.forEach((r, id) => r !== undefined && (ref[id] = r));
-  p.inputs.forEach((inp, t) => inp.signals.forEach((id, j) => (ref[id] = `${inputSignalName(t)}[${j}]`)));
+  const arrays = inputArrays(p);
+  p.inputs.forEach((inp, t) => inp.signals.forEach((id, j) => (ref[id] = `${inputSignalName(arrays[t]!.array)}[${arrays[t]!.offset + j}]`)));
   p.params.forEach((prm, t) => prm.signals.forEach((id, j) => (ref[id] = `${paramSignalName(t)}[${j}]`)));
   let nInternal = 0;
   for (let id = 0; id < p.nSignals; id++) if (ref[id] === undefined) ref[id] = `s[${nInternal++}]`;
@@ -214,7 +235,13 @@ function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
   out.push('');
   out.push(...(opts.templates?.text ?? []), ...templates);
   out.push(`template ${sub ?? 'Model'}() {`);
-  p.inputs.forEach((inp, t) => out.push(`    signal input ${inputSignalName(t)}[${inp.signals.length}]; // ${inp.name} [${inp.shape}] scale 2^${inp.scale}`));
+  const arrays = inputArrays(p);
+  p.inputs.forEach((inp, t) => {
+    if (inp.joined) return;
+    const parts = p.inputs.filter((_, u) => arrays[u]!.array === arrays[t]!.array);
+    const n = parts.reduce((a, x) => a + x.signals.length, 0);
+    out.push(`    signal input ${inputSignalName(arrays[t]!.array)}[${n}]; // ${parts.map((x) => `${x.name} [${x.shape}]`).join(', ')} scale 2^${inp.scale}`);
+  });
   p.params.forEach((prm, t) => out.push(`    signal input ${paramSignalName(t)}[${prm.signals.length}]; // parameter ${prm.name} [${prm.shape}] scale 2^${prm.scale} (private)`));
   for (const of of ['input', 'output', 'params'] as const) if (L.signals.some((g) => g.kind === 'commitment' && g.of === of)) out.push(`    signal input ${saltName(of)}; // commitment salt`);
   if (L.signals.some((g) => g.kind === 'prover')) out.push(`    signal input ${PROVER_SIGNAL}; // the prover's address: public (below), bound by one constraint`);
@@ -228,11 +255,17 @@ function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
   for (const [si, step] of p.steps.entries()) {
     switch (step.kind) {
       case 'input': {
-        const t = inputSignalName(step.input);
+        // the whole input, or a contiguous slice of it (a segment boundary checks each run at its own width)
+        const t = inputSignalName(arrays[step.input]!.array);
+        const all = p.inputs[step.input]!.signals;
+        const at = all.indexOf(step.signals[0]!);
+        if (at < 0 || step.signals.some((id, j) => all[at + j] !== id)) throw new Error(`internal: the range check of ${t} is not a contiguous slice of it`);
+        const off = arrays[step.input]!.offset + at;
+        const whole = off === 0 && step.signals.length === all.length && !p.inputs[step.input + 1]?.joined;
         const g = step.signed ? `SignedRangeCheck(${step.bits})` : `RangeCheck(${step.bits})`;
-        out.push(`    // range check of input ${t}: ${step.signed ? `-2^${step.bits} <= x < 2^${step.bits}` : `0 <= x < 2^${step.bits}`}`);
+        out.push(`    // range check of input ${t}${whole ? '' : `[${off}..${off + step.signals.length})`}: ${step.signed ? `-2^${step.bits} <= x < 2^${step.bits}` : `0 <= x < 2^${step.bits}`}`);
         out.push(`    component rc${rc}[${step.signals.length}];`);
-        out.push(`    for (var i = 0; i < ${step.signals.length}; i++) { rc${rc}[i] = ${g}; rc${rc}[i].in <== ${t}[i]; }`);
+        out.push(`    for (var i = 0; i < ${step.signals.length}; i++) { rc${rc}[i] = ${g}; rc${rc}[i].in <== ${t}[${off ? `${off} + i` : 'i'}]; }`);
         rc++;
         break;
       }

@@ -92,7 +92,7 @@ export async function compileSegmented(params: CompileSegmentedParams): Promise<
         dir: segmentDir(params.outDir, i),
         program: s.program,
         layout: s.layout,
-        title: `segment ${i + 1} of ${plan.length} (steps ${s.from}..${s.to}) of model ${file} sha256 ${fileSha256}`,
+        title: `segment ${i + 1} of ${plan.length} (steps ${s.from}..${s.to} in ${s.order} order) of model ${file} sha256 ${fileSha256}`,
         model: { file, name: q.graph.name, fileSha256 },
         settings,
         inputs,

@@ -3,10 +3,24 @@
  *
  * The program is a list of steps. A cut at step c makes the values live across it — defined before c,
  * used at or after c (or a program output) — the boundary: a hashed output of the segment before the cut
- * and a hashed input of the segment after it, committed with the same packing and the same salt, so the
- * two Poseidon commitments are equal exactly when the values are. The segment after the cut range-checks
- * its boundary inputs to the packing's width, which makes the packing (hence the commitment) injective; the
- * tighter bounds the segment before the cut proves carry over through the equal commitments.
+ * and a hashed input of the segment after it, committed with the same packing and the same salt.
+ *
+ * Why equal commitments mean equal values (what the receiving segment checks, and why it is enough):
+ * - The boundary is one circom input array in signal-id order (a convolution over it stays a pattern loop
+ *   over one array), split into tensors packed apart. Each value gets the range check of the interval
+ *   [lo, hi] the sending segment proves for it (its interval analysis: a rescale's or ReLU's output is
+ *   bounded by the gadget's own bit decomposition, so a 15-bit activation is checked at 15 bits, not at
+ *   the width of its accumulator); a tensor's packing covers the union of its values' checked ranges.
+ * - Sender: every value v lies in [lo, hi] ⊂ [tlo, tlo + 2^W) of its tensor (W bits, tlo the packing's
+ *   offset), proven by its own gadgets. Receiver: every v' is range-checked into a sub-range of the same
+ *   interval. A packed element Σ_j 2^(W·j)·(v_j − tlo) of at most ⌊252/W⌋ values is then < 2^252 < p on
+ *   both sides: no wrap-around modulo p, so equal elements are equal integers, whose base-2^W digits are
+ *   unique: v' = v. Equal salted Poseidon chains over element lists of one length (fixed by the layouts,
+ *   bound in both verification keys) mean equal elements (collision resistance).
+ * - Without the receiver's range checks the packing is not injective (v'_0 + 2^W, v'_1 − 1 pack alike), and
+ *   one value per element would cost a Poseidon share (~140 constraints) per value instead of W + 1.
+ * - The receiving segment's own gadgets then rely on the tighter bounds [lo, hi] the sender proved: they
+ *   carry over through v' = v.
  *
  * Parameter steps (private/hashed params) go into every segment that uses the tensor; the model's input
  * steps stay in the first segment. The first input and the last output keep the user's visibility.
@@ -26,7 +40,7 @@ export const BOUNDARY_CHAIN_WIDTH = 15;
 export const DEFAULT_MAX_CONSTRAINTS = 600_000;
 
 export interface Segment {
-  /** Steps [from, to) of the program's non-parameter steps. */
+  /** Steps [from, to) of the program's core steps, in the order `order` (coreSteps). */
   from: number;
   to: number;
   program: Program;
@@ -35,6 +49,8 @@ export interface Segment {
   boundaryIn: number;
   boundaryOut: number;
   constraints: number;
+  /** The step order the cut was made in: the program's, or chained (coreSteps). */
+  order: 'program' | 'chained';
 }
 
 const defined = (s: Step): number[] => (s.kind === 'input' || s.kind === 'param' ? s.signals : 'outs' in s ? s.outs : [s.out]);
@@ -62,29 +78,84 @@ function liveAt(lv: ReturnType<typeof liveness>, c: number): number[] {
   return out;
 }
 
-/** Boundary signals grouped by the range check they get (signed?, bits): one tensor per group, in first-seen order. */
-function boundaryGroups(p: Program, ids: number[]): { signed: boolean; bits: number; ids: number[] }[] {
-  const groups = new Map<string, { signed: boolean; bits: number; ids: number[] }>();
-  for (const id of ids) {
-    const lo = p.lo[id]!;
-    const hi = p.hi[id]!;
-    const signed = lo < 0n;
-    const bits = signed ? signedWidth(lo, hi) : Math.max(1, bitLength(hi));
-    const key = `${signed}:${bits}`;
-    if (!groups.has(key)) groups.set(key, { signed, bits, ids: [] });
-    groups.get(key)!.ids.push(id);
-  }
-  return [...groups.values()];
+/** The range check a boundary value gets: the width its proven interval [lo, hi] needs. */
+function checkOf(p: Program, id: number): { signed: boolean; bits: number } {
+  const lo = p.lo[id]!;
+  const signed = lo < 0n;
+  return { signed, bits: signed ? signedWidth(lo, p.hi[id]!) : Math.max(1, bitLength(p.hi[id]!)) };
 }
 
-const boundaryName = (cut: number, g: number): string => `boundary${cut}.${g}`;
+/** A run of boundary values shorter than this joins the previous tensor's packing (one partial element less). */
+const MIN_PACKED_RUN = 32;
+
+/**
+ * The boundary signals in id order (one circom array, so a convolution over them stays a pattern loop over
+ * one array), as tensors packed apart, each made of runs checked at one width: a run is a maximal stretch
+ * of one range check; a short run joins the tensor before it, whose packing then covers both ranges.
+ */
+function boundaryTensors(p: Program, ids: number[]): { lo: bigint; hi: bigint; runs: { signed: boolean; bits: number; ids: number[] }[] }[] {
+  const runs: { signed: boolean; bits: number; ids: number[] }[] = [];
+  for (const id of ids) {
+    const c = checkOf(p, id);
+    const last = runs[runs.length - 1];
+    if (last && last.signed === c.signed && last.bits === c.bits) last.ids.push(id);
+    else runs.push({ ...c, ids: [id] });
+  }
+  const tensors: { lo: bigint; hi: bigint; runs: typeof runs }[] = [];
+  for (const r of runs) {
+    const lo = r.signed ? -(1n << BigInt(r.bits)) : 0n;
+    const hi = (1n << BigInt(r.bits)) - 1n;
+    const t = tensors[tensors.length - 1];
+    if (t && r.ids.length < MIN_PACKED_RUN) {
+      t.runs.push(r);
+      if (lo < t.lo) t.lo = lo;
+      if (hi > t.hi) t.hi = hi;
+    } else tensors.push({ lo, hi, runs: [r] });
+  }
+  return tensors;
+}
+
+const boundaryName = (cut: number, t: number): string => `boundary${cut}.${t}`;
+
+/**
+ * The program's core steps (neither input nor parameter) in the order cuts see them: a step whose operands
+ * all come from one other step right after it (a pooling's max chain, then its rescale), so that a cut
+ * leaves at most one partial result alive instead of a whole layer's. A valid order: every step still
+ * follows its operands (its one producer, or, with none, its place among the other roots).
+ */
+export function coreSteps(p: Program, chain = true): Step[] {
+  const core = p.steps.filter((s) => s.kind !== 'param' && s.kind !== 'input');
+  if (!chain) return core;
+  const defBy = new Int32Array(p.nSignals).fill(-1);
+  core.forEach((s, i) => defined(s).forEach((id) => (defBy[id] = i)));
+  const follows: number[][] = core.map(() => []);
+  const chained = new Uint8Array(core.length);
+  core.forEach((s, i) => {
+    const deps = new Set<number>();
+    for (const e of stepLins(s)) for (const id of e.terms.keys()) if (defBy[id]! >= 0) deps.add(defBy[id]!);
+    if (deps.size !== 1) return;
+    follows[[...deps][0]!]!.push(i);
+    chained[i] = 1;
+  });
+  const order: Step[] = [];
+  const stack: number[] = [];
+  core.forEach((_, root) => {
+    if (chained[root]) return;
+    stack.push(root);
+    while (stack.length) {
+      const i = stack.pop()!;
+      order.push(core[i]!);
+      for (let k = follows[i]!.length - 1; k >= 0; k--) stack.push(follows[i]![k]!);
+    }
+  });
+  return order;
+}
 
 /**
  * Cut a program at the given core-step indices (ascending, each in 1..nCore−1) into segment programs and
  * their public-signal layouts.
  */
-export function splitProgram(p: Program, cuts: number[], visibility: Visibility): Segment[] {
-  const core = p.steps.filter((s) => s.kind !== 'param' && s.kind !== 'input');
+export function splitProgram(p: Program, cuts: number[], visibility: Visibility, core: Step[] = coreSteps(p)): Segment[] {
   const inputSteps = p.steps.filter((s) => s.kind === 'input');
   const paramSteps = p.steps.filter((s): s is Extract<Step, { kind: 'param' }> => s.kind === 'param');
   const lv = liveness(p, core);
@@ -93,7 +164,9 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility)
   const bounds = [0, ...cuts, core.length];
   for (let i = 1; i < bounds.length; i++) if (!(bounds[i]! > bounds[i - 1]!)) throw new InputError(`segments: cut ${bounds[i]} is not after ${bounds[i - 1]} (the program has ${core.length} steps)`);
   const K = bounds.length - 1;
-  const segs: Omit<Segment, 'layout' | 'constraints'>[] = [];
+  const plain = coreSteps(p, false);
+  const order = core.every((s, i) => s === plain[i]) ? 'program' : 'chained';
+  const segs: Omit<Segment, 'layout' | 'constraints' | 'order'>[] = [];
   for (let i = 0; i < K; i++) {
     const [a, b] = [bounds[i]!, bounds[i + 1]!];
     const last = i === K - 1;
@@ -126,12 +199,9 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility)
     } else {
       const ids = liveAt(lv, a);
       boundaryIn = ids.length;
-      boundaryGroups(p, ids).forEach((g, t) => {
-        const signals = g.ids.map(id);
-        const elo = g.signed ? -(1n << BigInt(g.bits)) : 0n;
-        const ehi = (1n << BigInt(g.bits)) - 1n;
-        inputs.push({ name: boundaryName(i, t), shape: [signals.length], scale: 0, lo: elo, hi: ehi, signals });
-        steps.push({ kind: 'input', input: t, signals, signed: g.signed, bits: g.bits });
+      boundaryTensors(p, ids).forEach((b, t) => {
+        inputs.push({ name: boundaryName(i, t), shape: [b.runs.reduce((n, r) => n + r.ids.length, 0)], scale: 0, lo: b.lo, hi: b.hi, signals: b.runs.flatMap((r) => r.ids.map(id)), ...(t > 0 ? { joined: true } : {}) });
+        for (const r of b.runs) steps.push({ kind: 'input', input: t, signals: r.ids.map(id), signed: r.signed, bits: r.bits });
       });
     }
     // parameter tensors the segment's steps use (whole tensors: their range checks and commitment)
@@ -153,7 +223,10 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility)
     else {
       const ids = liveAt(lv, b);
       boundaryOut = ids.length;
-      outputs = boundaryGroups(p, ids).map((g, t) => ({ name: boundaryName(i + 1, t), shape: [g.ids.length], scale: 0, exprs: g.ids.map((x) => linSignal(id(x))) }));
+      outputs = boundaryTensors(p, ids).map((b, t) => {
+        const xs = b.runs.flatMap((r) => r.ids);
+        return { name: boundaryName(i + 1, t), shape: [xs.length], scale: 0, exprs: xs.map((x) => linSignal(id(x))) };
+      });
     }
     segs.push({ from: a, to: b, boundaryIn, boundaryOut, program: { nSignals: lo.length, lo, hi, steps, inputs, params, outputs } });
   }
@@ -165,7 +238,7 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility)
     layouts[i]!.signals = layouts[i]!.signals.map((g) => (g.kind === 'commitment' && g.of === 'output' ? widen(g) : g));
     layouts[i + 1]!.signals = layouts[i + 1]!.signals.map((g) => (g.kind === 'commitment' && g.of === 'input' ? widen(g) : g));
   }
-  return segs.map((s, i) => ({ ...s, layout: layouts[i]!, constraints: countConstraints({ program: s.program, layout: layouts[i]! }).total }));
+  return segs.map((s, i) => ({ ...s, order, layout: layouts[i]!, constraints: countConstraints({ program: s.program, layout: layouts[i]! }).total }));
 }
 
 /**
@@ -191,29 +264,39 @@ export interface PlanOptions {
   maxConstraints?: number;
 }
 
-/** Rough constraints a boundary value adds (range check, share of two Poseidon chains): ranks cut positions. */
-const BOUNDARY_VALUE_COST = 40;
+/** Constraints of one Poseidon call of BOUNDARY_CHAIN_WIDTH elements (under --O1), per element absorbed. */
+const POSEIDON_PER_ELEMENT = 140;
+
+/**
+ * Constraints a boundary value adds: its range check in the receiving segment (width + 1) and its share of a
+ * packed element (width / 252 of one) hashed on both sides. Ranks cut positions.
+ */
+function boundaryValueCost(p: Program, id: number): number {
+  const c = checkOf(p, id);
+  const w = c.bits + (c.signed ? 1 : 0);
+  return w + 1 + (2 * POSEIDON_PER_ELEMENT * w) / 252;
+}
 
 /**
  * Cut positions for k segments: each cut near an equal share of the steps' constraints, at the position in
  * a window around it where the boundary (values live across the cut) is cheapest, a layer's end typically.
  */
-function balancedCuts(p: Program, k: number, overhead: number[] = new Array<number>(k).fill(0)): { cuts: number[]; stepCosts: (from: number, to: number) => number } {
-  const core = p.steps.filter((s) => s.kind !== 'param' && s.kind !== 'input');
+function balancedCuts(p: Program, core: Step[], k: number, overhead: number[] = new Array<number>(k).fill(0)): { cuts: number[]; stepCosts: (from: number, to: number) => number } {
   const prefix = new Float64Array(core.length + 1);
   core.forEach((s, i) => {
     const c = stepCost(s);
     prefix[i + 1] = prefix[i]! + c.nonLinear + c.linear;
   });
   const lv = liveness(p, core);
-  // live count at every cut position: +1 after the defining step, −1 after the last use
-  const delta = new Int32Array(core.length + 2);
+  // boundary cost at every cut position: a value counts from after its defining step to its last use
+  const delta = new Float64Array(core.length + 2);
   for (let id = 0; id < p.nSignals; id++) {
     if (lv.isParam[id] || lv.defAt[id]! < 0 || lv.lastUse[id]! <= lv.defAt[id]!) continue;
-    delta[lv.defAt[id]! + 1]!++;
-    delta[lv.lastUse[id]! + 1]!--;
+    const c = boundaryValueCost(p, id);
+    delta[lv.defAt[id]! + 1] += c;
+    delta[lv.lastUse[id]! + 1] -= c;
   }
-  const live = new Int32Array(core.length + 1);
+  const live = new Float64Array(core.length + 1);
   for (let c = 1; c <= core.length; c++) live[c] = live[c - 1]! + delta[c]!;
   const total = prefix[core.length]!;
   // each segment's steps get an equal share of everything, less what its boundaries cost it
@@ -232,7 +315,7 @@ function balancedCuts(p: Program, k: number, overhead: number[] = new Array<numb
         if (prefix[c]! > target) break;
         continue;
       }
-      const score = off + BOUNDARY_VALUE_COST * live[c]!;
+      const score = off + live[c]!;
       if (score < bestScore) (bestScore = score), (best = c);
     }
     if (best < 0) throw new InputError(`segments: the program's ${core.length} steps cannot be cut into ${k} segments`, { hint: 'ask for fewer segments' });
@@ -242,16 +325,21 @@ function balancedCuts(p: Program, k: number, overhead: number[] = new Array<numb
   return { cuts, stepCosts: (from, to) => prefix[to]! - prefix[from]! };
 }
 
-/** K segments, cut again twice with the boundary costs the previous cut revealed; the best-balanced kept. */
+/**
+ * K segments, cut again twice with the boundary costs the previous cut revealed, in the program's step order
+ * and in the chained order (coreSteps); the best-balanced kept.
+ */
 function balancedSegments(p: Program, k: number, visibility: Visibility): Segment[] {
   let best: Segment[] | undefined;
-  let overhead: number[] | undefined;
-  for (let round = 0; round < (k > 1 ? 3 : 1); round++) {
-    const { cuts, stepCosts } = balancedCuts(p, k, overhead);
-    const segs = splitProgram(p, cuts, visibility);
-    const max = Math.max(...segs.map((s) => s.constraints));
-    if (!best || max < Math.max(...best.map((s) => s.constraints))) best = segs;
-    overhead = segs.map((s) => s.constraints - stepCosts(s.from, s.to));
+  const largest = (segs: Segment[]): number => Math.max(...segs.map((s) => s.constraints));
+  for (const core of k > 1 ? [coreSteps(p), coreSteps(p, false)] : [coreSteps(p)]) {
+    let overhead: number[] | undefined;
+    for (let round = 0; round < (k > 1 ? 3 : 1); round++) {
+      const { cuts, stepCosts } = balancedCuts(p, core, k, overhead);
+      const segs = splitProgram(p, cuts, visibility, core);
+      if (!best || largest(segs) < largest(best)) best = segs;
+      overhead = segs.map((s) => s.constraints - stepCosts(s.from, s.to));
+    }
   }
   return best!;
 }
@@ -261,7 +349,7 @@ function balancedSegments(p: Program, k: number, visibility: Visibility): Segmen
  * @example const segs = planSegments(program, visibility, { segments: 'auto', maxConstraints: 500_000 });
  */
 export function planSegments(p: Program, visibility: Visibility, opts: PlanOptions): Segment[] {
-  const nCore = p.steps.filter((s) => s.kind !== 'param' && s.kind !== 'input').length;
+  const nCore = coreSteps(p).length;
   if (opts.segments !== 'auto') {
     if (!Number.isInteger(opts.segments) || opts.segments < 1) throw new InputError(`--segments ${opts.segments}: expected a positive integer or 'auto'`);
     if (opts.segments > nCore) throw new InputError(`--segments ${opts.segments}: the program has only ${nCore} steps to cut`, { hint: 'ask for fewer segments' });

@@ -14,7 +14,7 @@ import type { SetupInfo } from '../setup.js';
 import { batchListing } from '../verify/batch.js';
 import { OPENING_FORMAT, RECEIPT_FORMAT, exactTensor, vkHash } from '../receipt.js';
 import type { Groth16Proof, Opening, Receipt, ReceiptTensor } from '../receipt.js';
-import { PROVER_SIGNAL, inputSignalName, paramSignalName, saltName } from '../codegen/circom.js';
+import { PROVER_SIGNAL, inputArraySignals, paramSignalName, saltName } from '../codegen/circom.js';
 import { proverSignal } from '../quantize/layout.js';
 import type { Layout } from '../quantize/layout.js';
 import { getAddress } from 'ethers';
@@ -71,7 +71,7 @@ export function prepareWitness(compiled: CompiledInfo, program: Program, inputs:
     params: layout.visibility.params === 'hashed' ? paramsSalt : undefined,
   };
   const circuitInput: Record<string, bigint | bigint[]> = {};
-  inputs.forEach((xs, i) => (circuitInput[inputSignalName(i)] = xs));
+  Object.assign(circuitInput, inputArraySignals(program, inputs));
   params.forEach((xs, i) => (circuitInput[paramSignalName(i)] = xs));
   for (const of of ['input', 'output', 'params'] as const) if (salts[of] !== undefined) circuitInput[saltName(of)] = salts[of]!;
   if (prover !== undefined) circuitInput[PROVER_SIGNAL] = prover;

@@ -43,6 +43,11 @@ export interface InputSpec {
   lo: bigint;
   hi: bigint;
   signals: number[];
+  /**
+   * The input continues the previous input's circom array instead of starting its own (a segment
+   * boundary: tensors packed apart, one array so that a convolution over it stays a loop over one array).
+   */
+  joined?: boolean;
 }
 
 /** A parameter tensor carried as private signals; its values are the prover's (and the commitment's). */
@@ -361,13 +366,12 @@ function checkBits(lo: bigint, hi: bigint, node: string): void {
  */
 export function evaluate(p: Program, inputs: bigint[][]): { signals: bigint[]; outputs: bigint[][] } {
   const v = new Array<bigint>(p.nSignals).fill(0n);
+  // by the input specs: an input step may check only a slice of its input (a segment boundary's runs)
+  p.inputs.forEach((inp, t) => inp.signals.forEach((id, j) => (v[id] = inputs[t]![j]!)));
   for (const step of p.steps) {
     switch (step.kind) {
-      case 'input': {
-        const xs = inputs[step.input]!;
-        step.signals.forEach((id, j) => (v[id] = xs[j]!));
+      case 'input':
         break;
-      }
       case 'param':
         step.signals.forEach((id, j) => (v[id] = p.params[step.param]!.values[j]!));
         break;
