@@ -31,24 +31,44 @@ const fmt = (x: number): string => x.toFixed(2);
 
 async function latency(ks: number[]): Promise<void> {
   const rows: string[] = [];
+  const row = (x: string): void => void (rows.push(x), console.error(x));
   const dir1 = path.join(OUT, 'single');
   const c = await compileModel({ ...BASE, outDir: dir1 });
   await setupKeys({ dir: dir1 });
   const prover = await loadProver({ dir: dir1 });
-  const one = await prover.prove(INPUT);
-  const single = one.seconds.witness + one.seconds.prove;
-  const row = (x: string): void => void (rows.push(x), console.error(x));
-  row(`1 circuit   ${c.info.constraints.total} constraints: witness ${fmt(one.seconds.witness)} s + Groth16 ${fmt(one.seconds.prove)} s = ${fmt(single)} s`);
+  const built: { k: number; dir: string; est: ReturnType<typeof estimateSegments>; m: Awaited<ReturnType<typeof compileSegmented>> }[] = [];
   for (const k of ks) {
     const dir = path.join(OUT, `seg${k}`);
-    const est = estimateSegments({ ...BASE, segments: k });
     const m = await compileSegmented({ ...BASE, outDir: dir, segments: k });
     await setupSegments({ dir });
-    const r = await proveSegmented({ dir, inputPath: INPUT, jobs: 1 });
-    const v = await verifySegmentedReceipt({ receipt: r.receipt, trusted: trustedSegments(dir) });
+    built.push({ k, dir, est: estimateSegments({ ...BASE, segments: k }), m });
+  }
+  // proving only now, one segment at a time, the single circuit again between variants (a shared machine drifts)
+  const singles: number[] = [];
+  const proveSingle = async (): Promise<number> => {
+    const one = await prover.prove(INPUT);
+    const t = one.seconds.witness + one.seconds.prove;
+    singles.push(t);
+    row(`1 circuit   ${c.info.constraints.total} constraints: witness ${fmt(one.seconds.witness)} s + Groth16 ${fmt(one.seconds.prove)} s = ${fmt(t)} s`);
+    return t;
+  };
+  for (const b of built) {
+    const before = await proveSingle();
+    const r = await proveSegmented({ dir: b.dir, inputPath: INPUT, jobs: 1 });
+    const t0 = performance.now();
+    const v = await verifySegmentedReceipt({ receipt: r.receipt, trusted: trustedSegments(b.dir) });
+    const check = (performance.now() - t0) / 1000;
+    const after = await proveSingle();
+    const single = (before + after) / 2;
     const each = r.seconds.segments.map((s) => s.witness + s.prove);
     const slowest = Math.max(...each);
-    row(`${k} segments  ${m.segments.map((s) => s.constraints.total).join(' + ')} constraints; prove ${each.map(fmt).join(', ')} s (estimated ${est.map((e) => fmt((e.witnessSeconds ?? NaN) + (e.proveSeconds ?? NaN))).join(', ')}); slowest ${fmt(slowest)} s = ${((100 * slowest) / single).toFixed(0)}% of the single circuit; verified ${v.ok}`);
+    const latencyK = r.seconds.prepare + slowest;
+    row(`${b.k} segments  ${b.m.segments.map((s) => s.constraints.total).join(' + ')} constraints (estimated ${b.est.map((e) => e.constraints).join(' + ')})`);
+    each.forEach((t, i) => {
+      const e = (b.est[i]!.witnessSeconds ?? NaN) + (b.est[i]!.proveSeconds ?? NaN);
+      row(`  segment ${i + 1}: witness ${fmt(r.seconds.segments[i]!.witness)} + Groth16 ${fmt(r.seconds.segments[i]!.prove)} = ${fmt(t)} s; estimated ${fmt(e)} s (${t > 0 ? `${(100 * (e / t - 1)).toFixed(0)}%` : '-'})`);
+    });
+    row(`  latency on ${b.k} machines: boundaries ${fmt(r.seconds.prepare)} s + slowest segment ${fmt(slowest)} s = ${fmt(latencyK)} s = ${((100 * latencyK) / single).toFixed(0)}% of the single circuit (${fmt(single)} s, mean of the runs before and after); verify all + links ${fmt(check)} s; verified ${v.ok}`);
   }
   console.log(rows.join('\n'));
 }

@@ -19,6 +19,10 @@ import { verifySegmentedReceipt } from '../src/verify/segmented.js';
 import type { TrustedSegments } from '../src/verify/segmented.js';
 import { trustedSegments } from '../src/cli/commands/segments.js';
 import { ROOT } from './helpers/conformance.js';
+import { useLocalChain } from './helpers/evm.js';
+import { buildSegmentedContract, predictSegmentedGas, verifySegmentedOnChain } from '../src/chain/segmented.js';
+import { deployBytecode } from '../src/chain/evm.js';
+import { deployRegistry, registerInitCode, submitReceipt } from '../src/chain/registry.js';
 import { tempDir, terminateCurve } from './helpers/pipeline.js';
 
 afterAll(terminateCurve);
@@ -183,9 +187,12 @@ describe('segments', () => {
     expect(est.status, est.stderr).toBe(0);
     const c = zk(['compile', model, '--segments', '3', '-o', dirA, '--json']); // the artifacts of beforeAll: up to date
     expect(c.status, c.stderr).toBe(0);
-    const compiled = JSON.parse(c.stdout) as { segments: { constraints: number }[] };
+    const compiled = JSON.parse(c.stdout) as { segments: { constraints: number; nPublic: number }[] };
     expect((JSON.parse(est.stdout) as { segments: { constraints: number }[] }).segments.map((s) => s.constraints)).toEqual(compiled.segments.map((s) => s.constraints));
     expect(zk(['setup', dirA]).status).toBe(0);
+    const gas = zk(['estimate-gas', dirA, '--json']);
+    expect(gas.status, gas.stderr).toBe(0);
+    expect((JSON.parse(gas.stdout) as { gas: { gas: number } }).gas.gas).toBe(predictSegmentedGas(compiled.segments.map((s) => s.nPublic)).gas);
     const rec = path.join(work, 'cli-receipt.json');
     const p = zk(['prove', dirA, '--input', input(work, 'x3', [0.25, 0.5, -0.5, 0]), '--jobs', '2', '-o', rec]);
     expect(p.status, p.stderr).toBe(0);
@@ -202,4 +209,53 @@ describe('segments', () => {
     const keysHash = (JSON.parse(readFileSync(rec, 'utf8')) as { segmentKeysHash: string }).segmentKeysHash;
     expect(zk(['verify', rec, '--vk-hash', keysHash]).status).toBe(0);
   }, 900_000); // nine CLI processes (three proving): minutes on a loaded machine
+});
+
+describe('segments on chain (anvil)', () => {
+  const ctx = useLocalChain();
+  let address: string;
+  const onChain = (r: SegmentedReceipt) => verifySegmentedOnChain({ receipt: r, chain: ctx.chain, address });
+
+  it('one contract verifies all segment proofs and links in one call; estimate-gas predicts it', async () => {
+    const built = await buildSegmentedContract({ dir: dirA });
+    address = (await deployBytecode({ wallet: ctx.wallet, contract: built.contract, chain: ctx.chain })).address;
+    const v = await verifySegmentedOnChain({ receipt: good, chain: ctx.chain, address, estimateGas: true });
+    expect(v, v.reason).toMatchObject({ ok: true });
+    const predicted = predictSegmentedGas(built.nPublic).gas;
+    expect(Math.abs(predicted - Number(v.gas!)) / Number(v.gas!)).toBeLessThan(0.05);
+    expect(predicted).toBeGreaterThanOrEqual(Number(v.gas!) - 2_000); // worst-case calldata: not below the need
+  });
+
+  it('rejects a forged boundary, swapped, reordered, duplicated or foreign segments, naming the check', async () => {
+    const forged = clone(good);
+    forged.segments[1] = other.segments[1]!;
+    expect(await onChain(forged)).toMatchObject({ ok: false, check: 'links', reason: 'BrokenLink(1)' });
+    const salted = clone(good);
+    salted.segments[2] = resalted.segments[2]!;
+    expect(await onChain(salted)).toMatchObject({ ok: false, check: 'links', reason: 'BrokenLink(2)' });
+    for (const order of [[1, 0, 2], [0, 2, 1]]) {
+      const r = clone(good);
+      r.segments = order.map((i) => good.segments[i]!);
+      expect((await onChain(r)).check).toMatch(/^(links|segment-proof|segment-count)$/);
+    }
+    const dup = clone(good);
+    dup.segments = [good.segments[0]!, good.segments[1]!, good.segments[1]!, good.segments[2]!];
+    expect(await onChain(dup)).toMatchObject({ ok: false, check: 'segment-count' });
+    const foreignSeg = clone(good);
+    foreignSeg.segments[2] = foreign.segments[2]!;
+    foreignSeg.segments[2]!.publicSignals[foreignSeg.segments[2]!.publicSignals.indexOf(foreign.links[1]!)] = good.links[1]!; // relinked
+    expect(await onChain(foreignSeg)).toMatchObject({ ok: false, check: 'segment-proof', reason: 'SegmentProofInvalid(3)' });
+    expect(await onChain(foreign)).toMatchObject({ ok: false, check: 'model' });
+  });
+
+  it('the registry registers the segmented contract and logs one InferenceVerified per accepted receipt', async () => {
+    const registry = (await deployRegistry({ chain: ctx.chain, wallet: ctx.wallet })).address;
+    const built = await buildSegmentedContract({ dir: dirA });
+    const { verifier } = await registerInitCode({ chain: ctx.chain, wallet: ctx.wallet, registry, initCode: built.contract.bytecode });
+    const { event } = await submitReceipt({ chain: ctx.chain, wallet: ctx.wallet, registry, verifier, receipt: good });
+    expect(event.modelId).toBe(`0x${good.modelId}`);
+    const forged = clone(good);
+    forged.segments[1] = other.segments[1]!;
+    await expect(submitReceipt({ chain: ctx.chain, wallet: ctx.wallet, registry, verifier, receipt: forged })).rejects.toThrow(/BrokenLink/);
+  });
 });

@@ -16,6 +16,12 @@ interface IZkinferBatchModel {
         external view returns (bool ok, bytes32[] memory inputRefs, bytes32[] memory outputsHashes, address prover);
 }
 
+/// A segmented model's contract (generated per model, src/chain/segmented.ts): K proofs and their links in one call.
+interface IZkinferSegmentedModel {
+    function verifySegments(uint256[8][] calldata proofs, uint256[] calldata publicSignals)
+        external view returns (bool ok, bytes32 inputRef, bytes32 outputsHash, address prover);
+}
+
 /**
  * @title zkinfer registry: one per chain.
  * @notice An entry is a verifier the registry deployed itself, with CREATE2 from the verifier's creation
@@ -116,5 +122,17 @@ contract ZkinferRegistry {
                 log4(data, 0x60, topic, verifier, mload(add(inputRefs, at)), prover)
             }
         }
+    }
+
+    /// @notice submit() for a segmented model's contract: its K segment proofs and their public signals
+    ///   (concatenated in segment order) verified in one call, links included; one InferenceVerified. A failed
+    ///   check reverts with the contract's error naming it (BrokenLink, SegmentProofInvalid, …).
+    function submitSegments(address verifier, uint256[8][] calldata proofs, uint256[] calldata publicSignals) external returns (bytes32 inputRef, bytes32 outputsHash) {
+        bytes32 modelId = _models[verifier].modelId;
+        if (_models[verifier].registrant == address(0)) revert UnknownVerifier(verifier);
+        bool ok;
+        (ok, inputRef, outputsHash, ) = IZkinferSegmentedModel(verifier).verifySegments(proofs, publicSignals);
+        if (!ok) revert InvalidProof(verifier);
+        emit InferenceVerified(verifier, inputRef, address(0), modelId, outputsHash, msg.sender);
     }
 }

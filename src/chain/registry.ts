@@ -14,6 +14,9 @@ import type { CompiledContract } from './solc.js';
 import { chainError, deployBytecode, waitMined } from './evm.js';
 import type { Chain, Deployed } from './evm.js';
 import { proofWords } from './model-contract.js';
+import { SEGMENTED_ERRORS, segmentedCallArgs } from './segmented.js';
+import { SEGMENTED_RECEIPT_FORMAT } from '../compose/receipt.js';
+import type { SegmentedReceipt } from '../compose/receipt.js';
 import { buildModelContractFromKey, initCodeOf, modelInitCode, needsCommitment } from './deploy.js';
 
 export const REGISTRY_CONTRACT = 'ZkinferRegistry';
@@ -32,6 +35,7 @@ export const REGISTRY_ABI = [
   'function model(address verifier) view returns (bytes32 modelId, bytes32 vkHash, address registrant, string metadataURI)',
   'function submit(address verifier, uint256[8] proof, uint256[] publicSignals) returns (bytes32 inputRef, bytes32 outputsHash)',
   'function submitBatch(address verifier, uint256[8] proof, uint256[] publicSignals) returns (uint256 count)',
+  'function submitSegments(address verifier, uint256[8][] proofs, uint256[] publicSignals) returns (bytes32 inputRef, bytes32 outputsHash)',
   'event ModelRegistered(bytes32 indexed modelId, address indexed verifier, bytes32 vkHash, address indexed registrant, string metadataURI)',
   'event InferenceVerified(address indexed verifier, bytes32 indexed inputRef, address indexed prover, bytes32 modelId, bytes32 outputsHash, address submitter)',
   'error AlreadyRegistered(address verifier)',
@@ -39,6 +43,8 @@ export const REGISTRY_ABI = [
   'error UnknownVerifier(address verifier)',
   'error InvalidProof(address verifier)',
   'error NotTheProver(address prover, address sender)',
+  // a segmented model's contract's errors, bubbled up through submitSegments
+  ...SEGMENTED_ERRORS,
 ] as const;
 
 const b32 = (hex: string): string => `0x${hex.replace(/^0x/, '').toLowerCase().padStart(64, '0')}`;
@@ -161,18 +167,25 @@ const toEvent = (args: Result, txHash: string, blockNumber: number): InferenceEv
 
 /**
  * Submit a receipt through a registered verifier: the registry verifies it and emits InferenceVerified —
- * for a batch receipt (`receipt.batch`), through submitBatch: one event per inference, in order (`events`).
+ * for a batch receipt (`receipt.batch`), through submitBatch: one event per inference, in order (`events`);
+ * for a segmented receipt, through submitSegments (its segmented contract checks all proofs and links).
  * Reverts (ChainError naming InvalidProof / UnknownVerifier / NotTheProver) when the proof does not verify,
  * or is bound to another prover than the wallet.
  * @example const { event } = await submitReceipt({ chain, wallet, registry: '0x…', verifier: '0x…', receipt });
  */
-export async function submitReceipt(params: { chain: Chain; wallet: Wallet; registry: string; verifier: string; receipt: Receipt }): Promise<TxResult & { event: InferenceEvent; events: InferenceEvent[] }> {
+export async function submitReceipt(params: { chain: Chain; wallet: Wallet; registry: string; verifier: string; receipt: Receipt | SegmentedReceipt }): Promise<TxResult & { event: InferenceEvent; events: InferenceEvent[] }> {
   await requireCode(params.chain, params.registry, 'registry');
   const r = registry(params.registry, params.wallet);
-  const what = `submitting a receipt of model ${b32(modelIdOf(params.receipt.model))} through verifier ${params.verifier}`;
+  const rec = params.receipt;
+  const what = `submitting a receipt of model ${b32(modelIdOf(rec.model))} through verifier ${params.verifier}`;
   try {
-    const submit = params.receipt.batch ? r.submitBatch! : r.submit!;
-    const tx = await submit(params.verifier, proofWords(params.receipt.proof), params.receipt.publicSignals.map((s) => BigInt(s)));
+    let tx;
+    if (rec.format === SEGMENTED_RECEIPT_FORMAT) tx = await r.submitSegments!(params.verifier, ...segmentedCallArgs(rec as SegmentedReceipt));
+    else {
+      const one = rec as Receipt;
+      const submit = one.batch ? r.submitBatch! : r.submit!;
+      tx = await submit(params.verifier, proofWords(one.proof), one.publicSignals.map((s) => BigInt(s)));
+    }
     const rc = await waitMined(params.chain, tx, { what });
     const events = (rc.logs as Log[]).flatMap((l) => {
       const p = r.interface.parseLog(l);

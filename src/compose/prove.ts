@@ -34,8 +34,11 @@ export interface ProveSegmentedResult {
   receipt: SegmentedReceipt;
   opening?: Opening;
   outputs: ReceiptTensor[];
-  /** Witness and Groth16 seconds of each segment, and the wall-clock seconds of the proving phase. */
-  seconds: { segments: { witness: number; prove: number }[]; wall: number };
+  /**
+   * Witness and Groth16 seconds of each segment, the wall-clock seconds of the proving phase, and of what
+   * comes before it (the integer program through every segment: the boundaries and circuit inputs).
+   */
+  seconds: { segments: { witness: number; prove: number }[]; wall: number; prepare: number };
 }
 
 /**
@@ -53,6 +56,7 @@ export async function proveSegmented(params: ProveSegmentedParams): Promise<Prov
   });
   const specs = inputSpecs(segs[0]!.compiled);
   let ints = readInputFile(params.inputPath, specs).map((v, i) => quantizeInput(v, specs[i]!, params.inputPath));
+  const tp = performance.now();
   const prepared: PreparedWitness[] = [];
   for (const s of segs) {
     const paramsSalt = s.compiled.layout.visibility.params === 'hashed' ? BigInt(readParamsOpening(s.dir).salt) : undefined;
@@ -68,6 +72,7 @@ export async function proveSegmented(params: ProveSegmentedParams): Promise<Prov
     prepared[i + 1]!.salts.input = salt;
     prepared[i + 1]!.circuitInput[saltName('input')] = salt;
   }
+  const prepare = (performance.now() - tp) / 1000;
   const jobs = params.jobs ?? 1;
   progress(`prove: ${segs.length} segment(s)${jobs > 1 ? `, ${jobs} at a time in separate processes` : ''}`);
   const t0 = performance.now();
@@ -109,5 +114,5 @@ export async function proveSegmented(params: ProveSegmentedParams): Promise<Prov
     manifest.visibility.input === 'hashed' || manifest.visibility.output === 'hashed'
       ? { format: OPENING_FORMAT, ...(manifest.visibility.input === 'hashed' ? { input: o0!.input! } : {}), ...(manifest.visibility.output === 'hashed' ? { output: oK!.output! } : {}) }
       : undefined;
-  return { receipt, opening, outputs: parts[parts.length - 1]!.outputs, seconds: { segments: proofs.map((p) => p.seconds), wall } };
+  return { receipt, opening, outputs: parts[parts.length - 1]!.outputs, seconds: { segments: proofs.map((p) => p.seconds), wall, prepare } };
 }

@@ -16,6 +16,22 @@ export function registerDeploy(program: Command): void {
     const { buildModelContract, deployModel } = await import('../../chain/deploy.js');
     const { connectChain, loadSigner } = await import('../../chain/evm.js');
     const { estimateVerifyGas } = await import('../../chain/gas.js');
+    const { isSegmented } = await import('../../compose/compile.js');
+    if (isSegmented(dir)) {
+      // one contract deploying the K segment verifiers: all proofs and links in one call
+      const { buildSegmentedContract, predictSegmentedGas } = await import('../../chain/segmented.js');
+      const { deployBytecode } = await import('../../chain/evm.js');
+      log('deploy: generating and compiling the segmented contract (solc-js)');
+      const built = await buildSegmentedContract({ dir });
+      const chain = await connectChain({ rpc: o.rpc });
+      const r = await deployBytecode({ wallet: loadSigner({ key: o.key, chain }), contract: built.contract, chain });
+      const gas = predictSegmentedGas(built.nPublic);
+      say(`contract    ${r.address} on chain ${chain.chainId} (${built.nPublic.length} segment verifiers, deployment ${r.gasUsed} gas, tx ${r.txHash})`);
+      say(`model id    0x${built.modelId}, segment keys hash 0x${built.keysHash}`);
+      say(`verify gas  at most ${gas.gas} per verifySegments transaction`);
+      emit({ ...r, modelId: built.modelId, keysHash: built.keysHash, verifyGas: gas });
+      return;
+    }
     log('deploy: generating and compiling the contract (solc-js)');
     const built = await buildModelContract({ dir }); // refuses EIP-170 violations before touching the chain
     const chain = await connectChain({ rpc: o.rpc });

@@ -18,6 +18,17 @@ export function registerEstimateGas(program: Command): void {
       const { publicLayout, describeLayout } = await import('../../chain/layout.js');
       const { EIP170_LIMIT } = await import('../../chain/solc.js');
       const { estimateVerifyGas } = await import('../../chain/gas.js');
+      const { isSegmented, readManifest } = await import('../../compose/compile.js');
+      if (isSegmented(dir)) {
+        // one segmented contract: K proofs and their links in one call (src/chain/segmented.ts)
+        const { predictSegmentedGas } = await import('../../chain/segmented.js');
+        const nPublic = readManifest(dir).segments.map((s) => s.nPublic);
+        const g = predictSegmentedGas(nPublic);
+        say(`segments    ${nPublic.length}, public signals ${nPublic.join(' + ')}`);
+        say(`gas         at most ${g.gas} for one verifySegments transaction (${g.formula})`);
+        emit({ segments: nPublic.length, nPublic, gas: g });
+        return;
+      }
       const layout = publicLayout(readCompiled(dir));
       const g = estimateVerifyGas(layout.nPublic);
       const bytes = predictedRuntimeBytes(layout.nPublic, layout.inputCommitment !== undefined);
