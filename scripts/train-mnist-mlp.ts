@@ -21,6 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { writeOnnxModel } from '../src/export/onnx-writer.ts';
 import { mulberry32, shuffleInPlace } from '../src/export/prng.ts';
+import { argmax, toPixels } from './mnist-digits.ts';
 
 // ---------------------------------------------------------------- configuration
 const TRAIN_N = 8000;
@@ -39,12 +40,6 @@ const OUT_DIR = join(ROOT, 'models', 'mnist-mlp');
 const TRAINED_BY = 'scripts/train-mnist-mlp.ts';
 
 // ---------------------------------------------------------------- helpers
-function argmax(v: ArrayLike<number>, offset = 0, n = v.length): number {
-  let best = 0;
-  for (let k = 1; k < n; k++) if (v[offset + k]! > v[offset + best]!) best = k;
-  return best;
-}
-
 interface Sample {
   pixels: Uint8Array; // 784 raw 8-bit pixels
   label: number;
@@ -60,17 +55,8 @@ interface MnistPackage {
 
 // ---------------------------------------------------------------- data
 function toSample(s: MnistSample): Sample {
-  if (s.input.length !== 784 || s.output.length !== 10) throw new Error('unexpected mnist sample shape');
-  const pixels = new Uint8Array(784);
-  for (let i = 0; i < 784; i++) {
-    // The package stores pixel/255 rounded to 3 decimals; rounding error × 255 ≤ 0.13 < 0.5,
-    // so the original 8-bit value is recovered exactly.
-    const v = s.input[i]! * 255;
-    const p = Math.round(v);
-    if (p < 0 || p > 255 || Math.abs(v - p) > 0.2) throw new Error(`cannot recover 8-bit pixel from ${s.input[i]}`);
-    pixels[i] = p;
-  }
-  return { pixels, label: argmax(s.output) };
+  if (s.output.length !== 10) throw new Error('unexpected mnist sample shape');
+  return { pixels: toPixels(s.input), label: argmax(s.output) };
 }
 
 function compareSamples(a: Sample, b: Sample): number {
