@@ -107,6 +107,7 @@ describe('immediate answer hashes and signature', () => {
     } finally {
       await s.close();
     }
+    expect(await s.signMessage('after close')).toBe(await wallet.signMessage('after close')); // inline once the thread is gone
     // a signer without a private key (remote) signs itself
     const remote = { address: wallet.address, signMessage: (m: string | Uint8Array) => wallet.signMessage(m) };
     const inline = threadedSigner(remote);

@@ -31,7 +31,7 @@ parentPort.on('message', ({ n, message }) => {
 export function threadedSigner(signer: MessageSigner): ThreadedSigner {
   const key = (signer as { signingKey?: { privateKey?: string } }).signingKey?.privateKey;
   if (!key) return { address: signer.address, signMessage: (m: string | Uint8Array) => signer.signMessage(m), close: async () => {} };
-  const pending = new Map<number, { resolve: (s: string) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { message: string; resolve: (s: string) => void; reject: (e: Error) => void }>();
   let next = 0;
   let thread: Worker | undefined = new Worker(THREAD_CODE, { eval: true, workerData: { key, ethers: createRequire(import.meta.url).resolve('ethers') } });
   thread.unref(); // the server's sockets keep the process up, not this thread
@@ -41,13 +41,14 @@ export function threadedSigner(signer: MessageSigner): ThreadedSigner {
     if (signature) p?.resolve(signature);
     else p?.reject(new Error(`attestation signature: ${error}`));
   });
-  const lost = (e: Error) => {
-    thread = undefined; // later signatures: inline
-    for (const p of pending.values()) p.reject(e);
+  // the thread failed (or was closed): what it owed, and every later signature, is signed inline
+  const lost = () => {
+    thread = undefined;
+    for (const p of pending.values()) signer.signMessage(p.message).then(p.resolve, p.reject);
     pending.clear();
   };
   thread.on('error', lost);
-  thread.on('exit', () => lost(new Error('the signing thread exited')));
+  thread.on('exit', lost);
   return {
     address: signer.address,
     signMessage(message: string | Uint8Array) {
@@ -55,7 +56,7 @@ export function threadedSigner(signer: MessageSigner): ThreadedSigner {
       const n = next++;
       const t = thread;
       return new Promise<string>((resolve, reject) => {
-        pending.set(n, { resolve, reject });
+        pending.set(n, { message, resolve, reject });
         t.postMessage({ n, message });
       });
     },
