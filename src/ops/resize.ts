@@ -55,6 +55,8 @@ function cubicCoeffs(r: number, A: number): number[] {
   ];
 }
 
+const ctmOf = (node: GraphNode, opset10: boolean): string => (opset10 ? 'asymmetric' : String(node.attrs.coordinate_transformation_mode ?? 'half_pixel'));
+
 function resizePlan(node: GraphNode, x: number[], ins: (Value | undefined)[], opset10: boolean): ResizePlan {
   const w = where(node);
   const mode = String(node.attrs.mode ?? 'nearest');
@@ -91,8 +93,8 @@ function resizePlan(node: GraphNode, x: number[], ins: (Value | undefined)[], op
   const shape = sizes ? sizes.map(Math.round) : x.map((d, i) => Math.floor(d * scales![i]!));
   if (!scales || sizesIn) scales = scales && policy !== 'stretch' ? scales : shape.map((d, i) => d / x[i]!);
   if (shape.length !== r) throw new ShapeError(`${w}: ${shape.length} output dims for rank ${r}`);
-  const roi = roiIn ? full(roiIn.slice(0, roiIn.length / 2), () => 0, 'roi starts')!.map((s0, d) => [s0, full(roiIn.slice(roiIn.length / 2), () => 1, 'roi ends')![d]!] as const) : undefined;
-  const ctm = opset10 ? 'asymmetric' : String(node.attrs.coordinate_transformation_mode ?? 'half_pixel');
+  const roi = roiIn && ctmOf(node, opset10) === 'tf_crop_and_resize' ? full(roiIn.slice(0, roiIn.length / 2), () => 0, 'roi starts')!.map((s0, d) => [s0, full(roiIn.slice(roiIn.length / 2), () => 1, 'roi ends')![d]!] as const) : undefined;
+  const ctm = ctmOf(node, opset10);
   const nm = String(node.attrs.nearest_mode ?? 'round_prefer_floor');
   const A = Number(node.attrs.cubic_coeff_a ?? -0.75);
   const exclude = Number(node.attrs.exclude_outside ?? 0) === 1;
