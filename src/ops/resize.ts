@@ -13,7 +13,8 @@
  * (align_corners' thirds, non-dyadic factors) the weights are rounded at the parameter scale (the largest tap
  * takes the remainder): error ≤ (taps − 1)·2^−(k+1)·(max − min of the taps' values) per axis.
  * tf_crop_and_resize outside the box gives the constant extrapolation_value; keep_aspect_ratio_policy (not_larger,
- * not_smaller) applies to sizes. antialias with a downscale is refused. Opset 10's nearest is onnxruntime's: ceil
+ * not_smaller) applies to sizes. antialias (linear, cubic) when downscaling stretches the kernel by 1/scale (more
+ * taps, the same exactness rule). Opset 10's nearest is onnxruntime's: ceil
  * when downscaling, floor otherwise (measured).
  */
 import type { GraphNode, Tensor } from '../ir/graph.js';
@@ -57,6 +58,29 @@ function cubicCoeffs(r: number, A: number): number[] {
 
 const ctmOf = (node: GraphNode, opset10: boolean): string => (opset10 ? 'asymmetric' : String(node.attrs.coordinate_transformation_mode ?? 'half_pixel'));
 
+/** Keys' cubic convolution kernel at distance t. */
+function cubicKernel(t: number, A: number): number {
+  const x = Math.abs(t);
+  if (x <= 1) return ((A + 2) * x - (A + 3)) * x * x + 1;
+  return x < 2 ? ((A * x - 5 * A) * x + 8 * A) * x - 4 * A : 0;
+}
+
+/**
+ * antialias when downscaling by s (onnx's _linear_coeffs_antialias / _cubic_coeffs_antialias): the kernel
+ * stretched by 1/s over the indices within reach of x (radius R/s), normalized; indices outside the axis
+ * replicate its edge (or are dropped with exclude_outside).
+ */
+function antialiasTaps(v: number, s: number, L: number, R: number, kernel: (t: number) => number, exclude: boolean): [number, number][] {
+  const ratio = Number.isInteger(v) ? 1 : v - Math.floor(v);
+  const start = Math.floor(-R / s) + 1;
+  const n = 2 - 2 * start;
+  const base = v - ratio;
+  let taps = Array.from({ length: n }, (_, k): [number, number] => [base + start + k, kernel((start + k - ratio) * s)]);
+  if (exclude) taps = taps.filter(([i]) => i >= 0 && i < L);
+  const z = taps.reduce((a, [, c]) => a + c, 0);
+  return taps.map(([i, c]): [number, number] => [Math.min(Math.max(i, 0), L - 1), c / z]).filter(([, c]) => c !== 0);
+}
+
 function resizePlan(node: GraphNode, x: number[], ins: (Value | undefined)[], opset10: boolean): ResizePlan {
   const w = where(node);
   const mode = String(node.attrs.mode ?? 'nearest');
@@ -98,9 +122,7 @@ function resizePlan(node: GraphNode, x: number[], ins: (Value | undefined)[], op
   const nm = String(node.attrs.nearest_mode ?? 'round_prefer_floor');
   const A = Number(node.attrs.cubic_coeff_a ?? -0.75);
   const exclude = Number(node.attrs.exclude_outside ?? 0) === 1;
-  if (Number(node.attrs.antialias ?? 0) === 1 && mode !== 'nearest' && scales.some((s) => s < 1)) {
-    throw new UnsupportedOpError(`${w}: antialias with a downscale is not supported`, { hint: 'resize without antialias, or upscale' });
-  }
+  const antialias = Number(node.attrs.antialias ?? 0) === 1 && mode !== 'nearest';
   const taps = shape.map((n, d) => {
     const L = x[d]!;
     const s = scales![d]!;
@@ -129,6 +151,7 @@ function resizePlan(node: GraphNode, x: number[], ins: (Value | undefined)[], op
       const clampI = (i: number) => Math.min(Math.max(i, 0), L - 1);
       // opset 10 (onnxruntime's "simple" nearest): ceil when downscaling, floor otherwise
       if (mode === 'nearest') return [[clampI(nearestIndex(v, opset10 ? (s < 1 ? 'ceil' : 'floor') : nm)), 1]];
+      if (antialias && s < 1) return antialiasTaps(v, s, L, mode === 'linear' ? 1 : 2, mode === 'linear' ? (t) => Math.max(0, 1 - Math.abs(t)) : (t) => cubicKernel(t, A), exclude);
       if (mode === 'linear') {
         const c = Math.min(Math.max(v, 0), L - 1);
         const i0 = Math.floor(c);
