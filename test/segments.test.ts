@@ -20,6 +20,13 @@ import type { TrustedSegments } from '../src/verify/segmented.js';
 import { trustedSegments } from '../src/cli/commands/segments.js';
 import { ROOT } from './helpers/conformance.js';
 import { useLocalChain } from './helpers/evm.js';
+import { readCompiled } from '../src/setup.js';
+import { readProgram } from '../src/prove/prove.js';
+import { prepareWitness } from '../src/prove/receipt-build.js';
+import { WitnessCalculators, calculateWtns } from '../src/toolchain/witness.js';
+import { inputArraySignals } from '../src/codegen/circom.js';
+import { artifactPaths } from '../src/artifacts/layout.js';
+import { buildPage, launchChromium, startWebServer } from './helpers/browser.js';
 import { buildSegmentedContract, predictSegmentedGas, verifySegmentedOnChain } from '../src/chain/segmented.js';
 import { deployBytecode } from '../src/chain/evm.js';
 import { deployRegistry, registerInitCode, submitReceipt } from '../src/chain/registry.js';
@@ -100,6 +107,24 @@ describe('segments', () => {
       for (const s of splitProgram(q.program, cuts, q.layout.visibility)) ints = evaluate(s.program, ints).outputs;
       expect(ints).toEqual(whole);
     }
+  });
+
+  it('a receiving segment refuses a boundary forged to pack alike (v_j + 2^W, v_j+1 − 1): its range checks make the packing injective', async () => {
+    const dir = path.join(dirA, 'seg1');
+    const [compiled, program] = [readCompiled(dir), readProgram(dir)];
+    expect(readFileSync(artifactPaths(dir).source, 'utf8').match(/signal input in\d+\[/g)).toHaveLength(1); // the boundary is one array
+    const boundary = evaluate(readProgram(path.join(dirA, 'seg0')), [[2048n, -1024n, 3072n, -4096n]]).outputs;
+    const pk = compiled.layout.inputs[0]!;
+    const j = boundary[0]!.findIndex((v, i) => i + 1 < Math.min(pk.perElement, pk.size) && boundary[0]![i + 1]! > BigInt(pk.lo));
+    const forged = boundary.map((t) => [...t]);
+    forged[0]![j] = forged[0]![j]! + (1n << BigInt(pk.bits));
+    forged[0]![j + 1] = forged[0]![j + 1]! - 1n;
+    const packed = (xs: bigint[]) => xs.slice(0, pk.perElement).reduceRight((acc, v) => (acc << BigInt(pk.bits)) + v - BigInt(pk.lo), 0n);
+    expect(packed(forged[0]!)).toBe(packed(boundary[0]!)); // the same packed element, hence the same commitment
+    const honest = prepareWitness(compiled, program, boundary).circuitInput;
+    const wtns = (input: Record<string, bigint | bigint[]>) => calculateWtns({ wasmPath: artifactPaths(dir).wasm, input, calculators: new WitnessCalculators() });
+    await wtns(honest);
+    await expect(wtns({ ...honest, ...inputArraySignals(program, forged) })).rejects.toThrow(/Assert Failed/);
   });
 
   it('proves and verifies one inference in 3 linked segments with and without the artifacts', async () => {
@@ -258,4 +283,45 @@ describe('segments on chain (anvil)', () => {
     forged.segments[1] = other.segments[1]!;
     await expect(submitReceipt({ chain: ctx.chain, wallet: ctx.wallet, registry, verifier, receipt: forged })).rejects.toThrow(/BrokenLink/);
   });
+});
+
+describe('segmented receipts in the browser page (Chromium)', () => {
+  let server: Awaited<ReturnType<typeof startWebServer>>;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  beforeAll(async () => {
+    buildPage();
+    server = await startWebServer(work);
+    browser = await launchChromium();
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    if (server) expect(await server.stop()).toBe(0);
+  });
+
+  const shown = async (name: string, r: SegmentedReceipt) => {
+    writeFileSync(path.join(work, `${name}.json`), JSON.stringify(r));
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}?receipt=/files/${name}.json&vkHash=${good.segmentKeysHash}`);
+    const v = page.locator('#verdict[data-verdict]');
+    await v.waitFor({ timeout: 60_000 });
+    const out = { verdict: await v.getAttribute('data-verdict'), text: await v.innerText(), failed: await page.locator('#checks li.fail').first().getAttribute('data-check', { timeout: 1_000 }).catch(() => null) };
+    await page.close();
+    return out;
+  };
+
+  it('verifies a segmented receipt against the published segment keys hash; forged, reordered, duplicated and foreign segments fail naming the check', async () => {
+    expect(await shown('seg-good', good)).toMatchObject({ verdict: 'valid', failed: null });
+    const forged = clone(good);
+    forged.segments[1] = other.segments[1]!;
+    expect(await shown('seg-forged', forged)).toMatchObject({ verdict: 'invalid', failed: 'links' });
+    const reordered = clone(good);
+    reordered.segments = [good.segments[1]!, good.segments[0]!, good.segments[2]!];
+    expect(await shown('seg-reordered', reordered)).toMatchObject({ verdict: 'invalid', failed: 'segment-keys' });
+    const dup = clone(good);
+    dup.segments = [good.segments[0]!, good.segments[1]!, good.segments[1]!, good.segments[2]!];
+    expect(await shown('seg-duplicated', dup)).toMatchObject({ verdict: 'invalid', failed: 'segment-count' });
+    const foreignSeg = clone(good);
+    foreignSeg.segments[2] = foreign.segments[2]!;
+    expect(await shown('seg-foreign', foreignSeg)).toMatchObject({ verdict: 'invalid', failed: 'segment-keys' });
+  }, 300_000);
 });

@@ -141,7 +141,10 @@ export function showResult({ receipt, result, source, ms }: Shown): void {
     fact('model', `${r.model.name} (${r.model.file})`, el('small', { class: 'label-note' }, bound ? (result.trust.trusted ? ' — names bound by the trusted key' : ' — names as the untrusted key states them') : ' — unverified labels: no key binds these names'));
     fact('model id', code(short(r.model.fileSha256 ?? ''), `file sha256 ${r.model.fileSha256}`), ' · quantized ', code(short(r.model.quantizedSha256 ?? ''), `quantized graph sha256 ${r.model.quantizedSha256}`));
     fact('circuit', code(short(r.circuitHash ?? '')));
-    fact('verification key', code(short(r.vkHash ?? ''), r.vkHash ?? ''), el('span', { id: 'trust', 'data-trusted': String(result.trust.trusted) }, result.trust.trusted ? ` trusted: ${result.trust.by}` : ' NOT trusted: only the key embedded in the receipt, which its maker chose'));
+    const seg = r as Receipt & { segmentKeysHash?: string; segments?: unknown[] };
+    if (seg.segments) fact('segments', el('span', { id: 'segments', 'data-count': String(seg.segments.length) }, `${seg.segments.length} linked segment proofs`));
+    const key = r.vkHash ?? seg.segmentKeysHash ?? '';
+    fact(seg.segments ? 'segment keys' : 'verification key', code(short(key), key), el('span', { id: 'trust', 'data-trusted': String(result.trust.trusted) }, result.trust.trusted ? ` trusted: ${result.trust.by}` : ' NOT trusted: only the key embedded in the receipt, which its maker chose'));
     if (r.visibility) fact('visibility', `input ${r.visibility.input} · params ${r.visibility.params} · output ${r.visibility.output}`);
     fact('created', r.createdAt ?? '?');
     fact('commitments', r.commitments && Object.keys(r.commitments).length ? el('ul', {}, ...Object.entries(r.commitments).map(([k, v]) => el('li', {}, `${k}: `, code(short(v), v)))) : 'none (no hashed values)');

@@ -5,6 +5,8 @@
  */
 import * as snarkjs from 'snarkjs';
 import { verifyReceipt } from '../../src/verify/verify.js';
+import type { VerifyResult } from '../../src/verify/verify.js';
+import { isSegmentedReceipt, verifySegmentedReceipt } from '../../src/verify/segmented.js';
 import { assembleReceipt, prepareWitness } from '../../src/prove/receipt-build.js';
 import { programFromJson } from '../../src/quantize/program.js';
 import { checkTensor, inputSpecs, quantizeInput } from '../../src/quantize/input.js';
@@ -148,7 +150,10 @@ self.onmessage = async (ev: MessageEvent<WorkerRequest>) => {
     if (req.kind === 'verify') {
       await curveReady;
       const t0 = performance.now();
-      const result = await verifyReceipt({ receipt: req.receipt, trusted: req.trusted, trustedVkHash: req.trustedVkHash, trustedBy: req.trustedBy });
+      // a segmented receipt: every segment proof, link and the order (its trusted hash is the segment keys hash)
+      const result = isSegmentedReceipt(req.receipt)
+        ? ((await verifySegmentedReceipt({ receipt: req.receipt, trustedKeysHash: req.trustedVkHash, trustedBy: req.trustedBy })) as unknown as VerifyResult)
+        : await verifyReceipt({ receipt: req.receipt, trusted: req.trusted, trustedVkHash: req.trustedVkHash, trustedBy: req.trustedBy });
       reply({ id: req.id, kind: 'verified', result, ms: performance.now() - t0 });
     } else if (req.kind === 'prove') {
       await prove(req.id, req.artifacts, req.inputs);
