@@ -2,7 +2,8 @@
  * `estimate --batch K`: constraints, prove seconds and gas of a batch circuit (compose/batch.ts) without
  * compiling. Constraints: the batched program's count (estimate/constraints.ts) plus what the template adds,
  * one linear constraint per output value that is a combination (`out[j] <== Σ`, see batchSource). Seconds:
- * the machine's cost model on the batch's features (the template source, written once). Gas: one
+ * the machine's cost model on the batch's features (the witness evaluates all K copies' terms; the source
+ * holds the template once). Gas: one
  * verifying transaction (src/chain/gas.ts), and the registry's submitBatch, which adds a call and one
  * InferenceVerified log per inference (BATCH_GAS, measured on anvil by scripts/batch-gas.ts).
  */
@@ -52,7 +53,7 @@ export function estimateBatch(params: Omit<CompileParams, 'outDir'> & { batch: n
   const c = countConstraints({ program: plan.program, layout });
   const outs = q.program.outputs.reduce((a, o) => a + o.exprs.reduce((b, e) => b + feed(e).linear, 0), 0);
   const constraints = c.total + K * outs;
-  const features: CircuitFeatures = { constraints, wires: c.wires + K * outs, domain: 2 ** c.ptauPower, terms: sourceTerms(q.program), nPublic: c.nPublic, sourceBytes: Buffer.byteLength(batchSource(q.program, plan, layout, '').source) };
+  const features: CircuitFeatures = { constraints, wires: c.wires + K * outs, domain: 2 ** c.ptauPower, terms: sourceTerms(plan.program), nPublic: c.nPublic, sourceBytes: Buffer.byteLength(batchSource(q.program, plan, layout, '').source) };
   const model = loadCostModel(params.costModelPath);
   const verifyGas = predictVerifyGas(c.nPublic).gas;
   const prove = model ? predict(model.steps.prove.seconds, features) : undefined;

@@ -120,8 +120,8 @@ export function registerRegistry(program: Command): void {
     }
     const r = await submitReceipt({ chain, wallet, registry: o.registry, verifier, receipt: r0 });
     say(`submitted   tx ${r.txHash} (${r.gasUsed} gas), block ${r.blockNumber}`);
-    say(`event       InferenceVerified(verifier ${r.event.verifier}, input ${r.event.inputRef}, prover ${r.event.prover}, model ${r.event.modelId}, outputs ${r.event.outputsHash}, submitter ${r.event.submitter})`);
-    emit({ ...str({ ...r, event: undefined }), event: r.event });
+    for (const e of r.events) say(`event       InferenceVerified(verifier ${e.verifier}, input ${e.inputRef}, prover ${e.prover}, model ${e.modelId}, outputs ${e.outputsHash}, submitter ${e.submitter})`);
+    emit({ ...str({ ...r, event: undefined, events: undefined }), event: r.event, ...(r.events.length > 1 ? { events: r.events } : {}) }); // a batch: one event per inference
   });
 
   rpcOption(
