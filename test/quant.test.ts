@@ -215,6 +215,38 @@ describe('DynamicQuantizeLinear (src/ops/dynquant.ts)', () => {
     expect(differ).toBeGreaterThanOrEqual(1);
   });
 
+  it('DynamicQuantizeLinear → MatMulInteger with its zero point (onnxruntime dynamic quantization): int32 exactly as onnxruntime where y agrees; compiled (witness = integer program)', async () => {
+    const w = Uint8Array.from([3, 250, 128, 77, 0, 255, 140, 9, 201, 66, 128, 180]); // [3, 4] uint8, zero point 128
+    const chain = writeOnnxModel({
+      graphName: 'dyn', inputs: [{ name: 'x', shape: [2, 3] }], opset: 13,
+      initializers: [{ name: 'w', shape: [3, 4], data: w }, { name: 'w_zp', shape: [], data: Uint8Array.of(128) }],
+      outputs: [{ name: 'acc', shape: [2, 4], elemType: 6 }, { name: 'y', shape: [2, 3], elemType: OnnxDataType.UINT8 }],
+      nodes: [
+        { opType: 'DynamicQuantizeLinear', name: 'dql', inputs: ['x'], outputs: ['y', 'y_scale', 'y_zp'] },
+        { opType: 'MatMulInteger', name: 'mmi', inputs: ['y', 'w', 'y_zp', 'w_zp'], outputs: ['acc'] },
+      ],
+    });
+    const session = await ort.InferenceSession.create(chain);
+    const g = parseOnnx(chain, 'dyn.onnx');
+    const p = quantizeGraph(g, { scale: S, paramBits: 16, inputs: [{ name: 'x', scale: S, min: -4, max: 4 }] });
+    const rnd = mulberry32(7);
+    let compared = 0;
+    for (let t = 0; t < 20; t++) {
+      const xs = Array.from({ length: 6 }, () => Math.round((rnd() * 8 - 4) * 64) / 64);
+      const ref = await session.run({ x: new ort.Tensor('float32', Float32Array.from(xs), [2, 3]) });
+      const [acc, y] = evaluate(p, [xs.map((v) => BigInt(Math.round(v * 2 ** S)))]).outputs as [bigint[], bigint[]];
+      if (!y.every((v, j) => Number(v) === (ref.y!.data as Uint8Array)[j])) continue; // a near-tie in y: see above
+      expect(acc.map(Number), `acc of ${xs}`).toEqual(Array.from(ref.acc!.data as Int32Array));
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(15);
+    const dir = tempDir();
+    const modelPath = path.join(dir, 'dyn.onnx');
+    writeFileSync(modelPath, chain);
+    const c = await compileModel({ modelPath, outDir: dir, scale: S, inputRange: [-4, 4] });
+    expect(c.info.outputs.map((o) => o.scale)).toEqual([0, 0]);
+  }, 180_000);
+
   it('every single-wire forgery fails a constraint (exact ties, a negative and a positive side, all-zero data)', async () => {
     const dir = tempDir();
     const modelPath = path.join(dir, 'dql.onnx');

@@ -17,7 +17,9 @@
  * - DequantizeLinear: (x − zp) · x_scale is a change of scale of an integer: exact (x_scale = m · 2^e becomes
  *   the integer factor m at scale −e).
  * Scales and zero points must be constants: per tensor, per axis (1-D) or per block (block_size) for
- * QuantizeLinear / DequantizeLinear; per tensor, per row / column / output channel for the others.
+ * QuantizeLinear / DequantizeLinear; per tensor, per row / column / output channel for the others — except the
+ * A / x zero point of MatMulInteger / ConvInteger, which may be one integer computed in the circuit
+ * (DynamicQuantizeLinear's y_zero_point, as onnxruntime's dynamic quantization writes it).
  */
 import type { GraphNode, Tensor } from '../ir/graph.js';
 import { intRange, sizeOf, stridesOf } from '../ir/graph.js';
@@ -182,23 +184,38 @@ interface IntLinear {
   zpB: (i: number) => number;
 }
 
+/**
+ * A zero point computed in the circuit (DynamicQuantizeLinear's y_zero_point feeding MatMulInteger / ConvInteger):
+ * one integer, subtracted from every element as a linear combination (exact, no constraint).
+ */
+function minusSignalZp(node: GraphNode, v: Value, zp: Value | undefined, what: string): Value | undefined {
+  if (zp?.kind !== 'q' || !node.op.endsWith('Integer')) return undefined;
+  if (zp.t.exprs.length !== 1 || zp.t.scale !== 0) throw new UnsupportedOpError(`node '${node.name}' (${node.op}): ${what} computed from the input must be one integer (per tensor), got shape [${zp.t.shape}] at scale 2^${zp.t.scale}`);
+  const z = zp.t.exprs[0]!;
+  const exprs = v.kind === 'q' ? v.t.exprs.map((e) => linAddScaled(linAddScaled(linConst(0n), e, 1n), z, -1n)) : Array.from(v.t.data, (x) => linAddScaled(linConst(BigInt(x)), z, -1n));
+  return { kind: 'q', t: { shape: v.t.shape, scale: 0, exprs } };
+}
+
 function matmulInts(node: GraphNode, ins: (Value | undefined)[], ia: number, ib: number, iza: number, izb: number): IntLinear {
-  const a = intOperand(node, ins[ia], ia);
+  const a0 = intOperand(node, ins[ia], ia);
   const b = intOperand(node, ins[ib], ib);
+  const a = minusSignalZp(node, a0, ins[iza], 'a_zero_point');
   return {
-    a,
+    a: a ?? a0,
     b,
-    zpA: matParamAt(node, constOf(node, ins[iza], 'a_zero_point'), a.t.shape, true, 0, 'a_zero_point'),
+    zpA: a ? () => 0 : matParamAt(node, constOf(node, ins[iza], 'a_zero_point'), a0.t.shape, true, 0, 'a_zero_point'),
     zpB: matParamAt(node, constOf(node, ins[izb], 'b_zero_point'), b.t.shape, false, 0, 'b_zero_point'),
   };
 }
 
 function convInts(node: GraphNode, ins: (Value | undefined)[], ix: number, iw: number, izx: number, izw: number): IntLinear {
-  const a = intOperand(node, ins[ix], ix);
+  const a0 = intOperand(node, ins[ix], ix);
   const b = intOperand(node, ins[iw], iw);
+  const a = minusSignalZp(node, a0, ins[izx], 'x_zero_point');
+  if (a) return { a, b, zpA: () => 0, zpB: paramAt(node, constOf(node, ins[izw], 'w_zero_point'), b.t.shape, 0, 0, 'w_zero_point') };
   const zx = constOf(node, ins[izx], 'x_zero_point');
   if (zx && zx.data.length !== 1) throw new UnsupportedOpError(`node '${node.name}' (${node.op}): x_zero_point must be per-tensor (one value)`);
-  return { a, b, zpA: paramAt(node, zx, a.t.shape, 1, 0, 'x_zero_point'), zpB: paramAt(node, constOf(node, ins[izw], 'w_zero_point'), b.t.shape, 0, 0, 'w_zero_point') };
+  return { a: a0, b, zpA: paramAt(node, zx, a0.t.shape, 1, 0, 'x_zero_point'), zpB: paramAt(node, constOf(node, ins[izw], 'w_zero_point'), b.t.shape, 0, 0, 'w_zero_point') };
 }
 
 const asTensor = (v: Value): Tensor => v.t as Tensor;
