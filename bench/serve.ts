@@ -65,14 +65,16 @@ async function main() {
   try {
     // prove-many: the baseline, same model, same run, in its own process; run again between the worker bursts
     const inputs = Array.from({ length: BURST }, (_, i) => MLP_INPUTS[i % MLP_INPUTS.length]!);
-    const proveManyRuns: { proofs: number; seconds: number; load: number }[] = [];
+    /** proving: seconds inside witness + Groth16; the rest of `seconds` is per-proof overhead (receipt, self-check, queue). */
+    const proveManyRuns: { proofs: number; seconds: number; load: number; proving: number }[] = [];
     const proveManyOnce = () => {
       log(`prove-many: ${BURST} proofs`);
       // at nice 10 like the workers below (as serve runs them): the same share of a busy machine
       const pm = spawnSync('nice', ['-n', '10', process.execPath, BIN, 'prove-many', dir, ...inputs.flatMap((f) => ['--input', f]), '--out-dir', tempDir('zkinfer-bench-pm-'), '--json'], { encoding: 'utf8' });
       if (pm.status !== 0) throw new Error(`prove-many failed: ${pm.stderr}`);
-      const pmj = JSON.parse(pm.stdout) as { seconds: { load: number; total: number } };
-      proveManyRuns.push({ proofs: BURST, seconds: pmj.seconds.total - pmj.seconds.load, load: pmj.seconds.load });
+      const pmj = JSON.parse(pm.stdout) as { seconds: { load: number; total: number; proofs: { witness: number; prove: number }[] } };
+      const proving = pmj.seconds.proofs.reduce((a, p) => a + p.witness + p.prove, 0);
+      proveManyRuns.push({ proofs: BURST, seconds: pmj.seconds.total - pmj.seconds.load, load: pmj.seconds.load, proving });
       log(`prove-many: ${((60 * BURST) / proveManyRuns.at(-1)!.seconds).toFixed(1)} proofs/min (load excluded)`);
     };
     proveManyOnce();
@@ -147,8 +149,9 @@ async function main() {
       const end = Math.max(...jobs.map((j) => j!.finishedOn!));
       const ttr = done.map((d) => d.timings.totalSeconds!);
       const bytes = await Promise.all(accepted.map((a) => r.call('MEMORY', 'USAGE', `bull:${QUEUE_NAME}:${a.id}`, 'SAMPLES', '0') as Promise<number>));
+      const proving = jobs.reduce((a, j) => a + j!.returnvalue.seconds.witness + j!.returnvalue.seconds.prove, 0);
       const out = {
-        label, proofs: BURST, seconds: (end - start) / 1000, proofsPerMinute: (60 * BURST * 1000) / (end - start), timeToReceipt: { p50: pct(ttr, 50), p99: pct(ttr, 99) },
+        label, proofs: BURST, seconds: (end - start) / 1000, proving, proofsPerMinute: (60 * BURST * 1000) / (end - start), timeToReceipt: { p50: pct(ttr, 50), p99: pct(ttr, 99) },
         redisCommandsPerJob: (stats1.calls - stats0.calls) / BURST, redisUsecPerJob: (stats1.usec - stats0.usec) / BURST, redisBytesPerJob: bytes.reduce((x, y) => x + Number(y), 0) / BURST,
       };
       log(`${label}: ${out.proofsPerMinute.toFixed(1)} proofs/min, time to receipt p50 ${out.timeToReceipt.p50.toFixed(1)} s p99 ${out.timeToReceipt.p99.toFixed(1)} s, ${out.redisCommandsPerJob.toFixed(0)} Redis commands (${out.redisUsecPerJob.toFixed(0)} µs) and ${(out.redisBytesPerJob / 1024).toFixed(1)} KiB per job`);
@@ -158,7 +161,7 @@ async function main() {
     const oneWorkerRuns = [await burst('1 worker')];
     proveManyOnce();
     oneWorkerRuns.push(await burst('1 worker'));
-    const sumOf = (xs: { proofs: number; seconds: number }[]) => ({ proofs: xs.reduce((a, x) => a + x.proofs, 0), seconds: xs.reduce((a, x) => a + x.seconds, 0) });
+    const sumOf = (xs: { proofs: number; seconds: number; proving: number }[]) => ({ proofs: xs.reduce((a, x) => a + x.proofs, 0), seconds: xs.reduce((a, x) => a + x.seconds, 0), proving: xs.reduce((a, x) => a + x.proving, 0) });
     const pmSum = sumOf(proveManyRuns);
     results.proveMany = { ...pmSum, proofsPerMinute: (60 * pmSum.proofs) / pmSum.seconds, runs: proveManyRuns };
     const owSum = sumOf(oneWorkerRuns);
@@ -220,12 +223,12 @@ async function commandCalls(r: Redis): Promise<{ calls: number; usec: number }> 
 }
 
 interface Lat { rate: number; achieved: number; p50: number; p90: number; p99: number; max: number; non2xx: number; errors: number; cpuBusy: number; serverCpuMs?: number; loadGenCpuMs?: number }
-interface Burst { runs?: number[]; label: string; proofs: number; seconds: number; proofsPerMinute: number; timeToReceipt: { p50: number; p99: number }; redisCommandsPerJob: number; redisUsecPerJob: number; redisBytesPerJob: number }
+interface Burst { runs?: number[]; proving?: number; label: string; proofs: number; seconds: number; proofsPerMinute: number; timeToReceipt: { p50: number; p99: number }; redisCommandsPerJob: number; redisUsecPerJob: number; redisBytesPerJob: number }
 interface ServeReport {
   at: string;
   machine: { cpus: number; cpuModel?: string; node: string; load1AtStart: number; load1AtEnd: number };
   model: { id: string; constraints: number };
-  proveMany: { proofs: number; seconds: number; proofsPerMinute: number; runs?: unknown[] };
+  proveMany: { proofs: number; seconds: number; proving?: number; proofsPerMinute: number; runs?: unknown[] };
   latencyNoWorker: Lat[];
   latencyWorkerProving: Lat[];
   queueOverheadMs: { p50: number; p99: number; max: number };
@@ -255,10 +258,11 @@ export function renderReport(r: ServeReport): string {
   }
   o.push('', 'The server, Redis, the worker and the load generator (autocannon, in the bench process at nice 0) share the 2 cores; the worker runs at nice 10 as `serve` runs its local workers. Server CPU counts all its threads (the attestation signing thread too).');
   o.push('', '## Proofs', '');
-  o.push('| | proofs | seconds | proofs/min | time to receipt p50 | p99 | Redis commands / CPU µs / KiB kept per job |', '|---|---|---|---|---|---|---|');
-  o.push(`| prove-many (one process, key loaded once; ${r.proveMany.runs?.length ?? 1} runs alternating with the worker's) | ${r.proveMany.proofs} | ${r.proveMany.seconds.toFixed(1)} | ${r.proveMany.proofsPerMinute.toFixed(1)} | | | |`);
-  for (const b of [r.oneWorker, r.twoWorkers]) o.push(`| ${b.label} (${b.runs ? `${b.runs.length} bursts of ${b.proofs / b.runs.length}` : `burst of ${b.proofs}`}) | ${b.proofs} | ${b.seconds.toFixed(1)} | ${b.proofsPerMinute.toFixed(1)} | ${b.timeToReceipt.p50.toFixed(1)} s | ${b.timeToReceipt.p99.toFixed(1)} s | ${b.redisCommandsPerJob.toFixed(0)} / ${b.redisUsecPerJob.toFixed(0)} / ${(b.redisBytesPerJob / 1024).toFixed(1)} |`);
-  o.push(`| one at a time, idle worker | 10 | | | ${r.timeToReceiptIdle.p50.toFixed(2)} s | ${r.timeToReceiptIdle.p99.toFixed(2)} s | |`, '');
+  const split = (b: { proofs: number; seconds: number; proving?: number }) => (b.proving === undefined ? '' : `${((1000 * b.proving) / b.proofs).toFixed(0)} + ${((1000 * (b.seconds - b.proving)) / b.proofs).toFixed(0)}`);
+  o.push('| | proofs | seconds | proofs/min | ms per proof: witness + Groth16, + the rest | time to receipt p50 | p99 | Redis commands / CPU µs / KiB kept per job |', '|---|---|---|---|---|---|---|---|');
+  o.push(`| prove-many (one process, key loaded once; ${r.proveMany.runs?.length ?? 1} runs alternating with the worker's) | ${r.proveMany.proofs} | ${r.proveMany.seconds.toFixed(1)} | ${r.proveMany.proofsPerMinute.toFixed(1)} | ${split(r.proveMany)} | | | |`);
+  for (const b of [r.oneWorker, r.twoWorkers]) o.push(`| ${b.label} (${b.runs ? `${b.runs.length} bursts of ${b.proofs / b.runs.length}` : `burst of ${b.proofs}`}) | ${b.proofs} | ${b.seconds.toFixed(1)} | ${b.proofsPerMinute.toFixed(1)} | ${b === r.oneWorker ? split(b) : '(in parallel)'} | ${b.timeToReceipt.p50.toFixed(1)} s | ${b.timeToReceipt.p99.toFixed(1)} s | ${b.redisCommandsPerJob.toFixed(0)} / ${b.redisUsecPerJob.toFixed(0)} / ${(b.redisBytesPerJob / 1024).toFixed(1)} |`);
+  o.push(`| one at a time, idle worker | 10 | | | | ${r.timeToReceiptIdle.p50.toFixed(2)} s | ${r.timeToReceiptIdle.p99.toFixed(2)} s | |`, '');
   o.push('Like with like: prove-many and the workers run at nice 10 (as `serve` runs its local workers); prove-many and the one-worker burst alternate twice; a burst is queued whole (queue paused while it is accepted) before the workers take it, as prove-many has its inputs before it starts, and its receipts are read after the last one is proved. Both self-verify every receipt.', '');
   o.push('Redis commands and CPU per job include what the server, the workers and the event stream ran during the burst (INFO commandstats), divided by the jobs.', '');
   o.push('Charts: [serve-latency.svg](serve-latency.svg), [serve-throughput.svg](serve-throughput.svg). Scaling on paper: [docs/scaling.md](../../docs/scaling.md).', '');
