@@ -33,6 +33,10 @@ describe('zkinfer compile --batch / prove / verify / estimate --batch', () => {
     expect(Math.abs(est.constraints / compiled.constraints.total - 1)).toBeLessThanOrEqual(0.2);
     expect(est.submitGas).toBeGreaterThan(est.verifyGas);
     expect(zk(['setup', dir]).code).toBe(0);
+    writeFileSync(path.join(work, 'short.json'), JSON.stringify({ input_data: XS.slice(0, 2) }));
+    const short = zk(['prove', dir, '--input', path.join(work, 'short.json'), '-o', path.join(work, 'short-receipt.json')]);
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/expected 3 input array\(s\), found 2 \(hint: the circuit proves a batch: give one array per inference/);
     writeFileSync(path.join(work, 'in.json'), JSON.stringify({ input_data: XS }));
     const p = zk(['prove', dir, '--input', path.join(work, 'in.json'), '-o', path.join(work, 'receipt.json')]);
     expect(p.code, p.stderr).toBe(0);

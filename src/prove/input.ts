@@ -107,7 +107,8 @@ export function parseInputDoc(doc: unknown, specs: InputTensorSpec[], path: stri
   else if (specs.every((s) => s.name in obj)) arrays = specs.map((s) => obj[s.name]);
   else throw new InputError(`${path}: no "input" or "input_data" field, and no field per input (${specs.map((s) => s.name).join(', ')})`, { hint: 'write {"input": [[...]]}' });
   if (!Array.isArray(arrays) || arrays.length !== specs.length) {
-    throw new InputError(`${path}: expected ${specs.length} input array(s), found ${Array.isArray(arrays) ? arrays.length : typeof arrays}`);
+    const batch = specs.length > 1 && specs.every((s) => /#\d+$/.test(s.name)); // a batch circuit: inputs <name>#k (compose/batch.ts)
+    throw new InputError(`${path}: expected ${specs.length} input array(s), found ${Array.isArray(arrays) ? arrays.length : typeof arrays}`, batch ? { hint: `the circuit proves a batch: give one array per inference (and model input), in the order ${specs.map((s) => s.name).slice(0, 3).join(', ')}, …, as {"input_data": [x0, x1, …]}, or compile with another --batch` } : undefined);
   }
   return specs.map((spec, i) => {
     const where = `${path}: input '${spec.name}'`;
