@@ -7,7 +7,7 @@
  * logits within the bar of onnxruntime's.
  */
 import { describe, expect, it, afterAll } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { quantizeModel } from '../src/compile.js';
@@ -17,6 +17,7 @@ import { estimateModel } from '../src/estimate/estimate.js';
 import { mulberry32 } from '../src/export/prng.js';
 import { seededParams, transformerOnnx } from '../scripts/transformer.js';
 import type { TransformerConfig } from '../scripts/transformer.js';
+import { argmax, MODEL_DIR, readHeldOut } from '../scripts/transformer-accuracy.js';
 import { provePipeline, tempDir, terminateCurve } from './helpers/pipeline.js';
 import { writeOnnxModel } from '../src/export/onnx-writer.js';
 import { compileModel } from '../src/compile.js';
@@ -27,10 +28,36 @@ import { expectPinned } from './helpers/forge.js';
 import { inputSignalName } from '../src/codegen/circom.js';
 import { erfF } from '../src/ops/erf.js';
 
+const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
+
 async function ortLogits(session: ort.InferenceSession, x: number[], shape: number[]): Promise<number[]> {
   const out = await session.run({ tokens: new ort.Tensor('float32', Float32Array.from(x), shape) });
   return Array.from(out['logits']!.data as Float32Array);
 }
+
+describe('bundled transformer (models/mnist-transformer)', () => {
+  it('integer program vs onnxruntime on the bundled and 16 held-out digits: same digit, logits within 2^-6·(1 + max|logit|)', async () => {
+    const modelPath = path.join(MODEL_DIR, 'model.onnx');
+    const bytes = readFileSync(modelPath);
+    const { program } = quantizeModel({ modelPath }, bytes, []); // compile's defaults: activations 2^12, 16-bit weights
+    const session = await ort.InferenceSession.create(bytes);
+    const spec = program.inputs[0]!;
+    const files = ['input.json', ...[0, 3, 4, 8].map((d) => `inputs/digit-${d}.json`)];
+    const h = readHeldOut();
+    const size = h.seq * h.feat;
+    const xs = [
+      ...files.map((f) => flat((JSON.parse(readFileSync(path.join(MODEL_DIR, f), 'utf8')) as { input: unknown }).input)),
+      ...Array.from({ length: 16 }, (_, i) => Array.from(h.tokens.subarray(i * size, (i + 1) * size))),
+    ];
+    for (const x of xs) {
+      const ref = await ortLogits(session, x, [1, h.seq, h.feat]);
+      const q = evaluate(program, [quantizeInput(x, spec, 'test')]).outputs[0]!.map((v) => Number(v) / 2 ** program.outputs[0]!.scale);
+      const bar = 2 ** -6 * (1 + Math.max(...ref.map(Math.abs)));
+      q.forEach((v, k) => expect(Math.abs(v - ref[k]!), `logit ${k}: ${v} vs ${ref[k]}`).toBeLessThanOrEqual(bar));
+      expect(argmax(q)).toBe(argmax(ref));
+    }
+  }, 120_000);
+});
 
 describe('Erf as a piecewise polynomial (src/ops/erf.ts)', () => {
   // built from the Bits, Rescale and product constraints (each with its own forged-witness tests): on a real

@@ -12,7 +12,7 @@ import type { Lin } from '../quantize/lin.js';
 import type { LowerCtx, OpDef, QTensor, Value } from './types.js';
 import { requireInput } from './util.js';
 import { polyDegree, Tanh } from './exp.js';
-import { choose, leConst } from './compare.js';
+import { choose } from './compare.js';
 import { bitLength } from '../quantize/program.js';
 
 const P = 0.3275911;
@@ -64,6 +64,19 @@ export function erfPlan(S: number): ErfPlan {
 }
 
 /**
+ * [x < 0] as −⌊x / 2^k⌋ with |x| < 2^k by the bound: the same one decomposition as a sign bit, but one gadget
+ * output instead of k + 1 bit signals in the witness code (its size, not its constraints, limits big models).
+ */
+function negative(ctx: LowerCtx, e: Lin): Lin {
+  const [lo, hi] = ctx.b.bounds(e);
+  if (lo >= 0n) return linConst(0n);
+  if (hi < 0n) return linConst(1n);
+  let k = 1;
+  while (-lo > pow2(k) || hi >= pow2(k)) k++;
+  return linScale(ctx.b.rescale(e, k, false, ctx.node.name), -1n);
+}
+
+/**
  * erf of each element of x (requantized to scale S): a tensor at scale S. |x| by one sign decomposition
  * and a select; ONE decomposition of |x| gives the saturation (any bit at or above S + c: an OR of the
  * high bits, one product each), the segment (k bits, one-hot by 2^k − 2 products: the coefficients are
@@ -81,7 +94,7 @@ function erfQ(ctx: LowerCtx, x0: QTensor): QTensor {
   const su = S + c - k; // bits of the local coordinate
   const cs = Array.from({ length: degree + 1 }, (_, j) => coefs.map((seg) => BigInt(Math.round(seg[j]! * 2 ** W))));
   const exprs = x.exprs.map((e) => {
-    const neg = leConst(ctx, e, -1n); // [x < 0]
+    const neg = negative(ctx, e);
     const a = choose(ctx, neg, linScale(e, -1n), e); // |x|, exact
     const [lo, hi] = b.bounds(e);
     const M = -lo > hi ? -lo : hi;
