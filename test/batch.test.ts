@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { XS, proveBatch, tampered, tinyModel } from './helpers/batch.js';
 import { quantizeModel, readModelFile } from '../src/compile.js';
-import { evaluate } from '../src/quantize/program.js';
+import { evaluate, programFromJson } from '../src/quantize/program.js';
 import { batchProgram, compileBatch } from '../src/compose/batch.js';
 import { verifyReceipt } from '../src/verify/verify.js';
 import { tempDir, terminateCurve } from './helpers/pipeline.js';
@@ -28,10 +28,10 @@ describe('batches', () => {
     expect(evaluate(b, ints.map((x) => x)).outputs).toEqual(ints.map((x) => evaluate(q.program, [x]).outputs[0]));
   });
 
-  it('the batch circuit writes the model once (a template instantiated K times) and constrains every wire of every instance', async () => {
+  for (const paramVisibility of ['fixed', 'private'] as const) it(`the batch circuit writes the model once (a template instantiated K times) and constrains every wire of every instance (params ${paramVisibility})`, async () => {
     const work = tempDir('zkinfer-batch-');
     const dir = path.join(work, 'b3');
-    const info = await compileBatch({ modelPath: tinyModel(work), outDir: dir, batch: 3, inputVisibility: 'public', outputVisibility: 'public' });
+    const info = await compileBatch({ modelPath: tinyModel(work), outDir: dir, batch: 3, inputVisibility: 'public', outputVisibility: 'public', paramVisibility });
     const paths = artifactPaths(dir);
     const source = readFileSync(paths.source, 'utf8');
     expect(source.match(/template Inference\(\)/g)).toHaveLength(1);
@@ -42,7 +42,9 @@ describe('batches', () => {
     const r1cs = await loadR1cs(paths.r1cs);
     const calcs = new WitnessCalculators();
     const x = XS.map((v) => v.map((e) => BigInt(Math.round(e * 2 ** 12))));
-    const w = await calcs.calculateWitness(paths.wasm, { in0: x[0]!, in1: x[1]!, in2: x[2]! });
+    const params = programFromJson(JSON.parse(readFileSync(paths.program, 'utf8'))).params.map((p) => p.values);
+    expect(params.length).toBe(paramVisibility === 'private' ? 2 : 0); // W1, W2: one set for the 3 instances
+    const w = await calcs.calculateWitness(paths.wasm, { in0: x[0]!, in1: x[1]!, in2: x[2]!, ...Object.fromEntries(params.map((v, t) => [`param${t}`, v])) });
     calcs.clear();
     expect(checkWitness(r1cs, w)).toEqual({ ok: true });
     const free: number[] = [];
