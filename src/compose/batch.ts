@@ -1,11 +1,14 @@
 /**
  * Batches: one circuit proving K independent inferences of one model (DESIGN.md §7). The program is
- * repeated K times over fresh signals; constants are shared by construction (they are coefficients), and
- * parameter signals (private/hashed params) are shared too — one set, one range check, one commitment.
- * Input k is tensor `<name>#k`, output k `<name>#k`. With hashed inputs and outputs the layout commits all K
- * in one Poseidon chain each, so the proof has two public signals however large K is: one verifying
- * transaction covers K inferences. The artifacts are an ordinary directory: setup, prove (an input file
- * with K arrays, e.g. {"input_data": [x0, x1, …]}), verify and the chain commands work unchanged.
+ * repeated K times over fresh signals (batchPlan: what the integer program, the layout and the self-check
+ * see); parameter signals (private/hashed params) are shared — one set, one range check, one commitment.
+ * The circom source holds the single program once, as a template instantiated K times (batchSource), so
+ * constants and witness code are not repeated. Input k is tensor `<name>#k`, output k `<name>#k`. With
+ * hashed inputs and outputs the layout commits all K in one Poseidon chain each, so the proof has two public
+ * signals however large K is: one verifying transaction covers K inferences. compiled.json and the key
+ * carry the batch size; the receipt lists the K inferences (verify/batch.ts) and the registry's
+ * submitBatch logs one InferenceVerified each. Otherwise the artifacts are an ordinary directory: setup,
+ * prove (an input file with K arrays, e.g. {"input_data": [x0, x1, …]}), verify and deploy work unchanged.
  */
 import path from 'node:path';
 import { listSampleFiles, quantizeModel, readModelFile } from '../compile.js';
