@@ -1,6 +1,7 @@
 /**
  * Batches on a real EVM (anvil): one submitBatch transaction verifies a proof of 3 inferences and the
- * registry logs one InferenceVerified per inference, in order, with the references the receipt lists;
+ * registry logs one InferenceVerified per inference, in order, with the references the receipt lists (and
+ * the contract's own verifyInference, what `verify --rpc` calls, accepts it);
  * tampered public signals (two inferences' outputs swapped, one dropped) are refused.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { useLocalChain } from './helpers/evm.js';
 import type { Chain } from '../src/chain/evm.js';
 import { deployRegistry, queryInferences, registerModel, submitReceipt } from '../src/chain/registry.js';
 import { modelIdOf } from '../src/receipt.js';
+import { verifyOnChain } from '../src/chain/deploy.js';
 import { estimateBatch } from '../src/compose/batch-estimate.js';
 import path from 'node:path';
 
@@ -27,6 +29,8 @@ describe('batches on chain', () => {
     it(`one transaction, one InferenceVerified per inference (input and output ${vis}); tampered signals refused`, async () => {
       const { dir, receipt } = await proveBatch(vis);
       const { verifier } = await registerModel({ chain, wallet, registry, dir });
+      const direct = await verifyOnChain({ receipt, chain, address: verifier }); // `zkinfer verify --rpc`: the contract's verifyInference
+      expect(direct.ok, direct.reason).toBe(true);
       const r = await submitReceipt({ chain, wallet, registry, verifier, receipt });
       const listed = receipt.batch!.inferences;
       expect(r.events.map((e) => [e.inputRef, e.outputsHash])).toEqual(listed.map((i) => [i.inputRef, i.outputsHash]));
