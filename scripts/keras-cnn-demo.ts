@@ -5,10 +5,17 @@
  *   node --import tsx scripts/keras-cnn-demo.ts accuracy [N]   float (onnxruntime) and quantized (the integer
  *       program, bit-exact to the witness) accuracy on the first N held-out digits of each label (default all 200)
  *
+ *   node --import tsx scripts/keras-cnn-demo.ts prove [JOBS]   the CLI steps one after the other, each under
+ *       `nice -n 19 /usr/bin/time -v` (peak memory of the step's largest process): estimate --segments auto,
+ *       compile --segments auto, setup, prove --jobs JOBS (default 1), verify; artifacts in $ZKINFER_DEMO_DIR
+ *       (default /tmp/zkinfer-keras-cnn), input models/keras-cnn/input.json
+ *
  * Settings: the model's metadata (raw pixels 0..255, input scale 0), activation scale $SCALE (default 6),
  * parameter bits $PARAM_BITS (default 8).
  */
 import path from 'node:path';
+import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { quantizeModel } from '../src/compile.js';
@@ -110,9 +117,46 @@ async function accuracy(perLabel: number): Promise<void> {
   console.log(`float (onnxruntime) ${float}/${test.length} = ${pct(float)}; quantized (integer program) ${quant}/${test.length} = ${pct(quant)}; same prediction ${agree}/${test.length}`);
 }
 
+/** One CLI step under `nice -n 19 /usr/bin/time -v`: wall seconds, peak RSS of its largest process, its output. */
+function step(args: string[]): { seconds: number; peakMB: number; out: string } {
+  const bin = path.resolve(import.meta.dirname, '..', 'bin', 'zkinfer.js');
+  console.error(`$ zkinfer ${args.join(' ')}`);
+  const r = spawnSync('nice', ['-n', '19', '/usr/bin/time', '-v', process.execPath, bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const wall = /Elapsed \(wall clock\) time[^:]*: (?:(\d+):)?(\d+):([\d.]+)/.exec(r.stderr);
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  const seconds = wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : NaN;
+  const peakMB = rss ? Number(rss[1]) / 1024 : NaN;
+  console.error(r.stdout.trim());
+  if (r.status !== 0) {
+    console.error(r.stderr);
+    throw new Error(`zkinfer ${args[0]} failed (exit ${r.status})`);
+  }
+  console.error(`  ${seconds.toFixed(0)} s, peak ${peakMB.toFixed(0)} MB`);
+  return { seconds, peakMB, out: r.stdout };
+}
+
+function prove(jobs: number): void {
+  const dir = process.env.ZKINFER_DEMO_DIR ?? path.join(os.tmpdir(), 'zkinfer-keras-cnn');
+  const input = path.join(path.dirname(MODEL), 'input.json');
+  const settings = ['--input-range', '0,255', '--input-scale', '0', '--scale', String(SETTINGS.scale), '--param-bits', String(SETTINGS.paramBits), '--segments', 'auto'];
+  const rows: string[] = [];
+  for (const [name, args] of [
+    ['estimate', ['estimate', MODEL, ...settings]],
+    ['compile', ['compile', MODEL, ...settings, '-o', dir]],
+    ['setup', ['setup', dir]],
+    ['prove', ['prove', dir, '--input', input, '--jobs', String(jobs), '-o', path.join(dir, 'receipt.json')]],
+    ['verify', ['verify', path.join(dir, 'receipt.json'), '--dir', dir]],
+  ] as const) {
+    const r = step([...args]);
+    rows.push(`| ${name} | ${r.seconds.toFixed(0)} | ${(r.peakMB / 1024).toFixed(2)} |`);
+  }
+  console.log(['| step | wall s | peak GB |', '| --- | --- | --- |', ...rows].join('\n'));
+}
+
 const [cmd, arg] = process.argv.slice(2);
 if (cmd === 'accuracy') await accuracy(Number(arg ?? HELD_OUT_PER_LABEL));
+else if (cmd === 'prove') prove(Number(arg ?? 1));
 else {
-  console.error('usage: keras-cnn-demo.ts accuracy [N]');
+  console.error('usage: keras-cnn-demo.ts accuracy [N] | prove [JOBS]');
   process.exit(2);
 }

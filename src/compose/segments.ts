@@ -356,7 +356,10 @@ export function planSegments(p: Program, visibility: Visibility, opts: PlanOptio
     return balancedSegments(p, opts.segments, visibility);
   }
   const max = opts.maxConstraints ?? DEFAULT_MAX_CONSTRAINTS;
-  for (let k = 1; k <= Math.min(nCore, 64); k++) {
+  // fewer than (the steps' constraints) / max segments cannot fit: start there (each try splits the whole
+  // program three times, minutes for a model of millions of terms such as the Keras MNIST CNN)
+  const steps = coreSteps(p).reduce((a, s) => a + stepCost(s).nonLinear + stepCost(s).linear, 0);
+  for (let k = Math.max(1, Math.ceil(steps / max)); k <= Math.min(nCore, 64); k++) {
     const segs = balancedSegments(p, k, visibility);
     if (segs.every((s) => s.constraints <= max)) return segs;
   }
