@@ -40,6 +40,9 @@ describe('bundled transformer (models/mnist-transformer)', () => {
     const modelPath = path.join(MODEL_DIR, 'model.onnx');
     const bytes = readFileSync(modelPath);
     const { program } = quantizeModel({ modelPath }, bytes, []); // compile's defaults: activations 2^12, 16-bit weights
+    const byOp = estimateModel({ modelPath }).constraints.byOp;
+    expect(byOp['Gelu'], 'the Erf-form GELU is fused into one Gelu node').toBeDefined();
+    expect(byOp['Erf']).toBeUndefined();
     const session = await ort.InferenceSession.create(bytes);
     const spec = program.inputs[0]!;
     const files = ['input.json', ...[0, 3, 4, 8].map((d) => `inputs/digit-${d}.json`)];

@@ -16,6 +16,7 @@ import type { Lin } from '../quantize/lin.js';
 import type { Program, Step } from '../quantize/program.js';
 import type { Committed, Layout, TensorPacking } from '../quantize/layout.js';
 import { circuitPower } from '../toolchain/setup/field.js';
+import { optimizeGraph } from '../quantize/passes.js';
 
 export interface GadgetCost {
   nonLinear: number;
@@ -206,7 +207,8 @@ function publicCost(p: Program, L: Layout): { packed: GadgetCost; poseidon: Gadg
  */
 export function countConstraints(params: { program: Program; layout: Layout; graph?: Graph }): ConstraintEstimate {
   const { program: p, layout: L } = params;
-  const opOf = new Map((params.graph?.nodes ?? []).map((n) => [n.name, n.op]));
+  // nodes as lowered: the graph passes fuse some (a fused GELU is one Gelu node)
+  const opOf = new Map((params.graph ? optimizeGraph(params.graph).nodes : []).map((n) => [n.name, n.op]));
   const byOp: ConstraintEstimate['byOp'] = {};
   let sum = ZERO;
   const book = (key: string, c: GadgetCost): void => {

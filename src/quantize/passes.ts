@@ -6,6 +6,8 @@
  * - fuseMaxPoolRelu: Relu → MaxPool and MaxPool → Relu become one MaxPool with a fused ReLU
  *   (max(relu(a), relu(b)) = relu(max(a, b))): the max runs on the accumulators, then one fused
  *   rescale+ReLU per pooled output instead of one per input element.
+ * - fuseGelu: PyTorch's opset < 20 GELU, x·0.5·(1 + Erf(x/√2)) as Div → Erf → Add → Mul → Mul, becomes one
+ *   Gelu node: one product and no rescale between the pieces (the pieces cost two more rescales per element).
  */
 import type { Graph, GraphNode, Tensor } from '../ir/graph.js';
 import { batchNormAffine } from '../ops/batchnorm.js';
@@ -76,6 +78,34 @@ export function fuseMaxPoolRelu(g: Graph): Graph {
   return { ...g, nodes: g.nodes.filter((n) => !drop.has(n)).map((n) => replaced.get(n) ?? n) };
 }
 
+/** The scalar value of a constant input, if it is one. */
+function scalarConst(g: Graph, name: string | undefined): number | undefined {
+  const t = name === undefined ? undefined : g.constants.get(name);
+  return t && t.data.length === 1 ? t.data[0] : undefined;
+}
+
+export function fuseGelu(g: Graph): Graph {
+  const uses = consumers(g);
+  const drop = new Set<GraphNode>();
+  const replaced = new Map<GraphNode, GraphNode>();
+  const near = (v: number | undefined, want: number): boolean => v !== undefined && Math.abs(v - want) <= 1e-6 * want;
+  /** The other input of a binary node whose one input is `t`, and that other input's scalar constant value. */
+  const other = (n: GraphNode, t: string): number | undefined => (n.inputs.length === 2 && n.inputs.includes(t) ? scalarConst(g, n.inputs[n.inputs[0] === t ? 1 : 0]) : undefined);
+  for (const div of g.nodes) {
+    if (div.op !== 'Div' || !near(scalarConst(g, div.inputs[1]), Math.SQRT2) || g.constants.has(div.inputs[0]!)) continue;
+    const x = div.inputs[0]!;
+    const erf = soleConsumer(g, uses, div.outputs[0]!);
+    const add = erf?.op === 'Erf' ? soleConsumer(g, uses, erf.outputs[0]!) : undefined;
+    const mul = add?.op === 'Add' && other(add, erf!.outputs[0]!) === 1 ? soleConsumer(g, uses, add.outputs[0]!) : undefined;
+    if (mul?.op !== 'Mul' || !mul.inputs.includes(x) || !mul.inputs.includes(add!.outputs[0]!)) continue;
+    const half = soleConsumer(g, uses, mul.outputs[0]!);
+    if (half?.op !== 'Mul' || other(half, mul.outputs[0]!) !== 0.5) continue;
+    for (const n of [div, erf!, add!, mul]) drop.add(n);
+    replaced.set(half, { name: `${half.name}::gelu`, op: 'Gelu', inputs: [x], outputs: [half.outputs[0]!], attrs: {} });
+  }
+  return { ...g, nodes: g.nodes.filter((n) => !drop.has(n)).map((n) => replaced.get(n) ?? n) };
+}
+
 /**
  * BatchNormalization right after a MatMul or Gemm with constant weights, on a 2-D output (channels are its
  * columns; `aRank` is the rank of the MatMul's first operand, known only when lowering): one Gemm
@@ -105,4 +135,4 @@ export function foldBatchNormIntoGemm(g: Graph, n: GraphNode, aRank: number): { 
 }
 
 /** All passes, in order. */
-export const optimizeGraph = (g: Graph): Graph => fuseMaxPoolRelu(foldBatchNorm(g));
+export const optimizeGraph = (g: Graph): Graph => fuseGelu(fuseMaxPoolRelu(foldBatchNorm(g)));
