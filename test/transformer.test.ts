@@ -27,6 +27,8 @@ import { loadR1cs } from '../src/toolchain/r1cs.js';
 import { expectPinned } from './helpers/forge.js';
 import { inputSignalName } from '../src/codegen/circom.js';
 import { erfF } from '../src/ops/erf.js';
+import { parseOnnx } from '../src/import/onnx.js';
+import { optimizeGraph } from '../src/quantize/passes.js';
 
 const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
 
@@ -80,6 +82,30 @@ describe('Erf as a piecewise polynomial (src/ops/erf.ts)', () => {
     const w = await calculateWitness({ wasmPath: artifactPaths(dir).wasm, input: { [inputSignalName(0)]: x } });
     expectPinned(r1cs, w);
   }, 120_000);
+});
+
+describe('fuseGelu (src/quantize/passes.ts)', () => {
+  /** x·0.5·(1 + erf(x/√2)) as torch.onnx writes it; `leak` also sends the Erf output to a second output. */
+  const gelu = (leak: boolean): string[] => {
+    const c = (name: string, v: number) => ({ name, shape: [] as number[], data: Float32Array.of(v) });
+    const bytes = writeOnnxModel({
+      graphName: 'gelu', inputs: [{ name: 'X', shape: [4] }], outputs: [{ name: 'Y', shape: [4] }, ...(leak ? [{ name: 'E', shape: [4] }] : [])],
+      initializers: [c('sqrt2', Math.SQRT2), c('one', 1), c('half', 0.5)],
+      nodes: [
+        { opType: 'Div', name: 'div', inputs: ['X', 'sqrt2'], outputs: ['d'] },
+        { opType: 'Erf', name: 'erf', inputs: ['d'], outputs: ['e'] },
+        { opType: 'Add', name: 'add', inputs: ['one', 'e'], outputs: ['a'] },
+        { opType: 'Mul', name: 'mul', inputs: ['a', 'X'], outputs: ['m'] },
+        { opType: 'Mul', name: 'half', inputs: ['m', 'half'], outputs: ['Y'] },
+        ...(leak ? [{ opType: 'Identity', name: 'leak', inputs: ['e'], outputs: ['E'] }] : []),
+      ],
+    });
+    return optimizeGraph(parseOnnx(bytes, 'gelu.onnx')).nodes.map((n) => n.op);
+  };
+  it('fuses the pattern in either operand order, and not when a piece is used elsewhere', () => {
+    expect(gelu(false)).toEqual(['Gelu']);
+    expect(gelu(true)).toEqual(['Div', 'Erf', 'Add', 'Mul', 'Mul', 'Identity']);
+  });
 });
 
 describe('a toy-width transformer of the same graph, end to end', () => {
