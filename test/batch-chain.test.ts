@@ -5,11 +5,13 @@
  * tampered public signals (two inferences' outputs swapped, one dropped) are refused.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Contract, Interface } from 'ethers';
 import type { Wallet } from 'ethers';
 import { proveBatch } from './helpers/batch.js';
 import { useLocalChain } from './helpers/evm.js';
 import type { Chain } from '../src/chain/evm.js';
-import { deployRegistry, queryInferences, registerModel, submitReceipt } from '../src/chain/registry.js';
+import { REGISTRY_ABI, deployRegistry, queryInferences, registerModel, submitReceipt } from '../src/chain/registry.js';
+import { proofWords } from '../src/chain/model-contract.js';
 import { modelIdOf } from '../src/receipt.js';
 import { verifyOnChain } from '../src/chain/deploy.js';
 import { estimateBatch } from '../src/compose/batch-estimate.js';
@@ -32,6 +34,10 @@ describe('batches on chain', () => {
       const direct = await verifyOnChain({ receipt, chain, address: verifier }); // `zkinfer verify --rpc`: the contract's verifyInference
       expect(direct.ok, direct.reason).toBe(true);
       const r = await submitReceipt({ chain, wallet, registry, verifier, receipt });
+      // submit() (one log) refuses a batch: the contract's verifySignals reverts UseSubmitBatch(3)
+      const plain = new Contract(registry, REGISTRY_ABI, wallet);
+      const refused = await plain.submit!.staticCall(verifier, proofWords(receipt.proof), receipt.publicSignals.map(BigInt)).catch((e: { data?: string }) => e);
+      expect((refused as { data?: string }).data).toBe(new Interface(['error UseSubmitBatch(uint256 batchSize)']).encodeErrorResult('UseSubmitBatch', [3]));
       const listed = receipt.batch!.inferences;
       expect(r.events.map((e) => [e.inputRef, e.outputsHash])).toEqual(listed.map((i) => [i.inputRef, i.outputsHash]));
       expect(r.events.every((e) => e.modelId === `0x${modelIdOf(receipt.model)}` && e.verifier === verifier)).toBe(true);

@@ -114,7 +114,7 @@ ${paramsCheck}        uint256[2] calldata pA;
     ///   the input reference (the input commitment, or keccak256 of the packed public inputs, or 0 when inputs
     ///   are private), keccak256 of the output signals (packed outputs, or the output commitment) and the
     ///   prover the proof is bound to (0: this circuit binds none). Any other number of signals is invalid.
-    function verifySignals(uint256[8] calldata proof, uint256[] calldata publicSignals) ${layout.batch !== undefined ? 'public' : 'external'} view returns (bool ok, bytes32 inputRef, bytes32 outputsHash, address prover) {
+    function ${layout.batch !== undefined ? '_verifySignals' : 'verifySignals'}(uint256[8] calldata proof, uint256[] calldata publicSignals) ${layout.batch !== undefined ? 'internal' : 'external'} view returns (bool ok, bytes32 inputRef, bytes32 outputsHash, address prover) {
         if (publicSignals.length != N_PUBLIC) return (false, bytes32(0), bytes32(0), address(0));
 ${paramsCheck.replace('return false;', 'return (false, bytes32(0), bytes32(0), address(0));')}${proverCheck}        uint256[${n}] memory s;
         for (uint256 i = 0; i < ${n}; i++) s[i] = publicSignals[i];
@@ -155,6 +155,14 @@ function batchSource(layout: PublicLayout): string {
     /// The number of inferences one proof of this circuit covers (\`zkinfer compile --batch ${K}\`).
     uint256 public constant BATCH_SIZE = ${K};
 
+    error UseSubmitBatch(uint256 batchSize);
+
+    /// @notice A batch is logged one InferenceVerified per inference: the registry's submitBatch (verifyBatch),
+    ///   never submit(), which would log the whole batch as one inference.
+    function verifySignals(uint256[8] calldata, uint256[] calldata) external pure returns (bool, bytes32, bytes32, address) {
+        revert UseSubmitBatch(BATCH_SIZE);
+    }
+
     /// @notice verifySignals for each inference of the batch: whether the proof verifies, each inference's
     ///   input reference and output hash (what the registry's submitBatch logs, one InferenceVerified each:
     ///   its own packed signals, or keccak256(abi.encodePacked(commitment, k)) of a commitment over all K),
@@ -162,7 +170,7 @@ function batchSource(layout: PublicLayout): string {
     ///   (verifySignals checks the proof: snarkjs's verifyProof ends the call frame it runs in, so only an
     ///   external call to it returns here.)
     function verifyBatch(uint256[8] calldata proof, uint256[] calldata publicSignals) external view returns (bool ok, bytes32[] memory inputRefs, bytes32[] memory outputsHashes, address prover) {
-        (ok, , , prover) = verifySignals(proof, publicSignals);
+        (ok, , , prover) = _verifySignals(proof, publicSignals);
         inputRefs = new bytes32[](${K});
         outputsHashes = new bytes32[](${K});
         if (!ok) return (false, inputRefs, outputsHashes, address(0));

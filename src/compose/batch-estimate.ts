@@ -20,13 +20,13 @@ import { batchPlan, batchSource } from './batch.js';
 
 /**
  * Gas the registry's submitBatch adds to the predicted verifying transaction (predictVerifyGas), measured on
- * anvil (cancun) with two public signals at K = 1, 8, 32 (239,700, 264,376 and 349,075 gas: linear within
- * 20 gas): a fixed part (the registry's calldata, its cold call into the verifier and two storage reads,
+ * anvil (cancun) with two public signals at K = 1, 8, 32 (239,908, 264,608 and 349,283 gas on the bundled MLP:
+ * linear within 20 gas): a fixed part (the registry's calldata, its cold call into the verifier and two storage reads,
  * verifySignals' copy of the signals and self-call) and, per inference, one InferenceVerified log (4 topics,
  * 96 bytes of data: 375 + 4 × 375 + 8 × 96 = 2,643 gas, the floor) plus its reference pair (two keccak256,
  * returned as two arrays and decoded by the registry).
  */
-export const BATCH_GAS = { fixed: 13_880, perInference: 3_528 } as const;
+export const BATCH_GAS = { fixed: 14_090, perInference: 3_528 } as const;
 
 export interface BatchEstimate {
   batch: number;
