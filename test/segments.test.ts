@@ -247,6 +247,7 @@ describe('segments on chain (anvil)', () => {
     const v = await verifySegmentedOnChain({ receipt: good, chain: ctx.chain, address, estimateGas: true });
     expect(v, v.reason).toMatchObject({ ok: true });
     const predicted = predictSegmentedGas(built.nPublic).gas;
+    console.log(`tiny MLP in ${built.nPublic.length} segments (${built.nPublic.join(' + ')} public signals): verifySegments ${v.gas} gas (eth_call limit), predicted ${predicted}; contract ${built.contract.initBytes} bytes of init code`);
     expect(Math.abs(predicted - Number(v.gas!)) / Number(v.gas!)).toBeLessThan(0.05);
     expect(predicted).toBeGreaterThanOrEqual(Number(v.gas!) - 2_000); // worst-case calldata: not below the need
   });

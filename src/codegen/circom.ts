@@ -131,7 +131,7 @@ export function signalNames(p: Program, fixed?: readonly (string | undefined)[])
   const ref = new Array<string>(p.nSignals);
   fixed?.forEach((r, id) => r !== undefined && (ref[id] = r));
   const arrays = inputArrays(p);
-  p.inputs.forEach((inp, t) => inp.signals.forEach((id, j) => (ref[id] = `${inputSignalName(arrays[t]!.array)}[${arrays[t]!.offset + j}]`)));
+  p.inputs.forEach((inp, t) => inp.internal || inp.signals.forEach((id, j) => (ref[id] = `${inputSignalName(arrays[t]!.array)}[${arrays[t]!.offset + j}]`)));
   p.params.forEach((prm, t) => prm.signals.forEach((id, j) => (ref[id] = `${paramSignalName(t)}[${j}]`)));
   let nInternal = 0;
   for (let id = 0; id < p.nSignals; id++) if (ref[id] === undefined) ref[id] = `s[${nInternal++}]`;
@@ -248,6 +248,18 @@ function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
   if (sub) p.outputs.forEach((o, t) => out.push(`    signal output ${outputSignalName(t)}[${o.exprs.length}]; // ${o.name} [${o.shape}] scale 2^${o.scale}`));
   else out.push(`    signal output ${PUBLIC_SIGNAL}[${L.signals.length}]; // public signals: ${L.signals.map((g) => (g.kind === 'packed' ? `${g.of}${g.tensor}[${g.start}..${g.start + g.count})` : g.kind === 'prover' ? 'prover' : `${g.of} commitment`)).join(', ')}`);
   if (nInternal > 0) out.push(`    signal s[${nInternal}];`);
+  // inputs named in s (segment boundaries): s[k] <== in[j], substituted away by --O1 (no constraint)
+  p.inputs.forEach((inp, t) => {
+    if (!inp.internal) return;
+    const arr = inputSignalName(arrays[t]!.array);
+    const at = inp.signals.map((id) => Number(ELEM.exec(ref[id]!)![2]));
+    for (let j = 0; j < at.length; ) {
+      let n = 1;
+      while (j + n < at.length && at[j + n] === at[j]! + n) n++;
+      out.push(`    for (var i = 0; i < ${n}; i++) { s[${at[j]} + i] <== ${arr}[${arrays[t]!.offset + j} + i]; }`);
+      j += n;
+    }
+  });
   out.push('    var lc;');
   out.push(...(opts.templates?.instances ?? []));
   let rc = 0;

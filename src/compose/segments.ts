@@ -200,7 +200,7 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility,
       const ids = liveAt(lv, a);
       boundaryIn = ids.length;
       boundaryTensors(p, ids).forEach((b, t) => {
-        inputs.push({ name: boundaryName(i, t), shape: [b.runs.reduce((n, r) => n + r.ids.length, 0)], scale: 0, lo: b.lo, hi: b.hi, signals: b.runs.flatMap((r) => r.ids.map(id)), ...(t > 0 ? { joined: true } : {}) });
+        inputs.push({ name: boundaryName(i, t), shape: [b.runs.reduce((n, r) => n + r.ids.length, 0)], scale: 0, lo: b.lo, hi: b.hi, signals: b.runs.flatMap((r) => r.ids.map(id)), internal: true, ...(t > 0 ? { joined: true } : {}) });
         for (const r of b.runs) steps.push({ kind: 'input', input: t, signals: r.ids.map(id), signed: r.signed, bits: r.bits });
       });
     }
@@ -228,7 +228,14 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility,
         return { name: boundaryName(i + 1, t), shape: [xs.length], scale: 0, exprs: xs.map((x) => linSignal(id(x))) };
       });
     }
-    segs.push({ from: a, to: b, boundaryIn, boundaryOut, program: { nSignals: lo.length, lo, hi, steps, inputs, params, outputs } });
+    // number the segment's signals in the whole program's order: a layer's values, some handed over and some
+    // computed here, then sit at the same places relative to each other as in the whole program, so that a
+    // convolution over them stays one pattern (codegen names boundary values in the internal array too)
+    const olds = [...map.keys()];
+    const rank = new Map([...olds].sort((x, y) => x - y).map((o, k) => [o, k]));
+    const perm = new Int32Array(olds.length);
+    for (const [o, n] of map) perm[n] = rank.get(o)!;
+    segs.push({ from: a, to: b, boundaryIn, boundaryOut, program: renumber({ nSignals: lo.length, lo, hi, steps, inputs, params, outputs }, perm) });
   }
   // layouts: boundary commitments are hashed on both sides, packed the way the receiving segment range-checks
   const layouts = segs.map((s, i) => makeLayout(s.program, { input: i === 0 ? visibility.input : 'hashed', output: i === K - 1 ? visibility.output : 'hashed', params: visibility.params }));
@@ -239,6 +246,24 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility,
     layouts[i + 1]!.signals = layouts[i + 1]!.signals.map((g) => (g.kind === 'commitment' && g.of === 'input' ? widen(g) : g));
   }
   return segs.map((s, i) => ({ ...s, order, layout: layouts[i]!, constraints: countConstraints({ program: s.program, layout: layouts[i]! }).total }));
+}
+
+/** A program with signal n renamed perm[n] (a permutation). */
+function renumber(p: Program, perm: Int32Array): Program {
+  const id = (n: number): number => perm[n]!;
+  const lin = (e: Lin): Lin => ({ terms: new Map([...e.terms].map(([k, v]) => [id(k), v])), c: e.c });
+  const lo = new Array<bigint>(p.nSignals);
+  const hi = new Array<bigint>(p.nSignals);
+  for (let n = 0; n < p.nSignals; n++) (lo[id(n)] = p.lo[n]!), (hi[id(n)] = p.hi[n]!);
+  return {
+    nSignals: p.nSignals,
+    lo,
+    hi,
+    steps: p.steps.map((s) => (s.kind === 'input' || s.kind === 'param' ? { ...s, signals: s.signals.map(id) } : remapStep(s, id, lin))),
+    inputs: p.inputs.map((x) => ({ ...x, signals: x.signals.map(id) })),
+    params: p.params.map((x) => ({ ...x, signals: x.signals.map(id) })),
+    outputs: p.outputs.map((o) => ({ ...o, exprs: o.exprs.map(lin) })),
+  };
 }
 
 /**

@@ -48,6 +48,11 @@ export interface InputSpec {
    * boundary: tensors packed apart, one array so that a convolution over it stays a loop over one array).
    */
   joined?: boolean;
+  /**
+   * Its signals are also named in the internal array `s`, in signal order among the computed ones (a segment
+   * boundary: a combination over handed-over and computed values of one layer stays one pattern loop).
+   */
+  internal?: boolean;
 }
 
 /** A parameter tensor carried as private signals; its values are the prover's (and the commitment's). */
