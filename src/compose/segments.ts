@@ -49,8 +49,8 @@ export interface Segment {
   boundaryIn: number;
   boundaryOut: number;
   constraints: number;
-  /** The step order the cut was made in: the program's, or chained (coreSteps). */
-  order: 'program' | 'chained';
+  /** The step order the cut was made in (coreSteps). */
+  order: StepOrder;
 }
 
 const defined = (s: Step): number[] => (s.kind === 'input' || s.kind === 'param' ? s.signals : 'outs' in s ? s.outs : [s.out]);
@@ -118,44 +118,70 @@ function boundaryTensors(p: Program, ids: number[]): { lo: bigint; hi: bigint; r
 const boundaryName = (cut: number, t: number): string => `boundary${cut}.${t}`;
 
 /**
- * The program's core steps (neither input nor parameter) in the order cuts see them: a step whose operands
- * all come from one other step right after it (a pooling's max chain, then its rescale), so that a cut
- * leaves at most one partial result alive instead of a whole layer's. A valid order: every step still
- * follows its operands (its one producer, or, with none, its place among the other roots).
+ * Orders of the program's core steps (neither input nor parameter) a cut can be made in, all valid (every
+ * step after the steps it reads): the program's own; 'chained', a step whose operands all come from one
+ * other step right after it (a pooling's max chain, then its rescale: a cut leaves at most one partial
+ * result alive instead of a whole layer's); 'pulled', each step right after the steps it reads, pulled in
+ * depth-first from the last steps (a layer of products of private weights, then its rescale: products do
+ * not pile up across a cut).
  */
-export function coreSteps(p: Program, chain = true): Step[] {
+export type StepOrder = 'program' | 'chained' | 'pulled';
+
+export function coreSteps(p: Program, order: StepOrder = 'chained'): Step[] {
   const core = p.steps.filter((s) => s.kind !== 'param' && s.kind !== 'input');
-  if (!chain) return core;
+  if (order === 'program') return core;
   const defBy = new Int32Array(p.nSignals).fill(-1);
   core.forEach((s, i) => defined(s).forEach((id) => (defBy[id] = i)));
+  const deps = core.map((s) => {
+    const d = new Set<number>();
+    for (const e of stepLins(s)) for (const id of e.terms.keys()) if (defBy[id]! >= 0) d.add(defBy[id]!);
+    return [...d];
+  });
+  const out: Step[] = [];
+  if (order === 'pulled') {
+    const consumed = new Uint8Array(core.length);
+    for (const d of deps) for (const j of d) consumed[j] = 1;
+    const done = new Uint8Array(core.length);
+    const stack: [number, number][] = [];
+    core.forEach((_, root) => {
+      if (consumed[root] || done[root]) return;
+      stack.push([root, 0]);
+      while (stack.length) {
+        const top = stack[stack.length - 1]!;
+        const next = deps[top[0]]![top[1]++];
+        if (next === undefined) {
+          stack.pop();
+          if (!done[top[0]]) (done[top[0]] = 1), out.push(core[top[0]]!);
+        } else if (!done[next]) stack.push([next, 0]);
+      }
+    });
+    return out;
+  }
   const follows: number[][] = core.map(() => []);
   const chained = new Uint8Array(core.length);
-  core.forEach((s, i) => {
-    const deps = new Set<number>();
-    for (const e of stepLins(s)) for (const id of e.terms.keys()) if (defBy[id]! >= 0) deps.add(defBy[id]!);
-    if (deps.size !== 1) return;
-    follows[[...deps][0]!]!.push(i);
+  deps.forEach((d, i) => {
+    if (d.length !== 1) return;
+    follows[d[0]!]!.push(i);
     chained[i] = 1;
   });
-  const order: Step[] = [];
   const stack: number[] = [];
   core.forEach((_, root) => {
     if (chained[root]) return;
     stack.push(root);
     while (stack.length) {
       const i = stack.pop()!;
-      order.push(core[i]!);
+      out.push(core[i]!);
       for (let k = follows[i]!.length - 1; k >= 0; k--) stack.push(follows[i]![k]!);
     }
   });
-  return order;
+  return out;
 }
 
 /**
  * Cut a program at the given core-step indices (ascending, each in 1..nCore−1) into segment programs and
  * their public-signal layouts.
  */
-export function splitProgram(p: Program, cuts: number[], visibility: Visibility, core: Step[] = coreSteps(p)): Segment[] {
+export function splitProgram(p: Program, cuts: number[], visibility: Visibility, order: StepOrder = 'chained', core: Step[] = coreSteps(p, order)): Segment[] {
   const inputSteps = p.steps.filter((s) => s.kind === 'input');
   const paramSteps = p.steps.filter((s): s is Extract<Step, { kind: 'param' }> => s.kind === 'param');
   const lv = liveness(p, core);
@@ -164,8 +190,6 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility,
   const bounds = [0, ...cuts, core.length];
   for (let i = 1; i < bounds.length; i++) if (!(bounds[i]! > bounds[i - 1]!)) throw new InputError(`segments: cut ${bounds[i]} is not after ${bounds[i - 1]} (the program has ${core.length} steps)`);
   const K = bounds.length - 1;
-  const plain = coreSteps(p, false);
-  const order = core.every((s, i) => s === plain[i]) ? 'program' : 'chained';
   const segs: Omit<Segment, 'layout' | 'constraints' | 'order'>[] = [];
   for (let i = 0; i < K; i++) {
     const [a, b] = [bounds[i]!, bounds[i + 1]!];
@@ -352,16 +376,17 @@ function balancedCuts(p: Program, core: Step[], k: number, overhead: number[] = 
 
 /**
  * K segments, cut again twice with the boundary costs the previous cut revealed, in the program's step order
- * and in the chained order (coreSteps); the best-balanced kept.
+ * in each step order (coreSteps); the best-balanced kept.
  */
 function balancedSegments(p: Program, k: number, visibility: Visibility): Segment[] {
   let best: Segment[] | undefined;
   const largest = (segs: Segment[]): number => Math.max(...segs.map((s) => s.constraints));
-  for (const core of k > 1 ? [coreSteps(p), coreSteps(p, false)] : [coreSteps(p)]) {
+  for (const order of k > 1 ? (['chained', 'program', 'pulled'] as const) : (['chained'] as const)) {
+    const core = coreSteps(p, order);
     let overhead: number[] | undefined;
     for (let round = 0; round < (k > 1 ? 3 : 1); round++) {
       const { cuts, stepCosts } = balancedCuts(p, core, k, overhead);
-      const segs = splitProgram(p, cuts, visibility, core);
+      const segs = splitProgram(p, cuts, visibility, order, core);
       if (!best || largest(segs) < largest(best)) best = segs;
       overhead = segs.map((s) => s.constraints - stepCosts(s.from, s.to));
     }
