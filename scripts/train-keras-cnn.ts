@@ -33,7 +33,7 @@ import type { Digit } from './mnist-digits.ts';
 // ---------------------------------------------------------------- configuration
 const HELD_OUT_PER_LABEL = 200;
 const TRAIN_LIMIT = Number(process.env.KERAS_CNN_TRAIN ?? Infinity);
-const EPOCHS = Number(process.env.KERAS_CNN_EPOCHS ?? 8);
+const EPOCHS = Number(process.env.KERAS_CNN_EPOCHS ?? 5);
 const BATCH = 64;
 const LEARNING_RATE = 1e-3;
 const SHIFT = 2;
