@@ -43,8 +43,6 @@ export const REGISTRY_ABI = [
   'error UnknownVerifier(address verifier)',
   'error InvalidProof(address verifier)',
   'error NotTheProver(address prover, address sender)',
-  // a segmented model's contract's errors, bubbled up through submitSegments
-  ...SEGMENTED_ERRORS,
 ] as const;
 
 const b32 = (hex: string): string => `0x${hex.replace(/^0x/, '').toLowerCase().padStart(64, '0')}`;
@@ -58,7 +56,8 @@ export async function deployRegistry(params: { chain: Chain; wallet: Wallet }): 
 }
 
 function registry(address: string, runner: Wallet | Chain['provider']): Contract {
-  return new Contract(address, REGISTRY_ABI, runner);
+  // a segmented model's contract's errors bubble up through submitSegments: decode them too
+  return new Contract(address, [...REGISTRY_ABI, ...SEGMENTED_ERRORS], runner);
 }
 
 async function requireCode(chain: Chain, address: string, what: string): Promise<void> {
