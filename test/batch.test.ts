@@ -10,6 +10,7 @@ import { quantizeModel, readModelFile } from '../src/compile.js';
 import { evaluate, programFromJson } from '../src/quantize/program.js';
 import { batchProgram, compileBatch } from '../src/compose/batch.js';
 import { verifyReceipt } from '../src/verify/verify.js';
+import { receiptSchemaValidator } from './helpers/schema.js';
 import { tempDir, terminateCurve } from './helpers/pipeline.js';
 import { artifactPaths } from '../src/artifacts/layout.js';
 import { checkWitness, loadR1cs } from '../src/toolchain/r1cs.js';
@@ -62,6 +63,8 @@ describe('batches', () => {
       const v = await verifyReceipt({ receipt, opening });
       expect(v.ok, v.failed?.detail).toBe(true);
       expect(v.checks.find((c) => c.name === 'batch')?.ok).toBe(true);
+      const validate = receiptSchemaValidator(); // the published schema describes the batch listing
+      expect(validate(receipt), JSON.stringify(validate.errors)).toBe(true);
       expect(outputs.map((o) => o.name)).toEqual(['y#0', 'y#1', 'y#2']);
       expect(receipt.batch!.inferences.map((i) => [i.index, i.inputs, i.outputs])).toEqual([0, 1, 2].map((k) => [k, [`x#${k}`], [`y#${k}`]]));
       expect(new Set(receipt.batch!.inferences.map((i) => i.outputsHash)).size).toBe(3);
