@@ -3,7 +3,7 @@
  * receipt; and every way of tampering with the chain rejected, naming the check. Real circom, real Groth16.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -283,7 +283,35 @@ describe('segments on chain (anvil)', () => {
     const forged = clone(good);
     forged.segments[1] = other.segments[1]!;
     await expect(submitReceipt({ chain: ctx.chain, wallet: ctx.wallet, registry, verifier, receipt: forged })).rejects.toThrow(/BrokenLink/);
+    reg = { registry, verifier };
   });
+
+  let reg: { registry: string; verifier: string };
+  it('the CLI: deploy records the segmented contract, verify --rpc asks it, registry submit and address take a segmented receipt', async () => {
+    const zk = (args: string[]) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
+        execFile(process.execPath, [path.join(ROOT, 'bin', 'zkinfer.js'), ...args, '--rpc', ctx.node.url, '--json'], (e, stdout, stderr) => resolve({ status: e ? (e.code as number) : 0, stdout, stderr })),
+      );
+    const files = { good: path.join(work, 'chain-good.json'), forged: path.join(work, 'chain-forged.json') };
+    writeFileSync(files.good, JSON.stringify(good));
+    writeFileSync(files.forged, JSON.stringify({ ...clone(good), segments: [good.segments[0]!, other.segments[1]!, good.segments[2]!] }));
+    const d = await zk(['deploy', dirA, '--key', ctx.node.keyFiles[0]!]);
+    expect(d.status, d.stderr).toBe(0);
+    const [v, bad, s, a] = await Promise.all([
+      zk(['verify', files.good, '--dir', dirA]), // the contract from DIR/deployments.json
+      zk(['verify', files.forged, '--address', JSON.parse(d.stdout).address]),
+      zk(['registry', 'submit', files.good, '--registry', reg.registry, '--dir', dirA, '--key', ctx.node.keyFiles[1]!]), // --dir derives the registered verifier
+      zk(['registry', 'address', files.good, '--registry', reg.registry]), // from the receipt's segment keys alone
+    ]);
+    expect(v.status, v.stderr).toBe(0);
+    expect(JSON.parse(v.stdout)).toMatchObject({ verified: true, onChain: { ok: true, contract: JSON.parse(d.stdout).address } });
+    expect(bad.status).toBe(1);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ verified: false, failed: 'links', onChain: { ok: false, check: 'links', reason: 'BrokenLink(1)' } });
+    expect(s.status, s.stderr).toBe(0);
+    expect(JSON.parse(s.stdout).event).toMatchObject({ verifier: reg.verifier, modelId: `0x${good.modelId}` });
+    expect(a.status, a.stderr).toBe(0);
+    expect(JSON.parse(a.stdout)).toMatchObject({ verifier: reg.verifier, registered: true, vkHash: `0x${good.segmentKeysHash}` });
+  }, 120_000);
 });
 
 describe('segmented receipts in the browser page (Chromium)', () => {

@@ -143,10 +143,15 @@ export async function deployModel(params: { dir: string; chain: Chain; wallet: W
     solc: await solcVersion(),
     deployedAt: new Date().toISOString(),
   };
-  const all = readDeployments(params.dir);
-  all[rec.chainId] = rec;
-  writeJson(artifactPaths(params.dir).deployments, all);
+  recordDeployment(params.dir, rec);
   return rec;
+}
+
+/** Record a deployment in DIR/deployments.json (one per chain id; `verify --rpc --dir` finds it there). */
+export function recordDeployment(dir: string, rec: DeploymentRecord): void {
+  const all = readDeployments(dir);
+  all[rec.chainId] = rec;
+  writeJson(artifactPaths(dir).deployments, all);
 }
 
 const ID_ABI = [

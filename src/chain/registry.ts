@@ -14,7 +14,8 @@ import type { CompiledContract } from './solc.js';
 import { chainError, deployBytecode, waitMined } from './evm.js';
 import type { Chain, Deployed } from './evm.js';
 import { proofWords } from './model-contract.js';
-import { SEGMENTED_ERRORS, segmentedCallArgs } from './segmented.js';
+import { SEGMENTED_ERRORS, buildSegmentedContract, buildSegmentedContractFromKeys, segmentedCallArgs } from './segmented.js';
+import { isSegmented } from '../compose/compile.js';
 import { SEGMENTED_RECEIPT_FORMAT } from '../compose/receipt.js';
 import type { SegmentedReceipt } from '../compose/receipt.js';
 import { buildModelContractFromKey, initCodeOf, modelInitCode, needsCommitment } from './deploy.js';
@@ -85,6 +86,11 @@ export const registryVerifierAddress = (registry: string, initCode: string): str
  * @example const { verifier } = await trustedVerifier({ dir: 'build/model', chain, registry: '0x…' });
  */
 export async function trustedVerifier(params: { dir: string; chain: Chain; registry: string; commitment?: string; wallet?: Wallet }): Promise<{ verifier: string; initCode: string; modelId: string; vkHash: string; commitment?: string }> {
+  if (isSegmented(params.dir)) {
+    // one contract for all segments (./segmented.ts): its key hash is the segment keys hash
+    const seg = await buildSegmentedContract({ dir: params.dir });
+    return { verifier: registryVerifierAddress(params.registry, seg.contract.bytecode), initCode: seg.contract.bytecode, modelId: seg.modelId, vkHash: seg.keysHash };
+  }
   const { built, initCode, commitment } = await modelInitCode(params);
   return { verifier: registryVerifierAddress(params.registry, initCode), initCode, modelId: built.modelId, vkHash: built.vkHash, ...(commitment ? { commitment } : {}) };
 }
@@ -101,6 +107,17 @@ export async function verifierFromKey(params: { registry: string; vk: Record<str
   if (needsCommitment(built) && !params.commitment) throw new ArtifactError("the key's verifier takes a ZkinferCommitment contract (hashed inputs): its address is part of the bytecode", { hint: 'pass commitment (the one it was registered with)' });
   const initCode = initCodeOf(built, needsCommitment(built) ? params.commitment : undefined);
   return { verifier: registryVerifierAddress(params.registry, initCode), initCode, modelId: built.modelId, vkHash: built.vkHash };
+}
+
+/**
+ * The segmented verifier a segmented receipt's ordered segment keys derive at a registry (as `trustedVerifier`
+ * on the segmented artifact directory): trust it only if you trust the receipt's segment keys hash.
+ * @example const { verifier } = await verifierFromSegmentKeys({ registry, receipt });
+ */
+export async function verifierFromSegmentKeys(params: { registry: string; receipt: SegmentedReceipt }): Promise<{ verifier: string; initCode: string; modelId: string; vkHash: string }> {
+  const r = params.receipt;
+  const built = await buildSegmentedContractFromKeys({ model: r.model, vks: r.segments.map((s) => s.verificationKey), dev: r.setup.dev });
+  return { verifier: registryVerifierAddress(params.registry, built.contract.bytecode), initCode: built.contract.bytecode, modelId: built.modelId, vkHash: built.keysHash };
 }
 
 /**

@@ -237,8 +237,8 @@ Exit codes: 0 success (verify: valid, with a trusted key), 1 receipt invalid, 2 
       const receipt = loadReceipt(file);
       const opening = o.opening ? (loadReceipt(o.opening) as VerifyParams['opening']) : undefined;
       if (isSegmentedReceipt(receipt)) {
-        if (o.vk || o.model || o.rpc) throw new InputError('a segmented receipt is checked against --dir (its compiled segments) or --vk-hash (its segment-keys hash); --vk, --model and --rpc apply to single receipts');
-        const verdict = await segments.verifySegmentedCommand(receipt, { dir: o.dir, opening: opening as Opening, vkHash: o.vkHash });
+        if (o.vk || o.model) throw new InputError('a segmented receipt is checked against --dir (its compiled segments), --vk-hash (its segment-keys hash) or --rpc (its segmented contract); --vk and --model apply to single receipts');
+        const verdict = await segments.verifySegmentedCommand(receipt, { dir: o.dir, opening: opening as Opening, vkHash: o.vkHash, rpc: o.rpc, address: o.address });
         process.exitCode = verdict === 'verified' ? EXIT.ok : verdict === 'untrusted' ? EXIT.untrusted : EXIT.invalid;
         return;
       }

@@ -61,7 +61,8 @@ const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object
 
 export const isSegmentedReceipt = (r: unknown): boolean => isObj(r) && r.format === SEGMENTED_RECEIPT_FORMAT;
 
-function formatProblem(r: unknown): string | undefined {
+/** What makes `r` not a well-formed segmented receipt, or undefined. */
+export function formatProblem(r: unknown): string | undefined {
   if (!isObj(r)) return 'not a JSON object';
   if (r.format !== SEGMENTED_RECEIPT_FORMAT) return `format is ${JSON.stringify(r.format)}, expected "${SEGMENTED_RECEIPT_FORMAT}"`;
   for (const k of ['model', 'visibility', 'setup']) if (!isObj(r[k])) return `field '${k}' missing or not an object`;

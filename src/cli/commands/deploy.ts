@@ -25,11 +25,15 @@ export function registerDeploy(program: Command): void {
       const built = await buildSegmentedContract({ dir });
       const chain = await connectChain({ rpc: o.rpc });
       const r = await deployBytecode({ wallet: loadSigner({ key: o.key, chain }), contract: built.contract, chain });
+      const { recordDeployment } = await import('../../chain/deploy.js');
+      const { solcVersion } = await import('../../chain/solc.js');
+      const rec = { ...r, chainId: chain.chainId.toString(), rpc: chain.url, modelId: built.modelId, vkHash: built.keysHash, gasUsed: r.gasUsed.toString(), runtimeBytes: built.contract.runtimeBytes, solc: await solcVersion(), deployedAt: new Date().toISOString() };
+      recordDeployment(dir, rec); // verify --rpc --dir finds it there
       const gas = predictSegmentedGas(built.nPublic);
       say(`contract    ${r.address} on chain ${chain.chainId} (${built.nPublic.length} segment verifiers, deployment ${r.gasUsed} gas, tx ${r.txHash})`);
       say(`model id    0x${built.modelId}, segment keys hash 0x${built.keysHash}`);
       say(`verify gas  at most ${gas.gas} per verifySegments transaction`);
-      emit({ ...r, modelId: built.modelId, keysHash: built.keysHash, verifyGas: gas });
+      emit({ ...rec, keysHash: built.keysHash, verifyGas: gas });
       return;
     }
     log('deploy: generating and compiling the contract (solc-js)');

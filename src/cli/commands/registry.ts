@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { readJson } from '../../artifacts/layout.js';
 import type { Receipt } from '../../receipt.js';
+import type { SegmentedReceipt } from '../../compose/receipt.js';
 import { InputError, ReceiptFormatError } from '../../errors.js';
 import { emit, log, say } from '../output.js';
 import { loadReceipt } from '../io.js';
@@ -20,11 +21,15 @@ let registryEntries!: typeof import('../../chain/registry.js').registryEntries;
 let submitReceipt!: typeof import('../../chain/registry.js').submitReceipt;
 let trustedVerifier!: typeof import('../../chain/registry.js').trustedVerifier;
 let verifierFromKey!: typeof import('../../chain/registry.js').verifierFromKey;
+let verifierFromSegmentKeys!: typeof import('../../chain/registry.js').verifierFromSegmentKeys;
+let verifySegmentedReceipt!: typeof import('../../verify/segmented.js').verifySegmentedReceipt;
+let isSegmentedReceipt!: typeof import('../../verify/segmented.js').isSegmentedReceipt;
 let modelIdOf!: typeof import('../../receipt.js').modelIdOf;
 let verifyReceipt!: typeof import('../../verify/verify.js').verifyReceipt;
 async function load(): Promise<void> {
   ({ connectChain, loadSigner } = await import('../../chain/evm.js'));
-  ({ deployRegistry, queryInferences, registerModel, registeredModel, registryEntries, submitReceipt, trustedVerifier, verifierFromKey } = await import('../../chain/registry.js'));
+  ({ deployRegistry, queryInferences, registerModel, registeredModel, registryEntries, submitReceipt, trustedVerifier, verifierFromKey, verifierFromSegmentKeys } = await import('../../chain/registry.js'));
+  ({ verifySegmentedReceipt, isSegmentedReceipt } = await import('../../verify/segmented.js'));
   ({ modelIdOf } = await import('../../receipt.js'));
   ({ verifyReceipt } = await import('../../verify/verify.js'));
 }
@@ -82,7 +87,11 @@ export function registerRegistry(program: Command): void {
     const chain = await connectChain({ rpc: o.rpc });
     const keyFile = target.endsWith('.json') && statSync(target, { throwIfNoEntry: false })?.isFile();
     const json = keyFile ? (readJson(target, 'verification key or receipt') as { verificationKey?: Record<string, unknown> }) : undefined;
-    const t = json ? await verifierFromKey({ registry: o.registry, vk: json.verificationKey ?? json, commitment: o.commitment }) : await trustedVerifier({ dir: target, chain, registry: o.registry, commitment: o.commitment });
+    const t = !json
+      ? await trustedVerifier({ dir: target, chain, registry: o.registry, commitment: o.commitment })
+      : isSegmentedReceipt(json)
+        ? await verifierFromSegmentKeys({ registry: o.registry, receipt: json as unknown as SegmentedReceipt })
+        : await verifierFromKey({ registry: o.registry, vk: json.verificationKey ?? json, commitment: o.commitment });
     if (json) log(`address: derived from the key in ${target} (hash 0x${t.vkHash}): trust it only if this is a key hash you trust`);
     const entry = await registeredModel({ chain, registry: o.registry, verifier: t.verifier });
     say(`verifier    ${t.verifier} (${entry ? `registered by ${entry.registrant}` : 'not registered'}) for model 0x${t.modelId}, key 0x${t.vkHash}`);
@@ -95,7 +104,7 @@ export function registerRegistry(program: Command): void {
         commitmentOption(
           reg
             .command('submit')
-            .description('submit a receipt: the registry verifies it through a registered verifier and logs InferenceVerified')
+            .description('submit a receipt (single, batch or segmented): the registry verifies it through a registered verifier and logs InferenceVerified')
             .argument('<receipt>', 'receipt JSON file')
             .option('--dir <dir>', 'the artifacts: submit through the verifier their keys derive')
             .option('--verifier <addr>', 'the registered verifier (default: --dir, else the one entry declaring the receipt\'s model and key)', parseAddress('--verifier')),
@@ -105,16 +114,18 @@ export function registerRegistry(program: Command): void {
   ).action(async (file: string, o: ChainOpts & { registry: string; dir?: string; verifier?: string; commitment?: string }) => {
     await load();
     const receipt = loadReceipt(file);
-    const v = await verifyReceipt({ receipt });
+    const segmented = isSegmentedReceipt(receipt); // K segment proofs and their links: submitSegments
+    const v = segmented ? await verifySegmentedReceipt({ receipt }) : await verifyReceipt({ receipt });
     if (!v.checks[0]!.ok) throw new ReceiptFormatError(`${file}: ${v.checks[0]!.detail}`);
     if (!v.ok) log(`submit: warning: the receipt does not verify in Node (${v.failed!.name}); the registry will refuse it`);
     const chain = await connectChain({ rpc: o.rpc });
     const wallet = loadSigner({ key: o.key, chain });
-    const r0 = receipt as Receipt;
+    const r0 = receipt as Receipt | SegmentedReceipt;
+    const keyHash = segmented ? (r0 as SegmentedReceipt).segmentKeysHash : (r0 as Receipt).vkHash;
     let verifier = o.verifier ?? (o.dir ? (await trustedVerifier({ dir: o.dir, chain, registry: o.registry, commitment: o.commitment })).verifier : undefined);
     if (!verifier) {
       const hex = (h: string) => `0x${h.replace(/^0x/, '').toLowerCase()}`;
-      const entries = (await registryEntries({ chain, registry: o.registry, modelId: modelIdOf(r0.model) })).filter((e) => e.vkHash.toLowerCase() === hex(r0.vkHash));
+      const entries = (await registryEntries({ chain, registry: o.registry, modelId: modelIdOf(r0.model) })).filter((e) => e.vkHash.toLowerCase() === hex(keyHash));
       if (entries.length !== 1) throw new InputError(`${file}: ${entries.length} registry entries declare this receipt's model and key${entries.length ? ` (${entries.map((e) => e.verifier).join(', ')})` : ''}`, { hint: 'pass --dir DIR (the artifacts whose keys derive the verifier) or --verifier ADDR' });
       verifier = entries[0]!.verifier;
     }

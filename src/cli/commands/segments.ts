@@ -7,7 +7,7 @@ import { InputError } from '../../errors.js';
 import { compileSegmented, readCheckedSegmentKeys, readManifest, setupSegments } from '../../compose/compile.js';
 import { proveSegmented } from '../../compose/prove.js';
 import { estimateSegments } from '../../compose/estimate.js';
-import { verifySegmentedReceipt } from '../../verify/segmented.js';
+import { formatProblem as receiptProblem, verifySegmentedReceipt } from '../../verify/segmented.js';
 import { verdictText } from '../../verify/verify.js';
 import type { Verdict } from '../../verify/verify.js';
 import type { SegmentedVerifyResult, TrustedSegments } from '../../verify/segmented.js';
@@ -19,6 +19,7 @@ import { printOutputs, writeReceipt } from '../receipts.js';
 import { compileParams } from '../options.js';
 import type { CompileOpts } from '../options.js';
 import type { SegmentOpts } from './segment-options.js';
+import type { SegmentedReceipt } from '../../compose/receipt.js';
 
 export { parsePositive, parseSegments } from './segment-options.js';
 export type { SegmentOpts } from './segment-options.js';
@@ -67,14 +68,22 @@ export function trustedSegments(dir: string): TrustedSegments {
 }
 
 /** Verify a segmented receipt from the CLI; returns its verdict (the caller maps it to the exit code). */
-export async function verifySegmentedCommand(receipt: unknown, o: { dir?: string; opening?: Opening; vkHash?: string }): Promise<Verdict> {
-  const by = [o.dir ? `the compiled segments in ${o.dir}` : '', o.vkHash ? 'the segment-keys hash you gave (--vk-hash)' : ''].filter(Boolean).join(' and ');
-  const v: SegmentedVerifyResult = await verifySegmentedReceipt({ receipt, trusted: o.dir ? trustedSegments(o.dir) : undefined, opening: o.opening, trustedKeysHash: o.vkHash, trustedBy: by || undefined });
+export async function verifySegmentedCommand(receipt: unknown, o: { dir?: string; opening?: Opening; vkHash?: string; rpc?: string; address?: string }): Promise<Verdict> {
+  // The contract checks every proof and link with its own keys: when it agrees, its keys hash is one the prover did not choose.
+  const { verifySegmentedReceiptOnChain } = o.rpc ? await import('./verify-chain.js') : { verifySegmentedReceiptOnChain: undefined };
+  const chain = verifySegmentedReceiptOnChain && !receiptProblem(receipt) ? await verifySegmentedReceiptOnChain({ receipt: receipt as SegmentedReceipt, rpc: o.rpc!, address: o.address, dir: o.dir }) : undefined;
+  const chainHash = chain?.ok ? (receipt as SegmentedReceipt).segmentKeysHash : undefined;
+  const by = [o.dir ? `the compiled segments in ${o.dir}` : '', o.vkHash ? 'the segment-keys hash you gave (--vk-hash)' : '', chainHash && !o.vkHash ? `the contract ${chain!.address} on chain ${chain!.chainId} (its VK_HASH)` : ''].filter(Boolean).join(' and ');
+  const v: SegmentedVerifyResult = await verifySegmentedReceipt({ receipt, trusted: o.dir ? trustedSegments(o.dir) : undefined, opening: o.opening, trustedKeysHash: o.vkHash ?? chainHash, trustedBy: by || undefined });
+  if (o.rpc && (!chain || !chain.ok) && v.verdict !== 'invalid') {
+    Object.assign(v, { ok: false, failed: { name: 'on-chain', ok: false, detail: chain?.detail ?? 'not asked: the receipt is malformed' }, verdict: 'invalid' });
+  }
   for (const c of v.checks) say(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(15)} ${c.detail}`);
+  if (chain) say(`  ${chain.ok ? 'ok  ' : 'FAIL'} ${'on-chain'.padEnd(15)} ${chain.detail}`);
   say(`  keys: ${v.trust.trusted ? `trusted by ${v.trust.by}` : `UNTRUSTED: vouched for by ${v.trust.by}`}`);
   if (v.devSetup) say('  warning: dev setup (insecure, single-party): fine for testing, not for trust');
   say(verdictText(v));
-  emit({ verified: v.verdict === 'verified', verdict: v.verdict, trust: v.trust, failed: v.failed?.name, reason: v.failed?.detail, checks: v.checks, devSetup: v.devSetup, vkSource: v.vkSource });
+  emit({ verified: v.verdict === 'verified', verdict: v.verdict, trust: v.trust, failed: v.failed?.name, reason: v.failed?.detail, checks: v.checks, devSetup: v.devSetup, vkSource: v.vkSource, ...(chain ? { onChain: { ok: chain.ok, check: chain.check, reason: chain.reason, chainId: chain.chainId, contract: chain.address, gas: chain.gas?.toString() } } : {}) });
   return v.verdict;
 }
 
