@@ -91,7 +91,13 @@ describe('proving service API', () => {
   });
 
   it('streams status changes as Server-Sent Events until proved', async () => {
-    const inf = await json<InferenceView>(await post(`${url}/v1/models/${modelId}/inferences`, input(0), auth));
+    const accepted = await post(`${url}/v1/models/${modelId}/inferences`, input(0), auth);
+    // the 202 says where its time went (Server-Timing, ms): parsing, the integer program, the signature, the add to Redis
+    const timing = Object.fromEntries([...accepted.headers.get('server-timing')!.matchAll(/(\w+);dur=([\d.]+)/g)].map((m) => [m[1]!, Number(m[2])]));
+    expect(Object.keys(timing)).toEqual(['parse', 'answer', 'sign', 'queue', 'total']);
+    expect(timing.queue).toBeGreaterThan(0);
+    expect(timing.parse! + timing.answer! + timing.sign! + timing.queue!).toBeLessThanOrEqual(timing.total! + 0.05);
+    const inf = await json<InferenceView>(accepted);
     const res = await fetch(`${url}/v1/inferences/${inf.id}/events`);
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const text = await res.text(); // the server ends the stream once proved

@@ -171,15 +171,24 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
   }
   for (const dir of params.models ?? []) await registerModel(dir);
 
-  // Queue depth and worker count, cached briefly: every POST reads them, Redis need not.
-  let depth = { at: 0, queued: 0, workers: 1 };
-  const queueDepth = async () => {
-    if (Date.now() - depth.at > 250) {
-      const [c, workers] = await Promise.all([queue.getJobCounts('waiting', 'prioritized', 'delayed'), Date.now() - depth.at > 2000 ? queue.getWorkersCount() : depth.workers]);
-      depth = { at: Date.now(), queued: (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0), workers };
-    }
-    return depth;
+  // Queue depth and worker count for the 429 check, read in the background at most every 250 ms (workers every
+  // 2 s): a request never waits for them. Awaited inline, each refresh (counts, CLIENT LIST) held up every
+  // request in flight. Counts and adds share one connection, so a count lands before any later add's ++.
+  const depth = { at: 0, queued: 0, workers: 1, workersAt: 0 };
+  let refreshing: Promise<void> | undefined;
+  const refreshDepth = (): Promise<void> =>
+    (refreshing ??= (async () => {
+      depth.at = Date.now();
+      await Promise.all([
+        queue.getJobCounts('waiting', 'prioritized', 'delayed').then((c) => (depth.queued = (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0))),
+        depth.at - depth.workersAt > 2000 && queue.getWorkersCount().then((n) => ([depth.workers, depth.workersAt] = [n, Date.now()])),
+      ]);
+    })().finally(() => (refreshing = undefined)));
+  const queueDepth = () => {
+    if (Date.now() - depth.at > 250) refreshDepth().catch(() => {}); // Redis down: the add below answers 503
+    return { queued: depth.queued, workers: depth.workers };
   };
+  await refreshDepth();
 
   if (params.retainSeconds !== undefined && !params.archiveDir) throw new ZkinferError('usage', 'retainSeconds needs archiveDir (where proved inferences go after it)');
   const archive = params.retainSeconds !== undefined ? createArchive({ dir: params.archiveDir!, retainMs: params.retainSeconds * 1000, redis, queue }) : undefined;
@@ -290,9 +299,11 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
   app.get('/v1/models', async () => ({ models: (await readModels(redis)).map(publicModel) }));
 
   app.post<{ Params: { id: string }; Body: { input: unknown[] }; Querystring: { wait?: number } }>('/v1/models/:id/inferences', { schema: schemas.infer }, async (req, reply) => {
+    const parsed = reply.elapsedTime; // request read, JSON parsed, schema checked
+    const t0 = performance.now();
     checkBearer(req, params.apiKey, 'API key');
     const model = await getModel(req.params.id);
-    const d = await queueDepth();
+    const d = queueDepth();
     if (d.queued >= maxQueued) {
       const retry = Math.max(1, Math.ceil((d.queued * (model.entry.predictedProveSeconds ?? 1)) / Math.max(1, d.workers)));
       throw new HttpError(429, 'queue-full', `${d.queued} inferences are waiting to be proved (limit ${maxQueued})`, { hint: `retry after ${retry} s`, headers: { 'retry-after': String(retry) } });
@@ -310,12 +321,15 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
       }
     }
     const e = model.entry;
+    const t1 = performance.now();
     const attestation = await attest(signer, { format: ATTESTATION_FORMAT, id, modelId: e.id, vkHash: e.vkHash, inputHash: ev.inputHash, outputsHash: ev.outputsHash });
     const data: ProofJobData = {
       id, modelId: e.id, vkHash: e.vkHash, input: req.body, inputHash: ev.inputHash, outputsHash: ev.outputsHash, outputs: ev.outputTensors,
       attestation, artifacts: e.artifacts, predictedProveSeconds: e.predictedProveSeconds, acceptedAt: Date.now(),
     };
+    const t2 = performance.now();
     await queue.add(e.id, data, { ...JOB_OPTIONS, jobId: id });
+    const t3 = performance.now();
     depth.queued++;
     metrics.accepted.inc({ model: e.id.slice(0, 16) });
     const estimate = e.predictedProveSeconds !== undefined ? Number((e.predictedProveSeconds * (1 + d.queued / Math.max(1, d.workers))).toFixed(2)) : undefined;
@@ -323,6 +337,9 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
       const v = await waitFor(id, req.query.wait);
       return reply.code(v.status === 'proved' ? 200 : 202).send({ ...v, estimatedProofSeconds: estimate });
     }
+    // where the answer's time went (the bench reads it): request parsing, the integer program (with the
+    // idempotency read when keyed), the attestation signature, the job's fsynced add to Redis, all of it
+    reply.header('server-timing', `parse;dur=${parsed.toFixed(2)}, answer;dur=${(t1 - t0).toFixed(2)}, sign;dur=${(t2 - t1).toFixed(2)}, queue;dur=${(t3 - t2).toFixed(2)}, total;dur=${reply.elapsedTime.toFixed(2)}`);
     return reply.code(202).send({ id, modelId: e.id, status: 'queued', outputs: ev.outputTensors, attestation, estimatedProofSeconds: estimate, attempts: 0, timings: { acceptedAt: new Date(data.acceptedAt).toISOString() } });
   });
 

@@ -15,6 +15,9 @@ import { parseIntOpt } from '../options.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
+/** Scheduling priority of the workers `serve` starts on its own machine: answers come first. */
+export const LOCAL_WORKER_NICE = 10;
+
 /** A secret given as env:VAR or a file holding it. */
 export function readSecret(spec: string, flag: string): string {
   let v: string | undefined;
@@ -132,7 +135,7 @@ API: GET /v1/openapi.json. Stop with Ctrl-C.`)
           ...(o.retainReceipts !== undefined ? { retainSeconds: o.retainReceipts * 86_400, archiveDir: path.join(data, 'receipts') } : {}) });
         const url = await server.listen({ port: o.port, host: o.host });
         const spawnWorker = (i: number): void => {
-          const args = [...process.execArgv, process.argv[1]!, 'worker', '--redis', redisUrl, '--server', url, '--cache', path.join(data, 'cache'), '--nice', '10', ...(workerKey ? ['--worker-key', 'env:ZKINFER_WORKER_KEY'] : [])];
+          const args = [...process.execArgv, process.argv[1]!, 'worker', '--redis', redisUrl, '--server', url, '--cache', path.join(data, 'cache'), '--nice', String(LOCAL_WORKER_NICE), ...(workerKey ? ['--worker-key', 'env:ZKINFER_WORKER_KEY'] : [])];
           const c = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...(workerKey ? { ZKINFER_WORKER_KEY: workerKey } : {}) } });
           children.add(c);
           c.once('exit', (code, sig) => {
@@ -167,7 +170,7 @@ API: GET /v1/openapi.json. Stop with Ctrl-C.`)
     .option('--worker-key <key>', "the server's worker key: env:VAR or a file")
     .option('--cache <dir>', 'artifact cache (default ~/.cache/zkinfer/worker)')
     .option('--lock-seconds <s>', 'job lock (default from the registered models\' predicted proof time)', parseIntOpt('--lock-seconds', 1, 86400))
-    .option('--nice <n>', 'run at this scheduling priority (0-19; serve gives its local workers 10, so answers come first)', parseIntOpt('--nice', 0, 19))
+    .option('--nice <n>', `run at this scheduling priority (0-19; serve gives its local workers ${LOCAL_WORKER_NICE}, so answers come first)`, parseIntOpt('--nice', 0, 19))
     .action(async (o: WorkerOpts) => {
       // before snarkjs starts its threads: they inherit the priority
       if (o.nice) os.setPriority(0, o.nice);
