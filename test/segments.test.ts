@@ -113,9 +113,13 @@ describe('segments', () => {
     const dir = path.join(dirA, 'seg1');
     const [compiled, program] = [readCompiled(dir), readProgram(dir)];
     expect(readFileSync(artifactPaths(dir).source, 'utf8').match(/signal input in\d+\[/g)).toHaveLength(1); // the boundary is one array
-    const boundary = evaluate(readProgram(path.join(dirA, 'seg0')), [[2048n, -1024n, 3072n, -4096n]]).outputs;
     const pk = compiled.layout.inputs[0]!;
-    const j = boundary[0]!.findIndex((v, i) => i + 1 < Math.min(pk.perElement, pk.size) && boundary[0]![i + 1]! > BigInt(pk.lo));
+    // the boundary of x1 or x2 (quantized) with a value above the packing's low end after the first one in its element
+    const canForge = (b: bigint[][]) => b[0]!.findIndex((v, i) => i + 1 < Math.min(pk.perElement, pk.size) && b[0]![i + 1]! > BigInt(pk.lo));
+    const boundary = [[2048n, -1024n, 3072n, -4096n], [-2048n, 1024n, 512n, 4096n]]
+      .map((x) => evaluate(readProgram(path.join(dirA, 'seg0')), [x]).outputs)
+      .find((b) => canForge(b) >= 0)!;
+    const j = canForge(boundary);
     const forged = boundary.map((t) => [...t]);
     forged[0]![j] = forged[0]![j]! + (1n << BigInt(pk.bits));
     forged[0]![j + 1] = forged[0]![j + 1]! - 1n;

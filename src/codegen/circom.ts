@@ -230,7 +230,7 @@ function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
   out.push('include "range.circom";', 'include "rescale.circom";', 'include "div.circom";');
   if (p.steps.some((st) => st.kind === 'sqrt')) out.push('include "sqrt.circom";');
   if (p.steps.some((st) => st.kind === 'thermo')) out.push('include "thermometer.circom";');
-  if (L.signals.some((g) => g.kind === 'commitment')) out.push('include "poseidon.circom"; // circomlib');
+  if (L.signals.some((g) => g.kind === 'commitment')) out.push('include "poseidon-linear.circom";');
   for (const inc of opts.templates?.includes ?? []) if (!out.includes(inc)) out.push(inc);
   out.push('');
   out.push(...(opts.templates?.text ?? []), ...templates);
@@ -399,7 +399,7 @@ function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
     for (let c = 0; c < chunks; c++) {
       const part = elems.slice(c * g.width, (c + 1) * g.width);
       const h = `h_${g.of}_${c}`;
-      out.push(`    component ${h} = Poseidon(${part.length + 1});`, `    ${h}.inputs[0] <== ${prev};`);
+      out.push(`    component ${h} = PoseidonLinear(${part.length + 1});`, `    ${h}.inputs[0] <== ${prev};`);
       part.forEach(([t, s0, count], k) => out.push(`    ${h}.inputs[${k + 1}] <== ${packed(g.of, t, s0, count)};`));
       prev = `${h}.out`;
     }

@@ -1,6 +1,6 @@
 /**
- * Poseidon commitments, computed exactly as the circuit does (circomlib's Poseidon in the circuit,
- * circomlibjs here): h = salt; for each chunk of ≤ width field elements: h = Poseidon(h, chunk…), the width
+ * Poseidon commitments, computed exactly as the circuit does (circomlib's Poseidon in the circuit, as
+ * circuits/poseidon-linear.circom; circomlibjs here): h = salt; for each chunk of ≤ width field elements: h = Poseidon(h, chunk…), the width
  * being the layout's (CHAIN_WIDTH in quantize/layout.ts).
  */
 import { buildPoseidon } from 'circomlibjs';

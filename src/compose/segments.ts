@@ -18,7 +18,7 @@
  *   unique: v' = v. Equal salted Poseidon chains over element lists of one length (fixed by the layouts,
  *   bound in both verification keys) mean equal elements (collision resistance).
  * - Without the receiver's range checks the packing is not injective (v'_0 + 2^W, v'_1 − 1 pack alike), and
- *   one value per element would cost a Poseidon share (~140 constraints) per value instead of W + 1.
+ *   one value per element would cost a Poseidon share (~42 constraints) per value instead of W + 1.
  * - The receiving segment's own gadgets then rely on the tighter bounds [lo, hi] the sender proved: they
  *   carry over through v' = v.
  *
@@ -29,12 +29,12 @@ import type { Lin } from '../quantize/lin.js';
 import { linSignal } from '../quantize/lin.js';
 import type { InputSpec, OutputSpec, ParamSpec, Program, Step } from '../quantize/program.js';
 import { bitLength, signedWidth } from '../quantize/program.js';
-import { makeLayout } from '../quantize/layout.js';
+import { PACK_BITS, makeLayout } from '../quantize/layout.js';
 import type { Layout, SignalGroup, Visibility } from '../quantize/layout.js';
-import { countConstraints, stepCost, stepLins } from '../estimate/constraints.js';
+import { countConstraints, poseidonCost, stepCost, stepLins } from '../estimate/constraints.js';
 import { InputError } from '../errors.js';
 
-/** Packed elements per Poseidon call for boundary commitments (circomlib's widest: fewest constraints per element). */
+/** Packed elements per Poseidon call for boundary commitments (the widest, 16 inputs: fewest constraints per element). */
 export const BOUNDARY_CHAIN_WIDTH = 15;
 /** Default largest segment: circom2 (4 GiB of WebAssembly memory) compiled ~900k constraints here; with margin. */
 export const DEFAULT_MAX_CONSTRAINTS = 600_000;
@@ -313,8 +313,17 @@ export interface PlanOptions {
   maxConstraints?: number;
 }
 
-/** Constraints of one Poseidon call of BOUNDARY_CHAIN_WIDTH elements (under --O1), per element absorbed. */
-const POSEIDON_PER_ELEMENT = 140;
+/**
+ * Constraints per packed element absorbed by a boundary chain: a share of one PoseidonLinear call of
+ * BOUNDARY_CHAIN_WIDTH elements (≈ 41 under --O1; circomlib's Poseidon took ≈ 140) and the element's own linear
+ * constraint (`h.inputs[k] <== Σ …`).
+ */
+let poseidonPerElement: number | undefined;
+const boundaryHashPerElement = (): number => {
+  const c = poseidonCost(BOUNDARY_CHAIN_WIDTH + 1);
+  poseidonPerElement ??= (c.nonLinear + c.linear) / BOUNDARY_CHAIN_WIDTH + 1;
+  return poseidonPerElement;
+};
 
 /**
  * Constraints a boundary value adds: its range check in the receiving segment (width + 1) and its share of a
@@ -323,7 +332,7 @@ const POSEIDON_PER_ELEMENT = 140;
 function boundaryValueCost(p: Program, id: number): number {
   const c = checkOf(p, id);
   const w = c.bits + (c.signed ? 1 : 0);
-  return w + 1 + (2 * POSEIDON_PER_ELEMENT * w) / 252;
+  return w + 1 + (2 * boundaryHashPerElement() * w) / PACK_BITS;
 }
 
 /**

@@ -154,7 +154,7 @@ interface PoseidonCosts {
   byInputs: Record<string, GadgetCost>;
 }
 let poseidon: PoseidonCosts | undefined;
-/** circomlib Poseidon(n) under --O1, measured by bench/poseidon-costs.ts. */
+/** The circuits' Poseidon(n) (PoseidonLinear, circuits/poseidon-linear.circom) under --O1, measured by bench/poseidon-costs.ts. */
 export function poseidonCost(nInputs: number): GadgetCost {
   poseidon ??= JSON.parse(readFileSync(new URL('./poseidon-costs.json', import.meta.url), 'utf8')) as PoseidonCosts;
   const c = poseidon.byInputs[String(nInputs)];

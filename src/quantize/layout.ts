@@ -32,7 +32,7 @@ export interface Visibility {
 export const PACK_BITS = 252;
 /**
  * Field elements absorbed per Poseidon call, by what is committed (one more input is the chain state).
- * circomlib's Poseidon takes up to 16 inputs; circomlibjs's Poseidon contract generator up to 6, hence 5 for
+ * circomlib's Poseidon (circuits/poseidon-linear.circom in the circuit) takes up to 16 inputs; circomlibjs's Poseidon contract generator up to 6, hence 5 for
  * what a contract may recompute (inputs, outputs).
  */
 export const CHAIN_WIDTH: Readonly<Record<Committed, number>> = { input: 5, output: 5, params: 15 };
