@@ -95,7 +95,7 @@ async function main() {
       const s0 = processCpuMs(server.child.pid!);
       const g0 = process.cpuUsage();
       const headers = { 'content-type': 'application/json' };
-      let res: { sent: number; achieved: number; p50: number; p90: number; p99: number; max: number; non2xx: number; errors: number; timings?: OpenLoopResult['timings'] };
+      let res: { sent: number; achieved: number; p50: number; p90: number; p99: number; max: number; non2xx: number; errors: number; timings?: OpenLoopResult['timings']; maxSendLagMs?: number };
       if (generator === 'open loop') {
         res = await openLoop({ url: target, method: 'POST', headers, body, rate, seconds: SECONDS });
       } else {
@@ -110,7 +110,7 @@ async function main() {
       return {
         rate, generator, achieved: res.achieved, p50: res.p50, p90: res.p90, p99: res.p99, max: res.max, non2xx: res.non2xx, errors: res.errors,
         cpuBusy: 1 - (c1.idle - c0.idle) / (c1.total - c0.total), serverCpuMs: (s1 - s0) / n, loadGenCpuMs: (g1.user + g1.system) / 1000 / n,
-        ...(res.timings ? { breakdown: breakdown(res.timings, m0, m1) } : {}),
+        ...(res.timings ? { breakdown: { ...breakdown(res.timings, m0, m1), maxSendLagMs: res.maxSendLagMs ?? 0 } } : {}),
       };
     };
     const drain = async () => {
@@ -228,6 +228,8 @@ interface Breakdown {
   gc: { count: number; ms: number; major: number };
   /** Event-loop delay of the server's main thread during the run (prom-client, 10 ms resolution), ms. */
   eventLoopDelay: { p99: number; max: number };
+  /** The load generator's own worst lateness sending a request (counted in the client latency and outside). */
+  maxSendLagMs?: number;
 }
 
 /** The server-side view of one run: Server-Timing per answer, the rest (client − server total) and /metrics. */
@@ -300,12 +302,12 @@ export function renderReport(r: ServeReport): string {
   for (const [w, l] of rows) o.push(`| ${w} | ${l.generator ?? 'autocannon'} | ${l.rate} | ${l.achieved.toFixed(0)} | ${f1(l.p50)} | ${f1(l.p90)} | ${f1(l.p99)} | ${f1(l.max)} | ${l.non2xx} | ${l.errors} | ${(100 * l.cpuBusy).toFixed(0)}% | ${ms(l.serverCpuMs)} | ${ms(l.loadGenCpuMs)} |`);
   o.push('', `The server, Redis, the worker and the load generator (in the bench process at nice 0) share the 2 cores; the worker runs at nice ${LOCAL_WORKER_NICE} as \`serve\` runs its local workers. Server CPU counts all its threads (the attestation signing thread too). Open loop (bench/load.ts): requests evenly spaced at the rate, each on a free keep-alive connection, latency from when it was due; autocannon's \`overallRate\` instead sends each connection's share of a second back to back when the second starts (at 200 req/s over 50 connections: 50 requests at once, every second), and adds synthetic samples for slow answers (a 1 ms expected interval), so its tail measures bursts of 50.`);
   o.push('', '### Where the time goes (open loop; the server\'s Server-Timing header per answer, ms p50 / p99)', '');
-  o.push('| worker | rate | client | outside the handler | parse | answer | sign | queue (Redis, fsynced) | handler total | slowest 1%: mean outside / sign / queue | GC in the server: count (major), ms | event-loop delay p99 / max |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
+  o.push('| worker | rate | client | outside the handler | parse | answer | sign | queue (Redis, fsynced) | handler total | slowest 1%: mean outside / sign / queue | GC in the server: count (major), ms | event-loop delay p99 / max | worst send lag of the load generator |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [w, l] of rows) {
     const b = l.breakdown;
     if (!b) continue;
     const pp = (k: keyof Breakdown['phases']) => `${f1(b.phases[k].p50)} / ${f1(b.phases[k].p99)}`;
-    o.push(`| ${w} | ${l.rate} | ${f1(l.p50)} / ${f1(l.p99)} | ${pp('outside')} | ${pp('parse')} | ${pp('answer')} | ${pp('sign')} | ${pp('queue')} | ${pp('total')} | ${f1(b.tail.outside)} / ${f1(b.tail.sign)} / ${f1(b.tail.queue)} | ${b.gc.count} (${b.gc.major}), ${f1(b.gc.ms)} | ${f1(b.eventLoopDelay.p99)} / ${f1(b.eventLoopDelay.max)} |`);
+    o.push(`| ${w} | ${l.rate} | ${f1(l.p50)} / ${f1(l.p99)} | ${pp('outside')} | ${pp('parse')} | ${pp('answer')} | ${pp('sign')} | ${pp('queue')} | ${pp('total')} | ${f1(b.tail.outside)} / ${f1(b.tail.sign)} / ${f1(b.tail.queue)} | ${b.gc.count} (${b.gc.major}), ${f1(b.gc.ms)} | ${f1(b.eventLoopDelay.p99)} / ${f1(b.eventLoopDelay.max)} | ${f1(b.maxSendLagMs ?? 0)} |`);
   }
   o.push('', 'outside the handler: client latency − the handler\'s total (connection, kernel, waiting for the server\'s event loop and the CPU, the response\'s write and read); parse: request read, JSON parsed, schema checked (Fastify, before the handler); answer: integer program and hashes; sign: the attestation (signing thread); queue: BullMQ add, one Redis round trip with its fsync (\`appendfsync always\`).');
   o.push('', '## Proofs', '');

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createServer } from '../src/serve/server.js';
 import type { ProvingServer } from '../src/serve/server.js';
@@ -17,6 +18,7 @@ import { modelIdOf } from '../src/receipt.js';
 import { MLP_INPUTS, buildMlp, startWorkerProcess, testRedis, zkinfer } from './helpers/serve.js';
 import type { Proc } from './helpers/serve.js';
 import { tempDir, terminateCurve } from './helpers/pipeline.js';
+import { LOCAL_WORKER_NICE } from '../src/cli/commands/serve.js';
 
 const input = (i = 0) => JSON.parse(readFileSync(MLP_INPUTS[i]!, 'utf8')) as { input: number[][] };
 let dir: string;
@@ -119,6 +121,10 @@ describe('proving service faults', () => {
     const client = new ZkinferClient({ url });
     const inf = await client.infer(modelId, input(2), { waitSeconds: 60 });
     await expectVerified(inf, inf);
+    // the local worker proves at the lowest priority: answers come first
+    const children = readFileSync(`/proc/${s.child.pid}/task/${s.child.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    const workers = children.filter((c) => readFileSync(`/proc/${c}/cmdline`, 'utf8').split('\0').includes('worker'));
+    expect(workers.map((w) => os.getPriority(w))).toEqual([LOCAL_WORKER_NICE]);
     expect(await s.stop('SIGTERM')).toBe(0);
     expect(existsSync(path.join(data, 'redis', 'appendonlydir'))).toBe(true);
     expect(existsSync(path.join(data, 'redis', 'redis.sock'))).toBe(false); // redis-server removed its socket on shutdown

@@ -16,7 +16,7 @@ import { parseIntOpt } from '../options.js';
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** Scheduling priority of the workers `serve` starts on its own machine: answers come first. */
-export const LOCAL_WORKER_NICE = 10;
+export const LOCAL_WORKER_NICE = 19;
 
 /** A secret given as env:VAR or a file holding it. */
 export function readSecret(spec: string, flag: string): string {
