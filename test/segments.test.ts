@@ -7,10 +7,9 @@ import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeOnnxModel } from '../src/export/onnx-writer.js';
+import { buildTinySegmented, tinyMlp } from './helpers/tiny-mlp.js';
 import { quantizeModel, readModelFile } from '../src/compile.js';
 import { evaluate } from '../src/quantize/program.js';
-import { compileSegmented, setupSegments } from '../src/compose/compile.js';
 import { splitProgram } from '../src/compose/segments.js';
 import { proveSegmented } from '../src/compose/prove.js';
 import type { SegmentedReceipt } from '../src/compose/receipt.js';
@@ -36,32 +35,6 @@ afterAll(terminateCurve);
 
 const CACHE = path.join(os.tmpdir(), 'zkinfer-test-cache');
 
-/** x[1,4] → MatMul → ReLU → MatMul → ReLU → MatMul → y[1,3]; `seed` varies the weights (another model). */
-function tinyMlp(dir: string, seed: number): string {
-  const w = (n: number, k: number) => Float32Array.from({ length: n }, (_, i) => ((((i + k) * 37 + seed * 11) % 17) - 8) / 8);
-  const bytes = writeOnnxModel({
-    graphName: `tiny-mlp-${seed}`,
-    inputs: [{ name: 'x', shape: [1, 4] }],
-    outputs: [{ name: 'y', shape: [1, 3] }],
-    initializers: [
-      { name: 'W1', shape: [4, 6], data: w(24, 1) },
-      { name: 'W2', shape: [6, 6], data: w(36, 2) },
-      { name: 'W3', shape: [6, 3], data: w(18, 3) },
-    ],
-    nodes: [
-      { opType: 'MatMul', name: 'mm1', inputs: ['x', 'W1'], outputs: ['h1'] },
-      { opType: 'Relu', name: 'relu1', inputs: ['h1'], outputs: ['a1'] },
-      { opType: 'MatMul', name: 'mm2', inputs: ['a1', 'W2'], outputs: ['h2'] },
-      { opType: 'Relu', name: 'relu2', inputs: ['h2'], outputs: ['a2'] },
-      { opType: 'MatMul', name: 'mm3', inputs: ['a2', 'W3'], outputs: ['y'] },
-    ],
-    metadata: { 'zkinfer.input_range': '-1,1' },
-  });
-  const file = path.join(dir, `tiny-mlp-${seed}.onnx`);
-  writeFileSync(file, bytes);
-  return file;
-}
-
 const input = (dir: string, name: string, xs: number[]): string => {
   const f = path.join(dir, `${name}.json`);
   writeFileSync(f, JSON.stringify({ input: [xs] }));
@@ -70,6 +43,7 @@ const input = (dir: string, name: string, xs: number[]): string => {
 
 let work: string;
 let dirA: string;
+let dirB: string;
 let trusted: TrustedSegments;
 let good: SegmentedReceipt;
 let other: SegmentedReceipt; // same model, another input
@@ -79,14 +53,8 @@ const clone = (r: SegmentedReceipt): SegmentedReceipt => structuredClone(r);
 
 beforeAll(async () => {
   work = tempDir('zkinfer-segments-');
-  const modelA = tinyMlp(work, 1);
-  const modelB = tinyMlp(work, 2);
-  dirA = path.join(work, 'a');
-  const dirB = path.join(work, 'b');
-  await compileSegmented({ modelPath: modelA, outDir: dirA, segments: 3 });
-  await compileSegmented({ modelPath: modelB, outDir: dirB, segments: 3 });
-  await setupSegments({ dir: dirA, cacheDir: CACHE });
-  await setupSegments({ dir: dirB, cacheDir: CACHE });
+  dirA = (await buildTinySegmented(1, work)).dir; // compiled once per test run (test/serve-segments.test.ts too)
+  dirB = (await buildTinySegmented(2, work)).dir;
   const x1 = input(work, 'x1', [0.5, -0.25, 0.75, -1]);
   const x2 = input(work, 'x2', [-0.5, 0.25, 0.125, 1]);
   good = (await proveSegmented({ dir: dirA, inputPath: x1 })).receipt;
@@ -228,7 +196,7 @@ describe('segments', () => {
     const v = zk(['verify', rec, '--dir', dirA, '--json']);
     expect(v.status, v.stderr).toBe(0);
     expect(JSON.parse(v.stdout).verified).toBe(true);
-    const bad = zk(['verify', rec, '--dir', path.join(work, 'b'), '--json']); // another model's artifacts
+    const bad = zk(['verify', rec, '--dir', dirB, '--json']); // another model's artifacts
     expect(bad.status).toBe(1);
     expect(JSON.parse(bad.stdout).failed).toBe('segment-keys');
     // without a trusted source the segments' keys are the receipt's own: valid, but untrusted (exit 4)

@@ -12,7 +12,9 @@ import { startWorker } from '../src/serve/worker.js';
 import type { ProvingWorker } from '../src/serve/worker.js';
 import { ZkinferClient } from '../src/serve/client.js';
 import type { EmbeddedRedis } from '../src/serve/redis.js';
-import { deployRegistry, queryInferences } from '../src/chain/registry.js';
+import { deployRegistry, queryInferences, trustedVerifier } from '../src/chain/registry.js';
+import type { SegmentedReceipt } from '../src/compose/receipt.js';
+import { buildTinySegmented } from './helpers/tiny-mlp.js';
 import { readCompiled } from '../src/setup.js';
 import { modelIdOf } from '../src/receipt.js';
 import { DEV_KEYS, useLocalChain } from './helpers/evm.js';
@@ -98,5 +100,21 @@ describe('proving service settlement', () => {
     const events = await queryInferences({ chain: ctx.chain, registry, verifier: views[0]!.settlement!.event!.verifier });
     for (const v of views) expect(events.filter((e) => e.txHash === v.settlement!.txHash)).toHaveLength(1);
     expect(new Set(events.map((e) => e.txHash)).size).toBe(events.length);
+  });
+
+  it('a segmented model: its verifier is registered, the assembled receipt settles through submitSegments', async () => {
+    const { dir: seg } = await buildTinySegmented(1, tempDir('zkinfer-settle-seg-')); // shared with test/serve-segments.test.ts
+    const entry = await server.registerModel(seg);
+    const client = new ZkinferClient({ url });
+    const inf = await client.infer(entry.id, { input: [[0.25, 0.5, -0.5, 0]] }, { waitSeconds: 120 });
+    expect(inf.status).toBe('proved');
+    expect((inf.receipt as SegmentedReceipt).segments).toHaveLength(3);
+    let v = await client.inference(inf.id);
+    for (let i = 0; i < 300 && !v.settlement; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      v = await client.inference(inf.id);
+    }
+    expect(v.settlement?.error).toBeUndefined();
+    expect(v.settlement!.event).toMatchObject({ modelId: `0x${entry.id}`, verifier: (await trustedVerifier({ dir: seg, chain: ctx.chain, registry })).verifier });
   });
 });

@@ -85,7 +85,16 @@ export async function proveSegmented(params: ProveSegmentedParams): Promise<Prov
   const wall = (performance.now() - t0) / 1000;
   const parts: Awaited<ReturnType<typeof assembleReceipt>>[] = [];
   for (const [i, s] of segs.entries()) parts.push(await assembleReceipt({ compiled: s.compiled, setup: s.setup, vk: s.vk, prepared: prepared[i]!, proof: proofs[i]!.proof, publicSignals: proofs[i]!.publicSignals, vkLabel: artifactPaths(s.dir).vkey }));
-  const receipts: Receipt[] = parts.map((p) => p.receipt);
+  const { receipt, opening } = assembleSegmented({ model: manifest.model, visibility: manifest.visibility, dev: keys.dev, keysHash: keys.keysHash }, parts);
+  return { receipt, opening, outputs: parts[parts.length - 1]!.outputs, seconds: { segments: proofs.map((p) => p.seconds), wall, prepare } };
+}
+
+/**
+ * The segmented receipt and its opening from the segments' receipts and openings, in order (what `prove`
+ * and the proving service's assembling job make). Throws when a boundary commitment is not shared.
+ */
+export function assembleSegmented(m: { model: SegmentedReceipt['model']; visibility: SegmentedReceipt['visibility']; dev: boolean; keysHash: string }, parts: { receipt: Receipt; opening?: Opening }[]): { receipt: SegmentedReceipt; opening?: Opening } {
+  const receipts = parts.map((p) => p.receipt);
   const links = receipts.slice(0, -1).map((r, i) => {
     const c = r.commitments?.output;
     if (c === undefined || c !== receipts[i + 1]!.commitments?.input) throw new Error(`internal: segment ${i + 1}'s output commitment is not segment ${i + 2}'s input commitment`);
@@ -93,14 +102,15 @@ export async function proveSegmented(params: ProveSegmentedParams): Promise<Prov
   });
   const first = receipts[0]!;
   const last = receipts[receipts.length - 1]!;
-  const commitments = { ...(first.commitments?.input !== undefined && manifest.visibility.input === 'hashed' ? { input: first.commitments.input } : {}), ...(last.commitments?.output !== undefined && manifest.visibility.output === 'hashed' ? { output: last.commitments.output } : {}) };
+  const { visibility } = m;
+  const commitments = { ...(first.commitments?.input !== undefined && visibility.input === 'hashed' ? { input: first.commitments.input } : {}), ...(last.commitments?.output !== undefined && visibility.output === 'hashed' ? { output: last.commitments.output } : {}) };
   const receipt: SegmentedReceipt = {
     format: SEGMENTED_RECEIPT_FORMAT,
-    model: manifest.model,
-    modelId: modelIdOf(manifest.model),
-    visibility: manifest.visibility,
-    setup: keys.dev ? { dev: true, note: DEV_SETUP_NOTE } : { dev: false },
-    segmentKeysHash: keys.keysHash,
+    model: m.model,
+    modelId: modelIdOf(m.model),
+    visibility,
+    setup: m.dev ? { dev: true, note: DEV_SETUP_NOTE } : { dev: false },
+    segmentKeysHash: m.keysHash,
     ...(first.inputs ? { inputs: first.inputs } : {}),
     ...(last.outputs ? { outputs: last.outputs } : {}),
     ...(Object.keys(commitments).length ? { commitments } : {}),
@@ -111,8 +121,8 @@ export async function proveSegmented(params: ProveSegmentedParams): Promise<Prov
   const o0 = parts[0]!.opening;
   const oK = parts[parts.length - 1]!.opening;
   const opening: Opening | undefined =
-    manifest.visibility.input === 'hashed' || manifest.visibility.output === 'hashed'
-      ? { format: OPENING_FORMAT, ...(manifest.visibility.input === 'hashed' ? { input: o0!.input! } : {}), ...(manifest.visibility.output === 'hashed' ? { output: oK!.output! } : {}) }
+    visibility.input === 'hashed' || visibility.output === 'hashed'
+      ? { format: OPENING_FORMAT, ...(visibility.input === 'hashed' ? { input: o0!.input! } : {}), ...(visibility.output === 'hashed' ? { output: oK!.output! } : {}) }
       : undefined;
-  return { receipt, opening, outputs: parts[parts.length - 1]!.outputs, seconds: { segments: proofs.map((p) => p.seconds), wall, prepare } };
+  return { receipt, ...(opening ? { opening } : {}) };
 }

@@ -21,6 +21,7 @@ import type { Program } from '../quantize/program.js';
 import { assembleReceipt, prepareWitness } from './receipt-build.js';
 import type { PreparedWitness } from './receipt-build.js';
 import { ArtifactError } from '../errors.js';
+import { saltName } from '../codegen/circom.js';
 import type { VerifyResult } from '../verify/verify.js';
 
 export { DEV_SETUP_NOTE, toTensors } from './receipt-build.js';
@@ -51,6 +52,11 @@ export interface Prover {
   compiled: CompiledInfo;
   /** Prove one input file (quantize → reference evaluation → witness → Groth16) and build its receipt. */
   prove(inputPath: string, onProgress?: (message: string) => void): Promise<ProveResult>;
+  /**
+   * Prove input integers (already quantized: a segment's boundary values) with the commitment salts given
+   * (a boundary's salt is shared with the neighbouring segment); commitments without a salt here get a random one.
+   */
+  proveInts(inputs: bigint[][], salts?: { input?: bigint; output?: bigint }): Promise<ProveResult>;
 }
 
 export interface LoadProverParams {
@@ -101,9 +107,9 @@ export async function loadProver(params: LoadProverParams): Promise<Prover> {
     await warmCurve(); // before the witness wasm: see toolchain/curve.ts
     await defaultWitnessCalculators.get(paths.wasm);
   }
-  const prove = async (inputPath: string, onProgress?: (message: string) => void): Promise<ProveResult> => {
+  const paramsSalt = (): bigint | undefined => (compiled.layout.visibility.params === 'hashed' ? BigInt(readParamsOpening(params.dir).salt) : undefined);
+  const run = async (prepared: PreparedWitness, onProgress?: (message: string) => void): Promise<ProveResult> => {
     const progress = onProgress ?? (() => {});
-    const prepared = circuitInputFor(params.dir, inputPath, compiled, program, params.prover);
     const tc = performance.now();
     await warmCurve(); // before the witness wasm is instantiated: see toolchain/curve.ts
     const curveSeconds = (performance.now() - tc) / 1000; // the prover's fixed cost: counted in its seconds
@@ -119,7 +125,18 @@ export async function loadProver(params: LoadProverParams): Promise<Prover> {
     const t3 = performance.now();
     return { ...r, seconds: { witness: (t1 - t0) / 1000, prove: curveSeconds + (t2 - t1) / 1000, verify: (t3 - t2) / 1000 } };
   };
-  return { dir: params.dir, compiled, prove };
+  const prove = (inputPath: string, onProgress?: (message: string) => void) => run(circuitInputFor(params.dir, inputPath, compiled, program, params.prover), onProgress);
+  const proveInts = (inputs: bigint[][], salts: { input?: bigint; output?: bigint } = {}) => {
+    const prepared = prepareWitness(compiled, program, inputs, paramsSalt(), params.prover);
+    for (const of of ['input', 'output'] as const) {
+      const salt = salts[of];
+      if (salt === undefined || prepared.salts[of] === undefined) continue; // only commitments the circuit has
+      prepared.salts[of] = salt;
+      prepared.circuitInput[saltName(of)] = salt;
+    }
+    return run(prepared);
+  };
+  return { dir: params.dir, compiled, prove, proveInts };
 }
 
 /**

@@ -3,9 +3,15 @@
  */
 import { QueueEvents } from 'bullmq';
 import type { ConnectionOptions } from 'bullmq';
+import { SEGMENT_JOB_ID } from './jobs.js';
 import type { ProofJobResult } from './jobs.js';
 
-export type JobEvent = { kind: 'active' | 'waiting' | 'delayed' | 'stalled' } | { kind: 'completed'; result?: ProofJobResult } | { kind: 'failed'; reason: string };
+export type JobEvent =
+  | { kind: 'active' | 'waiting' | 'delayed' | 'stalled' }
+  | { kind: 'completed'; result?: ProofJobResult }
+  | { kind: 'failed'; reason: string }
+  /** A segment job of a segmented inference changed (its subscribers are the inference's). */
+  | { kind: 'segment'; index: number; event: string };
 
 export interface JobEventHub {
   /** Call `fn` on each event of the job until the returned function is called. */
@@ -23,6 +29,8 @@ export function createEventHub(queueName: string, connection: ConnectionOptions)
   const emit = (jobId: string, e: JobEvent) => {
     for (const f of any) f(jobId, e);
     for (const f of listeners.get(jobId) ?? []) f(e);
+    const seg = SEGMENT_JOB_ID.exec(jobId);
+    if (seg) for (const f of listeners.get(seg[1]!) ?? []) f({ kind: 'segment', index: Number(seg[2]), event: e.kind });
   };
   events.on('active', ({ jobId }) => emit(jobId, { kind: 'active' }));
   events.on('waiting', ({ jobId }) => emit(jobId, { kind: 'waiting' }));

@@ -1,10 +1,13 @@
 /**
  * What servers and workers agree on: the BullMQ queue, a proof job's data and result, and how a job's
  * state reads as an inference's status. The inference id is the job id, so adding it twice never queues a
- * second proof.
+ * second proof. A segmented model's inference is a BullMQ flow (./segments.ts): the inference's job is the
+ * parent, which assembles the segmented receipt once its K segment jobs (children, ids `<id>-s<i>`) are proved.
  */
 import type { Job, JobsOptions } from 'bullmq';
 import type { Opening, Receipt, ReceiptTensor } from '../receipt.js';
+import type { SegmentedReceipt } from '../compose/receipt.js';
+import type { Visibility } from '../quantize/layout.js';
 import type { Attestation } from './attest.js';
 import type { ArtifactRef } from './models.js';
 import type { Settlement } from './settle.js';
@@ -23,12 +26,23 @@ export const JOB_OPTIONS: JobsOptions = {
 export const ID_PATTERN = '^[0-9a-f]{32}$';
 export const SHA256_PATTERN = '^[0-9a-f]{64}$';
 
+/** What the parent job of a segmented inference needs to assemble the segmented receipt. */
+export interface SegmentedInfo {
+  count: number;
+  model: SegmentedReceipt['model'];
+  visibility: Visibility;
+  dev: boolean;
+}
+
 export interface ProofJobData {
   id: string;
   modelId: string;
+  /** The key's hash (a segmented model: the segment keys hash). */
   vkHash: string;
-  /** The request's input document ({"input": …}). */
-  input: unknown;
+  /** The request's input document ({"input": …}); not in a segmented inference's job (its segments carry theirs). */
+  input?: unknown;
+  /** A segmented inference: this job assembles its segments' receipts. */
+  segmented?: SegmentedInfo;
   inputHash: string;
   outputsHash: string;
   /** The immediate answer: a worker refuses to prove anything else. */
@@ -40,14 +54,61 @@ export interface ProofJobData {
   acceptedAt: number;
 }
 
+/**
+ * One segment's proof job (a child of its inference's job): only what its worker needs — that segment's
+ * artifacts, its integer inputs (the model input or a boundary, from the server's integer program) and the
+ * salts of its commitments (a boundary's salt is shared with the neighbouring segment).
+ */
+export interface SegmentJobData {
+  kind: 'segment';
+  /** The inference (the parent job). */
+  id: string;
+  modelId: string;
+  index: number;
+  count: number;
+  /** This segment's key hash. */
+  vkHash: string;
+  /** The segment's input integers (decimal strings), one array per input tensor. */
+  inputs: string[][];
+  salts: { input?: string; output?: string };
+  /** intsHash of the outputs the server's integer program computed for this segment: the worker must match it. */
+  outputsHash: string;
+  artifacts: Record<string, ArtifactRef>;
+  predictedProveSeconds?: number;
+  acceptedAt: number;
+}
+
+export const segmentJobId = (id: string, index: number): string => `${id}-s${index}`;
+/** A segment job's id: the inference id and the segment index. */
+export const SEGMENT_JOB_ID = /^([0-9a-f]{32})-s(\d+)$/;
+export const isSegmentJob = (d: ProofJobData | SegmentJobData): d is SegmentJobData => (d as SegmentJobData).kind === 'segment';
+
 export interface ProofJobResult {
-  receipt: Receipt;
+  /** A single receipt; a segment job's segment receipt; a segmented inference's segmented receipt. */
+  receipt: Receipt | SegmentedReceipt;
   opening?: Opening;
   worker: string;
+  /** A segmented inference: the sums over its segments. */
   seconds: { fetch: number; load: number; witness: number; prove: number };
+  /** A segment job's result: its index, and the attempt that proved it (more than 1 after a worker died or a retry). */
+  segment?: number;
+  attempt?: number;
+  /** A segmented inference: who proved each segment. */
+  segments?: SegmentProgress[];
 }
 
 export type InferenceStatus = 'queued' | 'proving' | 'proved' | 'failed';
+
+/** One segment of a segmented inference, as GET /v1/inferences/<id> shows it. */
+export interface SegmentProgress {
+  index: number;
+  status: InferenceStatus;
+  attempts: number;
+  worker?: string;
+  /** Witness + Groth16 seconds. */
+  proveSeconds?: number;
+  error?: string;
+}
 
 export interface InferenceView {
   id: string;
@@ -56,9 +117,11 @@ export interface InferenceView {
   outputs: ReceiptTensor[];
   attestation: Attestation;
   estimatedProofSeconds?: number;
-  receipt?: Receipt;
+  receipt?: Receipt | SegmentedReceipt;
   opening?: Opening;
   error?: string;
+  /** A segmented model: each segment's proof job. */
+  segments?: SegmentProgress[];
   /** With settlement on: the registry transaction that verified the receipt on chain (or why it failed). */
   settlement?: Settlement;
   attempts: number;
@@ -98,6 +161,7 @@ export function inferenceView(job: Job<ProofJobData, ProofJobResult>, state: str
     attestation: d.attestation,
     ...(r ? { receipt: r.receipt, ...(r.opening ? { opening: r.opening } : {}) } : {}),
     ...(status === 'failed' ? { error: job.failedReason } : {}),
+    ...(r?.segments ? { segments: r.segments } : {}),
     attempts: job.attemptsMade,
     timings: {
       acceptedAt: iso(d.acceptedAt)!,

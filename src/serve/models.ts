@@ -48,7 +48,18 @@ export interface ModelEntry {
   predictedProveSeconds?: number;
   /** Files a worker needs, by path relative to the artifact directory. */
   artifacts: Record<string, ArtifactRef>;
+  /** A segmented model (compile --segments): the model its receipts name and its segments, each proven by its own job (./segments.ts). */
+  segmented?: { model: { file: string; name: string; fileSha256: string; quantizedSha256: string }; parts: SegmentEntry[] };
   registeredAt: string;
+}
+
+/** One segment of a segmented model: its subdirectory, key, size and the files its worker needs (relative to it). */
+export interface SegmentEntry {
+  dir: string;
+  vkHash: string;
+  constraints: number;
+  predictedProveSeconds?: number;
+  artifacts: Record<string, ArtifactRef>;
 }
 
 /** A registered model with what the server needs to answer at once: input specs and the integer program. */
@@ -59,6 +70,8 @@ export interface LoadedModel {
   /** The program prepared once for the immediate answers (./fast-program.ts). */
   prepared: PreparedProgram;
   specs: InputTensorSpec[];
+  /** A segmented model: every segment's program, prepared, in order (`compiled`/`program` are the last segment's). */
+  segments?: PreparedProgram[];
 }
 
 /** Predicted seconds of one proof (witness + Groth16) from the committed cost model, or undefined. */
@@ -78,7 +91,7 @@ export function predictProveSeconds(dir: string, compiled: CompiledInfo, program
 }
 
 /** The files a worker needs to prove with `dir` (relative paths). */
-function workerFiles(dir: string, compiled: CompiledInfo): string[] {
+export function workerFiles(dir: string, compiled: CompiledInfo): string[] {
   const p = artifactPaths(dir);
   const files = [p.compiled, p.program, p.setup, p.vkey, p.zkey, p.wasm];
   if (compiled.layout.visibility.params === 'hashed') files.push(p.paramsOpening);
@@ -97,13 +110,7 @@ export function describeModel(dirIn: string): LoadedModel {
   const vk = readJson<Record<string, unknown>>(artifactPaths(dir).vkey, 'verification key');
   if (hashVk(vk) !== setup.vkHash) throw new ArtifactError(`${artifactPaths(dir).vkey}: does not match setup.json (hash differs)`, { hint: `run 'zkinfer setup ${dirIn}' again` });
   const program = readProgram(dir);
-  const artifacts: Record<string, ArtifactRef> = {};
-  for (const rel of workerFiles(dir, compiled)) {
-    const f = path.join(dir, rel);
-    if (!existsSync(f)) throw new ArtifactError(`${f}: missing`, { hint: `run 'zkinfer setup ${dirIn}' (keys) or 'zkinfer compile' again` });
-    const bytes = readFileSync(f);
-    artifacts[rel] = { sha256: sha256(bytes), bytes: bytes.length };
-  }
+  const artifacts = artifactRefs(dir, workerFiles(dir, compiled), dirIn);
   const entry: ModelEntry = {
     id: modelIdOf(compiled.model),
     dir,
@@ -119,6 +126,18 @@ export function describeModel(dirIn: string): LoadedModel {
     registeredAt: new Date().toISOString(),
   };
   return { entry, compiled, program, prepared: prepareProgram(program), specs: inputSpecs(compiled) };
+}
+
+/** Content hashes of an artifact directory's files (relative paths); `dirIn` names it in the error. */
+export function artifactRefs(dir: string, files: string[], dirIn = dir): Record<string, ArtifactRef> {
+  const artifacts: Record<string, ArtifactRef> = {};
+  for (const rel of files) {
+    const f = path.join(dir, rel);
+    if (!existsSync(f)) throw new ArtifactError(`${f}: missing`, { hint: `run 'zkinfer setup ${dirIn}' (keys) or 'zkinfer compile' again` });
+    const bytes = readFileSync(f);
+    artifacts[rel] = { sha256: sha256(bytes), bytes: bytes.length };
+  }
+  return artifacts;
 }
 
 /** Load a registered model's program and specs from its directory (on the server). */
@@ -151,6 +170,8 @@ export interface Evaluation {
   inputHash: string;
   /** sha256 of the canonical JSON of the output integers. */
   outputsHash: string;
+  /** A segmented model: each segment's input integers (the model input, then each boundary). */
+  segmentInputs?: bigint[][][];
 }
 
 /**
@@ -169,6 +190,13 @@ export const intsHash = (xs: readonly (readonly bigint[])[]): string =>
 export function evaluateInput(model: LoadedModel, doc: unknown, where = 'request body'): Evaluation {
   const floats = parseInputDoc(doc, model.specs, where);
   const inputs = floats.map((v, i) => quantizeInput(v, model.specs[i]!, where));
-  const outputs = model.prepared.outputs(inputs);
-  return { inputs, outputs, outputTensors: toTensors(model.compiled.outputs, outputs), inputHash: intsHash(inputs), outputsHash: intsHash(outputs) };
+  let outputs: bigint[][];
+  let segmentInputs: bigint[][][] | undefined;
+  if (model.segments) {
+    // through every segment: the boundaries are exactly what each segment's witness holds
+    segmentInputs = [inputs];
+    for (const p of model.segments) segmentInputs.push(p.outputs(segmentInputs[segmentInputs.length - 1]!));
+    outputs = segmentInputs.pop()!;
+  } else outputs = model.prepared.outputs(inputs);
+  return { inputs, outputs, outputTensors: toTensors(model.compiled.outputs, outputs), inputHash: intsHash(inputs), outputsHash: intsHash(outputs), ...(segmentInputs ? { segmentInputs } : {}) };
 }

@@ -10,7 +10,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import path from 'node:path';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { inferenceView } from './jobs.js';
+import { SEGMENT_JOB_ID, inferenceView } from './jobs.js';
 import type { InferenceView, ProofJobData, ProofJobResult } from './jobs.js';
 
 export interface ReceiptArchive {
@@ -47,7 +47,8 @@ export function createArchive(p: { dir: string; retainMs: number; redis: Redis; 
       if (!ids.length) return n;
       for (const id of ids) {
         const job = (await p.queue.getJob(id)) as Job<ProofJobData, ProofJobResult> | undefined;
-        if (job && !existsSync(fileOf(id))) write(inferenceView(job, 'completed'));
+        // a segment job: nothing to keep, its inference's receipt holds its proof
+        if (job && !SEGMENT_JOB_ID.test(id) && !existsSync(fileOf(id))) write(inferenceView(job, 'completed'));
         if (job) await job.remove();
         else await p.redis.zrem(p.queue.keys.completed, id); // a dangling id: nothing to keep
         n++;

@@ -20,11 +20,20 @@ const inference = {
     outputs: { type: 'array', items: tensor, description: 'from the integer program: exactly what the proof shows' },
     attestation,
     estimatedProofSeconds: { type: 'number' },
-    receipt: { type: 'object', description: 'zkinfer receipt (when proved); check it with `zkinfer verify`', additionalProperties: true },
+    receipt: { type: 'object', description: 'zkinfer receipt (when proved; a segmented model: zkinfer.segmented-receipt/1); check it with `zkinfer verify`', additionalProperties: true },
     opening: { type: 'object', description: 'salts and values of hashed inputs/outputs (when proved)', additionalProperties: true },
     error: { type: 'string' },
     attempts: { type: 'integer' },
     timings: { type: 'object', additionalProperties: true },
+    segments: {
+      type: 'array',
+      description: "a segmented model: each segment's proof job (status proving as soon as one segment is; the receipt is assembled when the last is proved)",
+      items: {
+        type: 'object',
+        properties: { index: { type: 'integer' }, status: { type: 'string', enum: ['queued', 'proving', 'proved', 'failed'] }, attempts: { type: 'integer' }, worker: { type: 'string' }, proveSeconds: { type: 'number' }, error: { type: 'string' } },
+        required: ['index', 'status', 'attempts'],
+      },
+    },
   },
   required: ['id', 'status', 'outputs', 'attestation'],
 };
@@ -33,7 +42,8 @@ const model = {
   properties: {
     id: { type: 'string' }, name: { type: 'string' }, file: { type: 'string' }, vkHash: { type: 'string' }, circuitHash: { type: 'string' },
     visibility: { type: 'object', additionalProperties: true }, constraints: { type: 'integer' }, devSetup: { type: 'boolean' },
-    predictedProveSeconds: { type: 'number' },
+    predictedProveSeconds: { type: 'number', description: 'a segmented model: its slowest segment (the segments are proven in parallel)' },
+    segments: { type: 'integer', description: 'a segmented model (compile --segments): its number of segments; vkHash is then the segment keys hash' },
   },
 };
 const hex = (pattern: string, description: string) => ({ type: 'object', properties: { id: { type: 'string', pattern, description } }, required: ['id'] });
@@ -41,7 +51,7 @@ const auth = (who: string) => ({ security: [{ bearer: [] }], description: `needs
 
 export const schemas = {
   registerModel: {
-    body: { type: 'object', properties: { dir: { type: 'string', minLength: 1, description: "an artifact directory on the server's machine (after compile and setup)" } }, required: ['dir'], additionalProperties: false },
+    body: { type: 'object', properties: { dir: { type: 'string', minLength: 1, description: "an artifact directory on the server's machine (after compile and setup; a segmented one too)" } }, required: ['dir'], additionalProperties: false },
   },
   infer: {
     params: hex('^[0-9a-f]{64}$', 'model id'),

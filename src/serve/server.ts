@@ -8,7 +8,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import path from 'node:path';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Queue } from 'bullmq';
+import { FlowProducer, Queue } from 'bullmq';
 import type { ConnectionOptions, Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Wallet } from 'ethers';
@@ -17,7 +17,7 @@ import { ZkinferError, errorText } from '../errors.js';
 import { attest, ATTESTATION_FORMAT } from './attest.js';
 import { createEventHub } from './events.js';
 import type { JobEvent } from './events.js';
-import { JOB_OPTIONS, QUEUE_NAME, inferenceView } from './jobs.js';
+import { JOB_OPTIONS, QUEUE_NAME, SEGMENT_JOB_ID, inferenceView } from './jobs.js';
 import type { InferenceView, ProofJobData, ProofJobResult } from './jobs.js';
 import { createMetrics } from './metrics.js';
 import { describeModel, evaluateInput, loadModel, readModel, readModels, saveModel } from './models.js';
@@ -29,6 +29,8 @@ import { createArchive } from './retention.js';
 import type { SettleParams } from './settle.js';
 import { modelIdOf } from '../receipt.js';
 import { openApiDocument, schemas } from './schemas.js';
+import { describeSegmented, loadSegmented, segmentedFlow, segmentedView } from './segments.js';
+import { isSegmented } from '../compose/compile.js';
 
 export const SERVICE_VERSION = '1';
 
@@ -128,6 +130,8 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
   redis.on('error', () => {}); // ioredis reconnects; requests meanwhile fail with 503
   const queue = new Queue<ProofJobData, ProofJobResult, string>(QUEUE_NAME, { connection });
   queue.on('error', () => {});
+  const flows = new FlowProducer({ connection }); // segmented models: a parent job and one child per segment
+  flows.on('error', () => {});
   const hub = createEventHub(QUEUE_NAME, connection);
   const signer = threadedSigner(params.signer ?? Wallet.createRandom());
   const metrics = createMetrics(queue);
@@ -140,7 +144,7 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
   /** sha256 → file, for every registered model's artifacts. */
   const blobs = new Map<string, string>();
   const remember = (entry: ModelEntry): LoadedModel => {
-    const m = loadModel(entry);
+    const m = entry.segmented ? loadSegmented(entry) : loadModel(entry);
     loaded.set(entry.id, m);
     for (const [rel, a] of Object.entries(entry.artifacts)) blobs.set(a.sha256, path.join(entry.dir, rel));
     return m;
@@ -153,7 +157,7 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
     return remember(entry);
   };
   const registerModel = async (dir: string): Promise<ModelEntry> => {
-    const m = describeModel(dir);
+    const m = isSegmented(dir) ? describeSegmented(dir) : describeModel(dir);
     await settler?.prepare(m.entry.id, m.entry.dir);
     const prev = await readModel(redis, m.entry.id);
     if (prev && prev.vkHash !== m.entry.vkHash && prev.dir !== m.entry.dir) {
@@ -197,8 +201,9 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
 
   const view = async (id: string): Promise<InferenceView | undefined> => {
     const job = (await queue.getJob(id)) as Job<ProofJobData, ProofJobResult> | undefined;
-    const v = job ? inferenceView(job, await job.getState()) : archive?.read(id);
+    let v = job ? inferenceView(job, await job.getState()) : archive?.read(id);
     if (!v) return undefined;
+    if (job?.data.segmented) v = await segmentedView(v, queue, job.data.segmented.count);
     const settlement = v.status === 'proved' ? await settler?.read(id) : undefined;
     return settlement ? { ...v, settlement } : v;
   };
@@ -226,6 +231,7 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
   };
 
   hub.onAny((jobId, e) => {
+    if (SEGMENT_JOB_ID.test(jobId)) return; // a segment: its inference settles and counts once assembled (or failed)
     if (e.kind === 'completed' && e.result && settler) void settler.settle(jobId, modelIdOf(e.result.receipt.model), e.result.receipt);
     if (e.kind === 'completed' && e.result) {
       // the model from the receipt in the event: no second read of the 26 KB job per proof
@@ -238,6 +244,7 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
   // proved while no settling server listened (a restart, a crash): settled now, in the background
   const caughtUp = settler
     ? settler.catchUp(queue.keys.completed, async (id) => {
+        if (SEGMENT_JOB_ID.test(id)) return undefined;
         const j = (await queue.getJob(id)) as Job<ProofJobData, ProofJobResult> | undefined;
         return j?.returnvalue?.receipt ? { modelId: modelIdOf(j.returnvalue.receipt.model), receipt: j.returnvalue.receipt } : undefined;
       }).catch(() => 0)
@@ -328,7 +335,8 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
       attestation, artifacts: e.artifacts, predictedProveSeconds: e.predictedProveSeconds, acceptedAt: Date.now(),
     };
     const t2 = performance.now();
-    await queue.add(e.id, data, { ...JOB_OPTIONS, jobId: id });
+    if (model.segments) await flows.add(segmentedFlow(model, ev, data));
+    else await queue.add(e.id, data, { ...JOB_OPTIONS, jobId: id });
     const t3 = performance.now();
     depth.queued++;
     metrics.accepted.inc({ model: e.id.slice(0, 16) });
@@ -353,8 +361,9 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
     const send = async (): Promise<boolean> => {
       const v = await view(id);
       if (!v) return true;
-      if (v.status !== last) {
-        last = v.status;
+      const now = `${v.status} ${v.segments?.map((x) => x.status).join(',') ?? ''}`; // a segmented inference: also each segment's
+      if (now !== last) {
+        last = now;
         raw.write(`event: status\ndata: ${JSON.stringify(v)}\n\n`);
       }
       return terminal(v);
@@ -417,6 +426,7 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
       await archive?.idle();
       await settler?.idle();
       await hub.close();
+      await flows.close();
       await queue.close();
       await signer.close();
       redis.disconnect();
@@ -426,5 +436,5 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
 
 /** What GET /v1/models shows of a model (not its directory). */
 function publicModel(e: ModelEntry) {
-  return { id: e.id, name: e.name, file: e.file, vkHash: e.vkHash, circuitHash: e.circuitHash, visibility: e.visibility, constraints: e.constraints, devSetup: e.devSetup, predictedProveSeconds: e.predictedProveSeconds, registeredAt: e.registeredAt };
+  return { id: e.id, name: e.name, file: e.file, vkHash: e.vkHash, circuitHash: e.circuitHash, visibility: e.visibility, constraints: e.constraints, devSetup: e.devSetup, predictedProveSeconds: e.predictedProveSeconds, ...(e.segmented ? { segments: e.segmented.parts.length } : {}), registeredAt: e.registeredAt };
 }

@@ -12,6 +12,7 @@ import type { Chain } from '../chain/evm.js';
 import { registerModel, submitReceipt } from '../chain/registry.js';
 import type { InferenceEvent } from '../chain/registry.js';
 import type { Receipt } from '../receipt.js';
+import type { SegmentedReceipt } from '../compose/receipt.js';
 import { ZkinferError, errorText } from '../errors.js';
 
 export const SETTLEMENTS_KEY = 'zkinfer:settlements';
@@ -39,14 +40,14 @@ export interface Settler {
   /** Register a model's verifier in the registry if it is not there yet; returns its address. */
   prepare(modelId: string, dir: string): Promise<string>;
   /** Submit an inference's receipt (once across servers); the result is stored in Redis. */
-  settle(id: string, modelId: string, receipt: Receipt): Promise<void>;
+  settle(id: string, modelId: string, receipt: Receipt | SegmentedReceipt): Promise<void>;
   read(id: string): Promise<Settlement | undefined>;
   /**
    * Settle every proved inference that has no settlement yet: `completedKey` is the queue's sorted set of
    * completed job ids, `load` reads one job's model and receipt. Resolves to how many got a settlement
    * (a transaction, or the reason it failed).
    */
-  catchUp(completedKey: string, load: (id: string) => Promise<{ modelId: string; receipt: Receipt } | undefined>): Promise<number>;
+  catchUp(completedKey: string, load: (id: string) => Promise<{ modelId: string; receipt: Receipt | SegmentedReceipt } | undefined>): Promise<number>;
   /** Stop a catch-up in progress (at its next batch) and wait for submitted transactions. */
   idle(): Promise<void>;
 }

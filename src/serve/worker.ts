@@ -15,9 +15,10 @@ import { canonicalJson } from '../artifacts/hash.js';
 import { loadProver } from '../prove/prove.js';
 import type { Prover } from '../prove/prove.js';
 import { ZkinferError, errorText } from '../errors.js';
-import { QUEUE_NAME } from './jobs.js';
-import type { ProofJobData, ProofJobResult } from './jobs.js';
-import { readModels } from './models.js';
+import { QUEUE_NAME, isSegmentJob, segmentJobId } from './jobs.js';
+import type { ProofJobData, ProofJobResult, SegmentJobData } from './jobs.js';
+import { intsHash, readModels } from './models.js';
+import { assembleSegmentedJob } from './segments.js';
 import type { ArtifactRef } from './models.js';
 import { redisOptions } from './redis.js';
 
@@ -42,7 +43,7 @@ export interface StartWorkerParams {
 }
 
 export interface ProvingWorker {
-  worker: Worker<ProofJobData, ProofJobResult, string>;
+  worker: Worker<ProofJobData | SegmentJobData, ProofJobResult, string>;
   name: string;
   /** Finish the current job (or give it back after `timeoutMs`) and disconnect. */
   close(): Promise<void>;
@@ -54,7 +55,7 @@ export const lockMsFor = (seconds: number | undefined): number => Math.min(3_600
 const sha256File = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 /** The artifact cache: blobs by sha256, and one directory per (model, keys) linking them under their names. */
-async function ensureArtifacts(p: { cacheDir: string; server: string; workerKey?: string; data: ProofJobData }): Promise<string> {
+async function ensureArtifacts(p: { cacheDir: string; server: string; workerKey?: string; data: Pick<ProofJobData, 'modelId' | 'vkHash' | 'artifacts'> }): Promise<string> {
   const { data } = p;
   const dir = path.join(p.cacheDir, 'models', `${data.modelId.slice(0, 16)}-${data.vkHash.slice(0, 16)}`);
   const marker = path.join(dir, '.complete');
@@ -109,9 +110,16 @@ export async function startWorker(params: StartWorkerParams): Promise<ProvingWor
     }
   }
   const provers = new Map<string, Promise<Prover>>();
-  const processor = async (job: Job<ProofJobData, ProofJobResult, string>, token?: string): Promise<ProofJobResult> => {
+  const processor = async (job: Job<ProofJobData | SegmentJobData, ProofJobResult, string>, token?: string): Promise<ProofJobResult> => {
     const d = job.data;
+    const what = isSegmentJob(d) ? segmentJobId(d.id, d.index) : d.id;
     try {
+      // a segmented inference whose segments are all proved: assemble its receipt (no artifacts needed)
+      if (!isSegmentJob(d) && d.segmented) {
+        const r = await assembleSegmentedJob(job as Job<ProofJobData, ProofJobResult>, name);
+        log(`job ${what}: assembled ${d.segmented.count} segment proofs`);
+        return r;
+      }
       const t0 = performance.now();
       const dir = await ensureArtifacts({ cacheDir, server: params.server, workerKey: params.workerKey, data: d });
       const t1 = performance.now();
@@ -125,7 +133,16 @@ export async function startWorker(params: StartWorkerParams): Promise<ProvingWor
       const t2 = performance.now();
       const own = lockMsFor(d.predictedProveSeconds);
       if (token && own > lockMs!) await job.extendLock(token, own);
-      log(`job ${d.id}: proving (model ${d.modelId.slice(0, 12)}…, attempt ${job.attemptsMade + 1})`);
+      log(`job ${what}: proving (model ${d.modelId.slice(0, 12)}…, attempt ${job.attemptsStarted})`);
+      if (isSegmentJob(d)) {
+        // one segment: its input integers and commitment salts come from the server's integer program
+        const salt = (x?: string) => (x === undefined ? undefined : BigInt(x));
+        const r = await loaded.proveInts(d.inputs.map((t) => t.map((x) => BigInt(x))), { input: salt(d.salts.input), output: salt(d.salts.output) });
+        if (intsHash(r.outputs.map((t) => t.integers.map((x) => BigInt(x)))) !== d.outputsHash) throw new UnrecoverableError(`segment ${d.index + 1}/${d.count}: its outputs differ from the server's integer program: refusing to publish it`);
+        if (r.receipt.vkHash !== d.vkHash) throw new UnrecoverableError(`the cached keys of segment ${d.index + 1} (vk ${r.receipt.vkHash.slice(0, 12)}…) are not the registered ones (${d.vkHash.slice(0, 12)}…)`);
+        log(`job ${what}: proved (witness ${r.seconds.witness.toFixed(2)} s, Groth16 ${r.seconds.prove.toFixed(2)} s)`);
+        return { receipt: r.receipt, ...(r.opening ? { opening: r.opening } : {}), worker: name, segment: d.index, attempt: job.attemptsStarted, seconds: { fetch: (t1 - t0) / 1000, load: (t2 - t1) / 1000, witness: r.seconds.witness, prove: r.seconds.prove } };
+      }
       const inputFile = path.join(cacheDir, 'inputs', `${d.id}.${process.pid}.json`);
       mkdirSync(path.dirname(inputFile), { recursive: true });
       writeFileSync(inputFile, JSON.stringify(d.input));
@@ -142,13 +159,13 @@ export async function startWorker(params: StartWorkerParams): Promise<ProvingWor
       log(`job ${d.id}: proved (witness ${r.seconds.witness.toFixed(2)} s, Groth16 ${r.seconds.prove.toFixed(2)} s)`);
       return { receipt: r.receipt, ...(r.opening ? { opening: r.opening } : {}), worker: name, seconds: { fetch: (t1 - t0) / 1000, load: (t2 - t1) / 1000, ...r.seconds } };
     } catch (e) {
-      log(`job ${d.id}: ${e instanceof ZkinferError ? errorText(e) : (e as Error).message}`);
+      log(`job ${what}: ${e instanceof ZkinferError ? errorText(e) : (e as Error).message}`);
       // A user or artifact error will not change on a retry: fail now, with the CLI's text as the reason.
       if (e instanceof ZkinferError) throw new UnrecoverableError(errorText(e));
       throw e;
     }
   };
-  const worker = new Worker<ProofJobData, ProofJobResult, string>(QUEUE_NAME, processor, {
+  const worker = new Worker<ProofJobData | SegmentJobData, ProofJobResult, string>(QUEUE_NAME, processor, {
     connection: connection as ConnectionOptions,
     name,
     concurrency: 1,

@@ -1,5 +1,5 @@
 /** Run the real pipeline (circom compile → dev setup → Groth16 prove → verify) on a model, in a temp dir. */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { compileModel } from '../../src/compile.js';
@@ -9,6 +9,24 @@ import { proveInference } from '../../src/prove/prove.js';
 import { verifyReceipt } from '../../src/verify/verify.js';
 
 export const tempDir = (prefix = 'zkinfer-'): string => mkdtempSync(path.join(os.tmpdir(), prefix));
+
+/** Run `fn` holding a lock directory (test files of one run take turns building shared artifacts). */
+export async function withDirLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (i > 2400) rmSync(lock, { recursive: true, force: true }); // a holder died: take it after 4 min
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
 
 export async function provePipeline(p: Omit<CompileParams, 'outDir'> & { input: string; outDir?: string; prover?: string }) {
   const dir = p.outDir ?? tempDir();

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { compileModel } from '../../src/compile.js';
@@ -13,7 +13,7 @@ import { setupKeys } from '../../src/setup.js';
 import { startRedis } from '../../src/serve/redis.js';
 import type { EmbeddedRedis } from '../../src/serve/redis.js';
 import { ROOT } from './conformance.js';
-import { tempDir } from './pipeline.js';
+import { tempDir, withDirLock } from './pipeline.js';
 
 export const BIN = path.join(ROOT, 'bin', 'zkinfer.js');
 export const MLP_INPUTS = ['input.json', 'inputs/digit-3.json', 'inputs/digit-4.json', 'inputs/digit-8.json'].map((f) => path.join(ROOT, 'models', 'mnist-mlp', f));
@@ -25,22 +25,10 @@ export const MLP_INPUTS = ['input.json', 'inputs/digit-3.json', 'inputs/digit-4.
 export async function buildMlp(): Promise<string> {
   // one per test run (the forks of one vitest run share its pid): keys made by older code are never reused
   const shared = path.join(os.tmpdir(), `zkinfer-serve-mlp-${process.ppid}`);
-  const lock = `${shared}.lock`;
-  for (let i = 0; ; i++) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (i > 2400) rmSync(lock, { recursive: true, force: true }); // a holder died: take it after 4 min
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  try {
+  await withDirLock(`${shared}.lock`, async () => {
     await compileModel({ modelPath: path.join(ROOT, 'models', 'mnist-mlp', 'model.onnx'), outDir: shared });
     await setupKeys({ dir: shared, cacheDir: path.join(os.tmpdir(), 'zkinfer-test-cache') });
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  });
   const dir = path.join(tempDir('zkinfer-serve-'), 'mlp');
   cpSync(shared, dir, { recursive: true });
   return dir;
