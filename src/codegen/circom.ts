@@ -4,7 +4,7 @@
  */
 import type { Lin } from '../quantize/lin.js';
 import { linAddScaled, linConst } from '../quantize/lin.js';
-import type { Program } from '../quantize/program.js';
+import type { Program, Step } from '../quantize/program.js';
 import type { Committed, Layout, TensorPacking } from '../quantize/layout.js';
 import { patternEmitter } from './pattern.js';
 
@@ -51,59 +51,114 @@ const CHUNK = 64;
 type OperandVar = 'lc' | 'lc2' | 'lc3';
 
 /**
- * circom writes each template's witness code as one wasm function, and V8 refuses a function over 7.6 MB
- * (~65 bytes per term): a dense model of ~117k weights in the main template failed at witness time. When
- * the combinations that repeat no pattern (dense layers' outputs) hold more than SPLIT_MIN_TERMS terms,
- * they move into templates of at most BLOCK_TERMS terms each (`Dense<k>`: inputs a slice of one signal
- * array, outputs the combinations), their own wasm functions. Constraints are the same: each `y <== Σ`
- * replaces the gadget's `in <== Σ`, and --O1 substitutes the `x <== s[…]` and `in <== y` equalities away.
+ * circom writes each template's witness code as one wasm function, and V8 refuses a function over 7.65 MB
+ * (V8_MAX_FUNCTION_BYTES): the Keras MNIST CNN's first segment (conv1's 21,632 gadget instances and a third of
+ * conv2's in one main template) made a 13 MB function, the transformer 7.27 MB. So when a program's steps
+ * would write more than templateBytes() of witness code (estimated: STEP_BYTES per gadget instance,
+ * TERM_BYTES per term written inline, LOOP_BYTES per pattern loop), they go into templates of their own
+ * (`Model_Part<k>`), consecutive runs of steps of at most that size each: a layer, part of one, or a dense
+ * layer's rows a few at a time. A part reads the signals defined before it (`x`, wired from main) and hands
+ * every signal it defines back (`y`, wired into main's `s`), so main still names every program signal as
+ * before (`s[k]`) and later parts and the public signals read them there. Inside, the part numbers the
+ * signals it touches in program order in its own array `s` (a convolution stays one pattern loop), and
+ * writes each step exactly as main would. Constraints are the same: the wiring is equalities of two signals
+ * (`s[k] <== x[j]`, `y[j] <== s[k]`, `main.s[k] <== part.y[j]`), which --O1 substitutes away.
  */
-export const SPLIT_MIN_TERMS = 40_000;
-const BLOCK_TERMS = 16_000;
+export const TEMPLATE_BYTES = 2_000_000;
+const STEP_BYTES = 450;
+const TERM_BYTES = 65;
+const LOOP_BYTES = 600;
 
-interface DenseBlock {
-  name: string;
-  /** The array the block reads (`in0`, `s`, …) and the slice [lo, lo + n) of it. */
-  array: string;
-  lo: number;
-  n: number;
-  /** Steps whose input combination the block computes, in output order. */
-  steps: number[];
-  terms: number;
+/** The budget of witness code per template: TEMPLATE_BYTES, or $ZKINFER_TEMPLATE_BYTES (tests force small models into parts). */
+export function templateBytes(): number {
+  const v = Number(process.env['ZKINFER_TEMPLATE_BYTES']);
+  return Number.isFinite(v) && v > 0 ? v : TEMPLATE_BYTES;
 }
 
-const ELEM = /^([A-Za-z_]\w*)\[(\d+)\]$/;
+/** The linear combinations a step reads (whatever its kind). */
+const linsOf = (st: Step): Lin[] => Object.values(st).filter((v): v is Lin => typeof v === 'object' && v !== null && (v as Lin).terms instanceof Map);
+/** The signals a core step defines. */
+const definedBy = (st: Step): number[] => ('outs' in st ? st.outs : 'out' in st ? [st.out] : []);
+const isCore = (st: Step): boolean => st.kind !== 'input' && st.kind !== 'param';
 
-/** Which rescale steps' combinations go into Dense blocks (none unless the unique ones are many terms). */
-function denseBlocks(p: Program, ref: readonly string[], keyOf: (e: Lin) => string | undefined): DenseBlock[] {
-  const uses = new Map<string, number>();
-  const keys = p.steps.map((st) => (st.kind === 'rescale' ? keyOf(st.in) : undefined));
-  for (const k of keys) if (k !== undefined) uses.set(k, (uses.get(k) ?? 0) + 1);
-  const unique = (i: number): boolean => keys[i] !== undefined && uses.get(keys[i]!) === 1;
-  let total = 0;
-  p.steps.forEach((st, i) => unique(i) && (total += (st as { in: Lin }).in.terms.size));
-  if (total <= SPLIT_MIN_TERMS) return [];
-  const blocks: DenseBlock[] = [];
-  let cur: (DenseBlock & { outs: Set<number>; hi: number }) | undefined;
-  const flush = () => {
-    if (cur && cur.steps.length) blocks.push({ name: `Dense${blocks.length}`, array: cur.array, lo: cur.lo, n: cur.hi - cur.lo + 1, steps: cur.steps, terms: cur.terms });
-    cur = undefined;
+interface Part {
+  name: string;
+  /** Step indices (consecutive core steps). */
+  steps: number[];
+  /** Program signals the part touches, in program order: its array `s`. */
+  local: number[];
+  /** Those defined before it (inputs `x`, in order), and those it defines (outputs `y`, in order). */
+  imports: number[];
+  exports: number[];
+}
+
+/** The program's core steps cut into parts of at most `budget` estimated bytes of witness code, or [] when all fit in one template. */
+function partsOf(p: Program, keyOf: (e: Lin) => string | undefined, budget: number, prefix: string): Part[] {
+  // a pattern loop's constant arrays are written once per template (about TERM_BYTES per term), each use is a loop
+  let seen = new Set<string>();
+  const cost = (st: Step): number => {
+    let c = STEP_BYTES + 100 * (definedBy(st).length - 1);
+    for (const e of linsOf(st)) {
+      const key = keyOf(e);
+      c += key === undefined ? TERM_BYTES * e.terms.size : LOOP_BYTES + (seen.has(key) ? 0 : TERM_BYTES * e.terms.size);
+    }
+    return c;
   };
+  const see = (st: Step): void => linsOf(st).forEach((e) => void seen.add(keyOf(e) ?? ''));
+  const runs: number[][] = [];
+  let cur: number[] = [];
+  let bytes = 0;
   p.steps.forEach((st, i) => {
-    if (st.kind !== 'rescale' || !unique(i)) return flush();
-    const ids = [...st.in.terms.keys()];
-    const idx = ids.map((id) => Number(ELEM.exec(ref[id]!)![2]));
-    const array = ELEM.exec(ref[ids[0]!]!)![1]!;
-    // a block's inputs must all be known before its first step: none may be an earlier member's output
-    if (cur && (cur.array !== array || cur.terms + ids.length > BLOCK_TERMS || ids.some((id) => cur!.outs.has(id)))) flush();
-    cur ??= { name: '', array, lo: Infinity, hi: -Infinity, n: 0, steps: [], terms: 0, outs: new Set() };
-    cur.steps.push(i);
-    cur.terms += ids.length;
-    cur.outs.add(st.out);
-    for (const k of idx) (cur.lo = Math.min(cur.lo, k)), (cur.hi = Math.max(cur.hi, k));
+    if (!isCore(st)) return;
+    let c = cost(st);
+    if (cur.length && bytes + c > budget) {
+      runs.push(cur);
+      (cur = []), (bytes = 0), (seen = new Set());
+      c = cost(st);
+    }
+    cur.push(i);
+    bytes += c;
+    see(st);
   });
-  flush();
-  return blocks;
+  if (cur.length) runs.push(cur);
+  if (runs.length <= 1) return [];
+  return runs.map((steps, k) => {
+    const defs = new Set<number>();
+    const touched = new Set<number>();
+    for (const i of steps) {
+      const st = p.steps[i]!;
+      for (const e of linsOf(st)) for (const id of e.terms.keys()) touched.add(id);
+      for (const id of definedBy(st)) (defs.add(id), touched.add(id));
+    }
+    const local = [...touched].sort((a, b) => a - b);
+    return { name: `${prefix}_Part${k}`, steps, local, imports: local.filter((id) => !defs.has(id)), exports: local.filter((id) => defs.has(id)) };
+  });
+}
+
+const INDEXED = /^(.*)\[(\d+)\]$/;
+
+/**
+ * `dst(j) <== src(j)` for j < n, as loops over runs where both sides step through one array by one.
+ * @example wires(out, 3, (j) => `p.x[${j}]`, (j) => `s[${j + 5}]`) // for (var i = 0; i < 3; i++) { p.x[0 + i] <== s[5 + i]; }
+ */
+function wires(out: string[], n: number, dst: (j: number) => string, src: (j: number) => string): void {
+  const at = (r: string): [string, number] => {
+    const m = INDEXED.exec(r);
+    if (!m) throw new Error(`internal: ${r} is not an array element`);
+    return [m[1]!, Number(m[2])];
+  };
+  for (let j = 0; j < n; ) {
+    const [da, di] = at(dst(j));
+    const [sa, si] = at(src(j));
+    let k = 1;
+    for (; j + k < n; k++) {
+      const [da2, di2] = at(dst(j + k));
+      const [sa2, si2] = at(src(j + k));
+      if (da2 !== da || sa2 !== sa || di2 !== di + k || si2 !== si + k) break;
+    }
+    out.push(k === 1 ? `    ${dst(j)} <== ${src(j)};` : `    for (var i = 0; i < ${k}; i++) { ${da}[${di} + i] <== ${sa}[${si} + i]; }`);
+    j += k;
+  }
 }
 
 /** Where each program input lives: its circom input array and its offset there (joined inputs share one). */
@@ -158,14 +213,21 @@ export function generateTemplate(p: Program, name: string): { includes: string[]
   return { includes: lines.filter((l) => l.startsWith('include ')), text: lines.slice(first) };
 }
 
-function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
-  const ref = signalNames(p, opts.names);
-  const nInternal = ref.filter((r) => r.startsWith('s[')).length;
+/** What writes linear combinations for one template: over its names `ref`, with its pattern loops and vars. */
+interface Writer {
+  ref: readonly string[];
+  /** `e` as an expression; a long one is first computed into the var `v` (see `flat`). */
+  lin(e: Lin, body: string[], v?: OperandVar): string;
+  /** Vars the template must declare. */
+  vars: Set<string>;
+  keyOf(e: Lin): string | undefined;
+}
 
-  const terms = (e: Lin, refOf: (id: number) => string = (id) => ref[id]!): string[] => {
+function writer(ref: readonly string[]): Writer {
+  const terms = (e: Lin): string[] => {
     const parts: string[] = [];
     for (const [id, c] of e.terms) {
-      const r = refOf(id);
+      const r = ref[id]!;
       const sign = c < 0n ? '-' : '+';
       const a = c < 0n ? -c : c;
       parts.push(`${sign} ${a === 1n ? r : `${a}*${r}`}`);
@@ -191,35 +253,125 @@ function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
     const mid = (lo + hi) >> 1;
     return `(${tree(xs, lo, mid)} + ${tree(xs, mid, hi)})`;
   };
-  const flat = (parts: string[], body: string[], v = 'lc'): string => {
+  const flat = (parts: string[], body: string[], v: string): string => {
     if (parts.length <= CHUNK) return join(parts);
     const signed = parts.map((t) => (t.startsWith('+ ') ? t.slice(2) : `-${t.slice(2)}`));
     body.push(`    ${v} = ${tree(signed, 0, signed.length)};`);
     return v;
   };
   /**
-   * `e` as an expression of the main template; a long one is computed into the var `v` first. Operands
-   * of one step must use distinct vars: `(lc) * (lc)` after writing a into lc and then b into lc is b·b.
+   * Operands of one step must use distinct vars: `(lc) * (lc)` after writing a into lc and then b into lc is b·b.
    */
   const vars = new Set<string>();
-  const lin = (e: Lin, body: string[], v: OperandVar = 'lc'): string => {
-    const r = patterns.emit(e, v, body) ? v : flat(terms(e), body, v);
-    if (r === v) vars.add(v);
-    return r;
+  return {
+    ref,
+    vars,
+    keyOf: patterns.keyOf,
+    lin(e, body, v = 'lc') {
+      const r = patterns.emit(e, v, body) ? v : flat(terms(e), body, v);
+      if (r === v) vars.add(v);
+      return r;
+    },
   };
+}
 
-  // Dense blocks: their own templates (see SPLIT_MIN_TERMS); a member step reads its block's output
-  const blocks = denseBlocks(p, ref, patterns.keyOf);
-  const blockOf = new Map<number, [DenseBlock, number]>();
+/** One core step (neither input nor parameter) as statements of the template `w` writes for; `nb` numbers its components. */
+function emitStep(step: Step, out: string[], w: Writer, nb: { n: number }): void {
+  const { ref } = w;
+  switch (step.kind) {
+    case 'input':
+    case 'param':
+      throw new Error('internal: input and parameter steps are main\'s');
+    case 'mul': {
+      const a = w.lin(step.a, out, 'lc');
+      const b = w.lin(step.b, out, 'lc2');
+      out.push(`    ${ref[step.out]} <== (${a}) * (${b});`);
+      break;
+    }
+    case 'rescale': {
+      const g = step.relu ? `RescaleRelu(${step.m}, ${step.k})` : `Rescale(${step.m}, ${step.k})`;
+      out.push(`    ${ref[step.out]} <== ${g}(${w.lin(step.in, out)});`);
+      break;
+    }
+    case 'div': {
+      const n = w.lin(step.num, out, 'lc');
+      const d = w.lin(step.den, out, 'lc2');
+      out.push(`    ${ref[step.out]} <== DivFloor(${step.nq}, ${step.nr})(${n}, ${d});`);
+      break;
+    }
+    case 'bits': {
+      const e = w.lin(step.in, out);
+      const c = `bits${nb.n++}`;
+      out.push(`    component ${c} = Bits(${step.outs.length}); ${c}.in <== ${e};`);
+      step.outs.forEach((id, i) => out.push(`    ${ref[id]} <== ${c}.out[${i}];`));
+      break;
+    }
+    case 'select': {
+      const a = w.lin(step.a, out, 'lc');
+      const b = w.lin(step.b, out, 'lc2');
+      const sel = w.lin(step.s, out, 'lc3');
+      out.push(`    ${ref[step.out]} <== (${sel}) * ((${a}) - (${b})) + (${b});`);
+      break;
+    }
+    case 'thermo': {
+      const e = w.lin(step.in, out);
+      const c = `th${nb.n++}`;
+      out.push(`    var ${c}t[${step.t.length}] = [${step.t.join(', ')}];`, `    component ${c} = Thermometer(${step.t.length}, ${step.n}, ${c}t); ${c}.in <== ${e};`);
+      step.outs.forEach((id, i) => out.push(`    ${ref[id]} <== ${c}.c[${i}];`));
+      break;
+    }
+    case 'sqrt': {
+      out.push(`    ${ref[step.out]} <== SqrtFloor(${step.n})(${w.lin(step.in, out)});`);
+      break;
+    }
+    case 'max': {
+      const a = w.lin(step.a, out, 'lc');
+      const b = w.lin(step.b, out, 'lc2');
+      out.push(`    ${ref[step.out]} <== Max2(${step.m})(${a}, ${b});`);
+      break;
+    }
+  }
+}
+
+/** `var` declarations of a template's vars, placed after its `var lc;` line. */
+function declareVars(out: string[], vars: Set<string>): void {
+  vars.delete('lc');
+  out.splice(out.indexOf('    var lc;') + 1, 0, ...[...vars].sort().map((v) => `    var ${v};`));
+}
+
+/** A part's template (see TEMPLATE_BYTES): inputs x (signals defined before it), outputs y (those it defines). */
+function partTemplate(p: Program, part: Part, nb: { n: number }): string[] {
+  const at = new Map(part.local.map((id, k) => [id, k]));
+  const ref: string[] = [];
+  part.local.forEach((id, k) => (ref[id] = `s[${k}]`));
+  const w = writer(ref);
+  const out = [`template ${part.name}() {`];
+  if (part.imports.length) out.push(`    signal input x[${part.imports.length}];`);
+  out.push(`    signal output y[${part.exports.length}];`, `    signal s[${part.local.length}];`);
+  wires(out, part.imports.length, (j) => `s[${at.get(part.imports[j]!)}]`, (j) => `x[${j}]`);
+  out.push('    var lc;');
+  for (const i of part.steps) emitStep(p.steps[i]!, out, w, nb);
+  wires(out, part.exports.length, (j) => `y[${j}]`, (j) => `s[${at.get(part.exports[j]!)}]`);
+  declareVars(out, w.vars);
+  out.push('}', '');
+  return out;
+}
+
+function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
+  const ref = signalNames(p, opts.names);
+  const nInternal = ref.filter((r) => r.startsWith('s[')).length;
+  const w = writer(ref);
+  const nb = { n: 0 };
+
+  // parts: templates of their own when the steps' witness code would pass one template's budget
+  const parts = partsOf(p, w.keyOf, templateBytes(), sub ?? 'Model');
+  const partAt = new Map<number, Part>();
+  const inPart = new Set<number>();
   const templates: string[] = [];
-  for (const b of blocks) {
-    b.steps.forEach((i, j) => blockOf.set(i, [b, j]));
-    const body = [`template ${b.name}() {`, `    signal input x[${b.n}]; // ${b.array}[${b.lo}..${b.lo + b.n})`, `    signal output y[${b.steps.length}];`, '    var lc;'];
-    b.steps.forEach((i, j) => {
-      const e = (p.steps[i] as { in: Lin }).in;
-      body.push(`    y[${j}] <== ${flat(terms(e, (id) => `x[${Number(ELEM.exec(ref[id]!)![2]) - b.lo}]`), body)};`);
-    });
-    templates.push(...body, '}', '');
+  for (const part of parts) {
+    partAt.set(part.steps[0]!, part);
+    for (const i of part.steps) inPart.add(i);
+    templates.push(...partTemplate(p, part, nb));
   }
 
   const L = opts.layout;
@@ -252,7 +404,7 @@ function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
   p.inputs.forEach((inp, t) => {
     if (!inp.internal) return;
     const arr = inputSignalName(arrays[t]!.array);
-    const at = inp.signals.map((id) => Number(ELEM.exec(ref[id]!)![2]));
+    const at = inp.signals.map((id) => Number(INDEXED.exec(ref[id]!)![2]));
     for (let j = 0; j < at.length; ) {
       let n = 1;
       while (j + n < at.length && at[j + n] === at[j]! + n) n++;
@@ -263,8 +415,15 @@ function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
   out.push('    var lc;');
   out.push(...(opts.templates?.instances ?? []));
   let rc = 0;
-  let nb = 0;
   for (const [si, step] of p.steps.entries()) {
+    const part = partAt.get(si);
+    if (part) {
+      const c = part.name.toLowerCase();
+      out.push(`    component ${c} = ${part.name}();`);
+      wires(out, part.imports.length, (j) => `${c}.x[${j}]`, (j) => ref[part.imports[j]!]!);
+      wires(out, part.exports.length, (j) => ref[part.exports[j]!]!, (j) => `${c}.y[${j}]`);
+    }
+    if (inPart.has(si)) continue;
     switch (step.kind) {
       case 'input': {
         // the whole input, or a contiguous slice of it (a segment boundary checks each run at its own width)
@@ -290,62 +449,8 @@ function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
         rc++;
         break;
       }
-      case 'mul': {
-        const a = lin(step.a, out, 'lc');
-        const b = lin(step.b, out, 'lc2');
-        out.push(`    ${ref[step.out]} <== (${a}) * (${b});`);
-        break;
-      }
-      case 'rescale': {
-        const g = step.relu ? `RescaleRelu(${step.m}, ${step.k})` : `Rescale(${step.m}, ${step.k})`;
-        const member = blockOf.get(si);
-        if (member?.[1] === 0) {
-          const [b] = member;
-          const c = b.name.toLowerCase();
-          out.push(`    component ${c} = ${b.name}();`, `    for (var i = 0; i < ${b.n}; i++) { ${c}.x[i] <== ${b.array}[${b.lo} + i]; }`);
-        }
-        const e = member ? `${member[0].name.toLowerCase()}.y[${member[1]}]` : lin(step.in, out);
-        out.push(`    ${ref[step.out]} <== ${g}(${e});`);
-        break;
-      }
-      case 'div': {
-        const n = lin(step.num, out, 'lc');
-        const d = lin(step.den, out, 'lc2');
-        out.push(`    ${ref[step.out]} <== DivFloor(${step.nq}, ${step.nr})(${n}, ${d});`);
-        break;
-      }
-      case 'bits': {
-        const e = lin(step.in, out);
-        const c = `bits${nb++}`;
-        out.push(`    component ${c} = Bits(${step.outs.length}); ${c}.in <== ${e};`);
-        step.outs.forEach((id, i) => out.push(`    ${ref[id]} <== ${c}.out[${i}];`));
-        break;
-      }
-      case 'select': {
-        const a = lin(step.a, out, 'lc');
-        const b = lin(step.b, out, 'lc2');
-        const sel = lin(step.s, out, 'lc3');
-        out.push(`    ${ref[step.out]} <== (${sel}) * ((${a}) - (${b})) + (${b});`);
-        break;
-      }
-      case 'thermo': {
-        const e = lin(step.in, out);
-        const c = `th${nb++}`;
-        out.push(`    var ${c}t[${step.t.length}] = [${step.t.join(', ')}];`, `    component ${c} = Thermometer(${step.t.length}, ${step.n}, ${c}t); ${c}.in <== ${e};`);
-        step.outs.forEach((id, i) => out.push(`    ${ref[id]} <== ${c}.c[${i}];`));
-        break;
-      }
-      case 'sqrt': {
-        const e = lin(step.in, out);
-        out.push(`    ${ref[step.out]} <== SqrtFloor(${step.n})(${e});`);
-        break;
-      }
-      case 'max': {
-        const a = lin(step.a, out, 'lc');
-        const b = lin(step.b, out, 'lc2');
-        out.push(`    ${ref[step.out]} <== Max2(${step.m})(${a}, ${b});`);
-        break;
-      }
+      default:
+        emitStep(step, out, w, nb);
     }
   }
   // Public signals: packed outputs/inputs, or salted Poseidon chains over the packed elements.
@@ -364,17 +469,17 @@ function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
   let needLcp = false;
   // only outputs can be long combinations (inputs and params are single signals)
   const outputLoops = p.outputs.map((o) => {
-    const keys = o.exprs.map((e) => patterns.keyOf(e));
+    const keys = o.exprs.map((e) => w.keyOf(e));
     return keys.every((k) => k !== undefined) && 2 * new Set(keys).size <= keys.length;
   });
   const packed = (of: Committed, t: number, start: number, count: number): string => {
     const exprs = tensorExprs(of, t);
     const pk = packsOf(of)[t]!;
-    if (!(of === 'output' && outputLoops[t])) return lin(packLin(exprs, pk, start, count), out);
+    if (!(of === 'output' && outputLoops[t])) return w.lin(packLin(exprs, pk, start, count), out);
     needLcp = true;
     out.push('    lcp = 0;');
     for (let j = 0; j < count; j++) {
-      const e = lin(exprs[start + j]!, out);
+      const e = w.lin(exprs[start + j]!, out);
       out.push(`    lcp += ${1n << BigInt(pk.bits * j)} * ((${e}) - (${pk.lo}));`);
     }
     return 'lcp';
@@ -405,10 +510,9 @@ function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
     }
     out.push(`    ${PUBLIC_SIGNAL}[${i}] <== ${prev};`);
   });
-  if (sub) p.outputs.forEach((o, t) => o.exprs.forEach((e, j) => out.push(`    ${outputSignalName(t)}[${j}] <== ${lin(e, out)};`)));
-  vars.delete('lc');
-  if (needLcp) vars.add('lcp');
-  out.splice(out.indexOf('    var lc;') + 1, 0, ...[...vars].sort().map((v) => `    var ${v};`));
+  if (sub) p.outputs.forEach((o, t) => o.exprs.forEach((e, j) => out.push(`    ${outputSignalName(t)}[${j}] <== ${w.lin(e, out)};`)));
+  if (needLcp) w.vars.add('lcp');
+  declareVars(out, w.vars);
   out.push('}', '');
   if (!sub) out.push('component main = Model();', '');
   return out;

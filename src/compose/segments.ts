@@ -181,7 +181,7 @@ export function coreSteps(p: Program, order: StepOrder = 'chained'): Step[] {
  * Cut a program at the given core-step indices (ascending, each in 1..nCore−1) into segment programs and
  * their public-signal layouts.
  */
-export function splitProgram(p: Program, cuts: number[], visibility: Visibility, order: StepOrder = 'chained', core: Step[] = coreSteps(p, order)): Segment[] {
+export function splitProgram(p: Program, cuts: number[], visibility: Visibility, order: StepOrder = 'chained', core: Step[] = coreSteps(p, order), shallow = false): Segment[] {
   const inputSteps = p.steps.filter((s) => s.kind === 'input');
   const paramSteps = p.steps.filter((s): s is Extract<Step, { kind: 'param' }> => s.kind === 'param');
   const lv = liveness(p, core);
@@ -194,20 +194,15 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility,
   for (let i = 0; i < K; i++) {
     const [a, b] = [bounds[i]!, bounds[i + 1]!];
     const last = i === K - 1;
-    const map = new Map<number, number>();
-    const lo: bigint[] = [];
-    const hi: bigint[] = [];
-    const id = (old: number): number => {
-      let n = map.get(old);
-      if (n === undefined) {
-        n = lo.length;
-        map.set(old, n);
-        lo.push(p.lo[old]!);
-        hi.push(p.hi[old]!);
-      }
-      return n;
-    };
-    const lin = (e: Lin): Lin => ({ terms: new Map([...e.terms].map(([k, v]) => [id(k), v])), c: e.c });
+    // a shallow segment keeps the whole program's signal ids and shares its steps (enough to count its
+    // constraints: planning tries many cuts of programs of millions of terms); otherwise the signals the
+    // segment touches are numbered in the whole program's order: a layer's values, some handed over and some
+    // computed here, then sit at the same places relative to each other as in the whole program, so that a
+    // convolution over them stays one pattern (codegen names boundary values in the internal array too)
+    const seg = core.slice(a, b);
+    const num = shallow ? undefined : segmentNumbering(p, lv, seg, i === 0 ? inputSteps : [], a, last ? undefined : b, paramSteps);
+    const id = num ? (old: number): number => num.at[old]! : (old: number): number => old;
+    const lin = num ? (e: Lin): Lin => ({ terms: new Map([...e.terms].map(([k, v]) => [id(k), v])), c: e.c }) : (e: Lin): Lin => e;
     const steps: Step[] = [];
     const inputs: InputSpec[] = [];
     const params: ParamSpec[] = [];
@@ -229,18 +224,14 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility,
       });
     }
     // parameter tensors the segment's steps use (whole tensors: their range checks and commitment)
-    const seg = core.slice(a, b);
-    const usedParams = new Set<number>();
-    for (const s of seg) for (const e of stepLins(s)) for (const k of e.terms.keys()) if (paramOf.has(k)) usedParams.add(paramOf.get(k)!);
-    if (last) for (const o of p.outputs) for (const e of o.exprs) for (const k of e.terms.keys()) if (paramOf.has(k)) usedParams.add(paramOf.get(k)!);
-    for (const k of [...usedParams].sort((x, y) => x - y)) {
+    for (const k of usedParams(seg, last ? p.outputs : [], paramOf)) {
       const s = paramSteps[k]!;
       const spec = p.params[s.param]!;
       const signals = spec.signals.map(id);
       params.push({ ...spec, signals });
       steps.push({ ...s, param: params.length - 1, signals });
     }
-    for (const s of seg) steps.push(remapStep(s, id, lin));
+    for (const s of seg) steps.push(num ? remapStep(s, id, lin) : s);
     let outputs: OutputSpec[];
     let boundaryOut = 0;
     if (last) outputs = p.outputs.map((o) => ({ ...o, exprs: o.exprs.map(lin) }));
@@ -252,14 +243,8 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility,
         return { name: boundaryName(i + 1, t), shape: [xs.length], scale: 0, exprs: xs.map((x) => linSignal(id(x))) };
       });
     }
-    // number the segment's signals in the whole program's order: a layer's values, some handed over and some
-    // computed here, then sit at the same places relative to each other as in the whole program, so that a
-    // convolution over them stays one pattern (codegen names boundary values in the internal array too)
-    const olds = [...map.keys()];
-    const rank = new Map([...olds].sort((x, y) => x - y).map((o, k) => [o, k]));
-    const perm = new Int32Array(olds.length);
-    for (const [o, n] of map) perm[n] = rank.get(o)!;
-    segs.push({ from: a, to: b, boundaryIn, boundaryOut, program: renumber({ nSignals: lo.length, lo, hi, steps, inputs, params, outputs }, perm) });
+    const program: Program = num ? { nSignals: num.n, lo: num.lo, hi: num.hi, steps, inputs, params, outputs } : { nSignals: p.nSignals, lo: p.lo, hi: p.hi, steps, inputs, params, outputs };
+    segs.push({ from: a, to: b, boundaryIn, boundaryOut, program });
   }
   // layouts: boundary commitments are hashed on both sides, packed the way the receiving segment range-checks
   const layouts = segs.map((s, i) => makeLayout(s.program, { input: i === 0 ? visibility.input : 'hashed', output: i === K - 1 ? visibility.output : 'hashed', params: visibility.params }));
@@ -272,22 +257,38 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility,
   return segs.map((s, i) => ({ ...s, order, layout: layouts[i]!, constraints: countConstraints({ program: s.program, layout: layouts[i]! }).total }));
 }
 
-/** A program with signal n renamed perm[n] (a permutation). */
-function renumber(p: Program, perm: Int32Array): Program {
-  const id = (n: number): number => perm[n]!;
-  const lin = (e: Lin): Lin => ({ terms: new Map([...e.terms].map(([k, v]) => [id(k), v])), c: e.c });
-  const lo = new Array<bigint>(p.nSignals);
-  const hi = new Array<bigint>(p.nSignals);
-  for (let n = 0; n < p.nSignals; n++) (lo[id(n)] = p.lo[n]!), (hi[id(n)] = p.hi[n]!);
-  return {
-    nSignals: p.nSignals,
-    lo,
-    hi,
-    steps: p.steps.map((s) => (s.kind === 'input' || s.kind === 'param' ? { ...s, signals: s.signals.map(id) } : remapStep(s, id, lin))),
-    inputs: p.inputs.map((x) => ({ ...x, signals: x.signals.map(id) })),
-    params: p.params.map((x) => ({ ...x, signals: x.signals.map(id) })),
-    outputs: p.outputs.map((o) => ({ ...o, exprs: o.exprs.map(lin) })),
-  };
+/** Indices of the parameter tensors (param steps) the steps and output combinations read, ascending. */
+function usedParams(seg: Step[], outputs: OutputSpec[], paramOf: Map<number, number>): number[] {
+  const used = new Set<number>();
+  for (const s of seg) for (const e of stepLins(s)) for (const k of e.terms.keys()) if (paramOf.has(k)) used.add(paramOf.get(k)!);
+  for (const o of outputs) for (const e of o.exprs) for (const k of e.terms.keys()) if (paramOf.has(k)) used.add(paramOf.get(k)!);
+  return [...used].sort((x, y) => x - y);
+}
+
+/**
+ * A segment's signal numbering: every signal it touches (its model inputs, boundary in and out, the parameter
+ * tensors it reads, its steps' operands and results, the last segment's outputs) numbered in the whole
+ * program's order, with their bounds.
+ */
+function segmentNumbering(p: Program, lv: ReturnType<typeof liveness>, seg: Step[], inputSteps: Step[], from: number, to: number | undefined, paramSteps: Extract<Step, { kind: 'param' }>[]) {
+  const mark = new Uint8Array(p.nSignals);
+  const touch = (id: number): void => void (mark[id] = 1);
+  for (const s of inputSteps) if (s.kind === 'input') p.inputs[s.input]!.signals.forEach(touch);
+  if (from > 0) liveAt(lv, from).forEach(touch);
+  const paramOf = new Map<number, number>();
+  paramSteps.forEach((s, k) => s.signals.forEach((id) => paramOf.set(id, k)));
+  for (const k of usedParams(seg, to === undefined ? p.outputs : [], paramOf)) paramSteps[k]!.signals.forEach(touch);
+  for (const s of seg) {
+    for (const e of stepLins(s)) for (const id of e.terms.keys()) touch(id);
+    defined(s).forEach(touch);
+  }
+  if (to === undefined) for (const o of p.outputs) for (const e of o.exprs) for (const id of e.terms.keys()) touch(id);
+  else liveAt(lv, to).forEach(touch);
+  const at = new Int32Array(p.nSignals).fill(-1);
+  const lo: bigint[] = [];
+  const hi: bigint[] = [];
+  for (let id = 0; id < p.nSignals; id++) if (mark[id]) (at[id] = lo.length), lo.push(p.lo[id]!), hi.push(p.hi[id]!);
+  return { at, n: lo.length, lo, hi };
 }
 
 /**
@@ -384,8 +385,9 @@ function balancedCuts(p: Program, core: Step[], k: number, overhead: number[] = 
 }
 
 /**
- * K segments, cut again twice with the boundary costs the previous cut revealed, in the program's step order
- * in each step order (coreSteps); the best-balanced kept.
+ * K segments, cut again twice with the boundary costs the previous cut revealed, in each step order
+ * (coreSteps); the best-balanced kept. The tries are shallow splits (constraint counts, no copies of the
+ * program): the caller splits the chosen cut for real (`deepen`).
  */
 function balancedSegments(p: Program, k: number, visibility: Visibility): Segment[] {
   let best: Segment[] | undefined;
@@ -395,13 +397,17 @@ function balancedSegments(p: Program, k: number, visibility: Visibility): Segmen
     let overhead: number[] | undefined;
     for (let round = 0; round < (k > 1 ? 3 : 1); round++) {
       const { cuts, stepCosts } = balancedCuts(p, core, k, overhead);
-      const segs = splitProgram(p, cuts, visibility, order, core);
+      const segs = splitProgram(p, cuts, visibility, order, core, true);
       if (!best || largest(segs) < largest(best)) best = segs;
       overhead = segs.map((s) => s.constraints - stepCosts(s.from, s.to));
     }
   }
   return best!;
 }
+
+/** The segment programs of a shallow split (same cuts, same order, same constraints). */
+const deepen = (p: Program, segs: Segment[], visibility: Visibility): Segment[] =>
+  splitProgram(p, segs.slice(1).map((s) => s.from), visibility, segs[0]!.order);
 
 /**
  * Plan the cut: K balanced segments, or with 'auto' the fewest whose largest stays within maxConstraints.
@@ -412,7 +418,7 @@ export function planSegments(p: Program, visibility: Visibility, opts: PlanOptio
   if (opts.segments !== 'auto') {
     if (!Number.isInteger(opts.segments) || opts.segments < 1) throw new InputError(`--segments ${opts.segments}: expected a positive integer or 'auto'`);
     if (opts.segments > nCore) throw new InputError(`--segments ${opts.segments}: the program has only ${nCore} steps to cut`, { hint: 'ask for fewer segments' });
-    return balancedSegments(p, opts.segments, visibility);
+    return deepen(p, balancedSegments(p, opts.segments, visibility), visibility);
   }
   const max = opts.maxConstraints ?? DEFAULT_MAX_CONSTRAINTS;
   // fewer than (the steps' constraints) / max segments cannot fit: start there (each try splits the whole
@@ -420,7 +426,7 @@ export function planSegments(p: Program, visibility: Visibility, opts: PlanOptio
   const steps = coreSteps(p).reduce((a, s) => a + stepCost(s).nonLinear + stepCost(s).linear, 0);
   for (let k = Math.max(1, Math.ceil(steps / max)); k <= Math.min(nCore, 64); k++) {
     const segs = balancedSegments(p, k, visibility);
-    if (segs.every((s) => s.constraints <= max)) return segs;
+    if (segs.every((s) => s.constraints <= max)) return deepen(p, segs, visibility);
   }
   throw new InputError(`segments: no cut into at most 64 segments keeps every segment within ${max} constraints`, { hint: 'raise --max-constraints, or give --segments K' });
 }

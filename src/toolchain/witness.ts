@@ -162,11 +162,11 @@ export class LoadedWitnessCalculator {
     } catch (e) {
       const m = (e as Error).message;
       // circom writes each template's witness code as one wasm function; V8 caps a function at 7,654,321 bytes
-      // (codegen moves large dense layers into templates of their own; other shapes may still hit it)
+      // (codegen writes a program's steps into templates of at most TEMPLATE_BYTES of witness code each)
       const tooBig = /maximum function size/.test(m);
       throw new WitnessError(`cannot load witness wasm ${wasmPath}: ${m}`, {
         cause: e,
-        ...(tooBig ? { hint: "one template's witness code is too large for V8 (about 65 bytes per term of the linear combinations it writes): a circuit compiled before zkinfer split dense layers into templates of their own must be recompiled; otherwise report the model, as its shape is not split yet" } : {}),
+        ...(tooBig ? { hint: "one template's witness code is too large for V8: a circuit compiled before zkinfer wrote large programs as several templates must be recompiled; otherwise report the model (its public-signal packing, say, is not split)" } : {}),
       });
     }
     if (calc.circom_version() !== 2) {
