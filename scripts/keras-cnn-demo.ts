@@ -126,9 +126,11 @@ function step(args: string[]): { seconds: number; peakMB: number; out: string } 
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
   const seconds = wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : NaN;
   const peakMB = rss ? Number(rss[1]) / 1024 : NaN;
-  console.error(r.stdout.trim());
+  // the CLI's human-readable output and progress are on stderr, /usr/bin/time's report after them
+  const own = r.stderr.slice(0, Math.max(0, r.stderr.lastIndexOf('\tCommand being timed')));
+  console.error([r.stdout.trim(), own.trim()].filter(Boolean).join('\n'));
   if (r.status !== 0) {
-    console.error(r.stderr);
+    console.error(r.stderr.slice(own.length));
     throw new Error(`zkinfer ${args[0]} failed (exit ${r.status})`);
   }
   console.error(`  ${seconds.toFixed(0)} s, peak ${peakMB.toFixed(0)} MB`);
@@ -148,9 +150,16 @@ function prove(jobs: number): void {
     ['verify', ['verify', path.join(dir, 'receipt.json'), '--dir', dir]],
   ] as const) {
     const r = step([...args]);
+    console.error(`  load average ${os.loadavg().map((x) => x.toFixed(1)).join(', ')}`);
     rows.push(`| ${name} | ${r.seconds.toFixed(0)} | ${(r.peakMB / 1024).toFixed(2)} |`);
   }
   console.log(['| step | wall s | peak GB |', '| --- | --- | --- |', ...rows].join('\n'));
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'segments.json'), 'utf8')) as { segments: { dir: string; constraints: number }[] };
+  for (const s of manifest.segments) {
+    const setup = JSON.parse(readFileSync(path.join(dir, s.dir, 'setup.json'), 'utf8')) as { seconds: number; ptau: { power: number } };
+    console.log(`${s.dir}: ${s.constraints} constraints, setup ${setup.seconds.toFixed(0)} s (2^${setup.ptau.power})`);
+  }
+  console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(', ')}`);
 }
 
 const [cmd, arg] = process.argv.slice(2);

@@ -26,6 +26,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import * as ort from 'onnxruntime-node';
 import { writeOnnxModel } from '../src/export/onnx-writer.ts';
+import { parseOnnx } from '../src/import/onnx.ts';
 import { mulberry32, shuffleInPlace } from '../src/export/prng.ts';
 import { argmax, loadDigits } from './mnist-digits.ts';
 import type { Digit } from './mnist-digits.ts';
@@ -33,9 +34,18 @@ import type { Digit } from './mnist-digits.ts';
 // ---------------------------------------------------------------- configuration
 const HELD_OUT_PER_LABEL = 200;
 const TRAIN_LIMIT = Number(process.env.KERAS_CNN_TRAIN ?? Infinity);
-const EPOCHS = Number(process.env.KERAS_CNN_EPOCHS ?? 5);
+const EPOCHS = Number(process.env.KERAS_CNN_EPOCHS ?? 10);
 const BATCH = 64;
 const LEARNING_RATE = 1e-3;
+/**
+ * Two phases. 1: epochs 1–PHASE1 at LEARNING_RATE (the 5-epoch run bundled before, exactly). 2: from the
+ * weights as exported after epoch PHASE1 (read back from that ONNX file, so a resumed run is the same run), a
+ * fresh Adam at ×0.3 for epochs PHASE1+1..PHASE1+3, then ×0.1, with PRNGs seeded anew.
+ * KERAS_CNN_RESUME=models/keras-cnn/model.onnx (the epoch-PHASE1 model) skips phase 1.
+ */
+const PHASE1 = 5;
+const learningRateAt = (epoch: number): number => LEARNING_RATE * (epoch <= PHASE1 ? 1 : epoch <= PHASE1 + 3 ? 0.3 : 0.1);
+const RESUME = process.env.KERAS_CNN_RESUME;
 const SHIFT = 2;
 const SEED = 20261207;
 const DEMO_LABEL = 7; // models/keras-cnn/input.json
@@ -43,7 +53,8 @@ const MAX_ABS_DIFF_TOLERANCE = 1e-3;
 const PROBE = Number.isFinite(TRAIN_LIMIT);
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const OUT_DIR = join(ROOT, PROBE ? 'build/keras-cnn-probe' : 'models/keras-cnn');
+/** KERAS_CNN_OUT=dir writes elsewhere (e.g. build/, while models/keras-cnn is in use); each epoch's model is also kept as epoch-k.onnx there unless it is models/keras-cnn */
+const OUT_DIR = resolve(ROOT, process.env.KERAS_CNN_OUT ?? (PROBE ? 'build/keras-cnn-probe' : 'models/keras-cnn'));
 const TRAINED_BY = 'scripts/train-keras-cnn.ts';
 
 Math.random = mulberry32(SEED ^ 0xd00d);
@@ -177,6 +188,32 @@ function exportWeights(net: Net): { name: string; shape: number[]; data: Float32
   ];
 }
 
+/** The inverse of exportWeights: an exported model's initializers into the network's variables. */
+function importWeights(net: Net, bytes: Uint8Array): void {
+  const g = parseOnnx(bytes, 'model.onnx');
+  const get = (name: string): Float64Array => g.constants.get(name)!.data;
+  const conv = (o: Float64Array, cin: number, cout: number, factor: number): Float32Array => {
+    const k = new Float32Array(9 * cin * cout);
+    for (let co = 0; co < cout; co++) for (let ci = 0; ci < cin; ci++) for (let r = 0; r < 9; r++) k[(r * cin + ci) * cout + co] = o[(co * cin + ci) * 9 + r]! * factor;
+    return k;
+  };
+  const F1 = get('fc1.weight');
+  const f1k = new Float32Array(9216 * 128);
+  for (let o = 0; o < 128; o++) for (let c = 0; c < 64; c++) for (let hw = 0; hw < 144; hw++) f1k[(hw * 64 + c) * 128 + o] = F1[o * 9216 + c * 144 + hw]!;
+  const F2 = get('fc2.weight');
+  const f2k = new Float32Array(128 * 10);
+  for (let o = 0; o < 10; o++) for (let i = 0; i < 128; i++) f2k[i * 10 + o] = F2[o * 128 + i]!;
+  const set = (v: tf.Variable, data: Float32Array): void => v.assign(tf.tensor(data, v.shape));
+  set(net.w1, conv(get('conv1.weight'), 1, 32, 255));
+  set(net.b1, Float32Array.from(get('conv1.bias')));
+  set(net.w2, conv(get('conv2.weight'), 32, 64, 1));
+  set(net.b2, Float32Array.from(get('conv2.bias')));
+  set(net.w3, f1k);
+  set(net.b3, Float32Array.from(get('fc1.bias')));
+  set(net.w4, f2k);
+  set(net.b4, Float32Array.from(get('fc2.bias')));
+}
+
 function onnxBytes(net: Net, metadata: Record<string, string>): Uint8Array {
   return writeOnnxModel({
     graphName: 'keras_mnist_cnn',
@@ -211,12 +248,34 @@ async function main(): Promise<void> {
   console.log(`data: ${train.length} training digits, ${test.length} held-out digits (last ${HELD_OUT_PER_LABEL} of each label)`);
 
   const net = buildNet();
-  const optimizer = tf.train.adam(LEARNING_RATE);
-  const rand = mulberry32(SEED ^ 0x5eed);
+  let optimizer = tf.train.adam(LEARNING_RATE);
+  let rand = mulberry32(SEED ^ 0x5eed);
   const shift = (): number => Math.floor(rand() * (2 * SHIFT + 1)) - SHIFT;
-  const epochSeconds: number[] = [];
-  for (let epoch = 1; epoch <= EPOCHS; epoch++) {
+  const history: EpochRecord[] = [];
+  let first = 1;
+  if (RESUME) {
+    const prev = JSON.parse(readFileSync(join(dirname(resolve(RESUME)), 'training.json'), 'utf8')) as { epochs: number; history?: EpochRecord[]; epochSeconds?: number[]; tfjsAccuracy: number; sha256: string };
+    if (prev.epochs !== PHASE1) throw new Error(`${RESUME}: made after ${prev.epochs} epochs, phase 2 starts from epoch ${PHASE1}`);
+    const bytes = readFileSync(RESUME);
+    if (createHash('sha256').update(bytes).digest('hex') !== prev.sha256) throw new Error(`${RESUME}: not the file its training.json describes`);
+    importWeights(net, bytes);
+    // the 5-epoch run's training.json recorded seconds per epoch and its last accuracy (the others are from its log)
+    const logged = [0.949, 0.9625, 0.974, 0.9745, prev.tfjsAccuracy];
+    for (let e = 1; e <= PHASE1; e++) history.push(prev.history?.[e - 1] ?? { epoch: e, learningRate: learningRateAt(e), loss: NaN, seconds: prev.epochSeconds?.[e - 1] ?? NaN, tfjsAccuracy: logged[e - 1]! });
+    first = PHASE1 + 1;
+    console.log(`resumed from ${RESUME} (after epoch ${PHASE1}, sha256 ${prev.sha256})`);
+  }
+  for (let epoch = first; epoch <= EPOCHS; epoch++) {
+    if (epoch === PHASE1 + 1) {
+      // phase 2 starts from the exported weights (what a resumed run reads), with a fresh optimizer and PRNGs
+      if (!RESUME) importWeights(net, readFileSync(join(OUT_DIR, 'model.onnx')));
+      optimizer = tf.train.adam(learningRateAt(epoch));
+      rand = mulberry32(SEED ^ 0x2a2a);
+      Math.random = mulberry32(SEED ^ 0xf00d);
+    }
     const te = Date.now();
+    const lr = learningRateAt(epoch);
+    (optimizer as unknown as { learningRate: number }).learningRate = lr; // protected in the typings; Adam reads it at every step
     const order = shuffleInPlace([...train], rand).map((s) => ({ label: s.label, pixels: shifted(s.pixels, shift(), shift()) }));
     let loss = 0;
     for (let i = 0; i < order.length; i += BATCH) {
@@ -229,19 +288,24 @@ async function main(): Promise<void> {
       loss += (l.dataSync()[0] as number) * batch.length;
       l.dispose();
     }
-    epochSeconds.push((Date.now() - te) / 1000);
-    console.log(`epoch ${epoch}/${EPOCHS}  loss ${(loss / order.length).toFixed(4)}  (${epochSeconds.at(-1)!.toFixed(0)} s)`);
+    const seconds = (Date.now() - te) / 1000;
+    console.log(`epoch ${epoch}/${EPOCHS}  lr ${lr}  loss ${(loss / order.length).toFixed(4)}  (${seconds.toFixed(0)} s)`);
+    history.push({ epoch, learningRate: lr, loss: Number((loss / order.length).toFixed(4)), seconds: Math.round(seconds), tfjsAccuracy: NaN });
     // every epoch is exported: KERAS_CNN_EPOCHS=k reproduces the model after epoch k exactly
-    await exportModel(net, train, test, epoch, epochSeconds);
+    await exportModel(net, train, test, history);
   }
   console.log(`total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
-/** Writes model.onnx (checked with onnxruntime), input.json and training.json for the network after `epochs` epochs. */
-async function exportModel(net: Net, train: Sample[], test: Sample[], epochs: number, epochSeconds: number[]): Promise<void> {
+interface EpochRecord { epoch: number; learningRate: number; loss: number; seconds: number; tfjsAccuracy: number }
+
+/** Writes model.onnx (checked with onnxruntime), input.json and training.json for the network after the epochs of `history`. */
+async function exportModel(net: Net, train: Sample[], test: Sample[], history: EpochRecord[]): Promise<void> {
+  const epochs = history.length;
   const tfLogits = predictLogits(net, test);
   const accuracy = accuracyOf(tfLogits, test);
-  const trainSeconds = epochSeconds.reduce((a, b) => a + b, 0);
+  history.at(-1)!.tfjsAccuracy = accuracy;
+  const trainSeconds = history.reduce((a, h) => a + h.seconds, 0);
   console.log(`after epoch ${epochs}: held-out accuracy ${(accuracy * 100).toFixed(2)}% (${test.length} digits); training ${trainSeconds.toFixed(0)} s`);
 
   const metadata: Record<string, string> = {
@@ -259,6 +323,7 @@ async function exportModel(net: Net, train: Sample[], test: Sample[], epochs: nu
   mkdirSync(OUT_DIR, { recursive: true });
   const modelPath = join(OUT_DIR, 'model.onnx');
   writeFileSync(modelPath, bytes);
+  if (OUT_DIR !== join(ROOT, 'models/keras-cnn')) writeFileSync(join(OUT_DIR, `epoch-${epochs}.onnx`), bytes);
 
   // ---- onnxruntime on the raw-pixel NCHW input vs tfjs on pixels/255
   const session = await ort.InferenceSession.create(readFileSync(modelPath));
@@ -298,13 +363,13 @@ async function exportModel(net: Net, train: Sample[], test: Sample[], epochs: nu
         heldOutDigits: test.length,
         epochs: epochs,
         batch: BATCH,
-        learningRate: LEARNING_RATE,
+        learningRate: `Adam; epochs 1-${PHASE1}: 1e-3; then from the epoch-${PHASE1} export, a fresh Adam: epochs ${PHASE1 + 1}-${PHASE1 + 3}: 3e-4, ${PHASE1 + 4} on: 1e-4`,
         shift: SHIFT,
         seed: SEED,
         tfjsAccuracy: accuracy,
         onnxruntimeAccuracy: ortCorrect / test.length,
         maxAbsLogitDiff: maxAbsDiff,
-        epochSeconds: epochSeconds.map((s) => Math.round(s)),
+        history, // per epoch: learning rate, training loss, wall seconds, held-out accuracy (tfjs)
         demoInput: { file: 'input.json', label: DEMO_LABEL, heldOutIndex: best.n, margin: Number(best.margin.toFixed(3)) },
       },
       null,
