@@ -93,6 +93,8 @@ export interface ProofJobResult {
   /** A segment job's result: its index, and the attempt that proved it (more than 1 after a worker died or a retry). */
   segment?: number;
   attempt?: number;
+  /** A segment job's result: when its proving attempt started (ms since the epoch). */
+  startedAt?: number;
   /** A segmented inference: who proved each segment. */
   segments?: SegmentProgress[];
 }
@@ -105,6 +107,8 @@ export interface SegmentProgress {
   status: InferenceStatus;
   attempts: number;
   worker?: string;
+  /** When a worker last started it (ISO time). */
+  startedAt?: string;
   /** Witness + Groth16 seconds. */
   proveSeconds?: number;
   error?: string;
@@ -131,7 +135,7 @@ export interface InferenceView {
     finishedAt?: string;
     /** Accepted → last proving start. */
     queueSeconds?: number;
-    /** Witness + Groth16 seconds of the proof. */
+    /** Witness + Groth16 seconds of the proof (a segmented model: of all its segments). */
     proveSeconds?: number;
     /** Accepted → receipt. */
     totalSeconds?: number;
@@ -152,7 +156,9 @@ export function inferenceView(job: Job<ProofJobData, ProofJobResult>, state: str
   const d = job.data;
   const status = statusOf(state);
   const r = status === 'proved' ? job.returnvalue : undefined;
-  const started = job.processedOn;
+  // a segmented inference started when its first segment did (its own job only assembles)
+  const first = r?.segments?.map((x) => (x.startedAt ? Date.parse(x.startedAt) : Infinity));
+  const started = first?.length ? Math.min(...first) : job.processedOn;
   return {
     id: d.id,
     modelId: d.modelId,

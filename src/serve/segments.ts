@@ -118,7 +118,12 @@ export function segmentProgress(queue: Queue, id: string, count: number): Promis
       if (!j) return { index, status: 'queued', attempts: 0 };
       const status = statusOf(await j.getState());
       const r = status === 'proved' ? j.returnvalue : undefined;
-      return { index, status, attempts: j.attemptsStarted, ...(r ? { worker: r.worker, proveSeconds: r.seconds.witness + r.seconds.prove } : {}), ...(status === 'failed' ? { error: j.failedReason } : {}) };
+      return {
+        index, status, attempts: j.attemptsStarted,
+        ...(j.processedOn ? { startedAt: new Date(j.processedOn).toISOString() } : {}),
+        ...(r ? { worker: r.worker, proveSeconds: r.seconds.witness + r.seconds.prove } : {}),
+        ...(status === 'failed' ? { error: j.failedReason } : {}),
+      };
     }),
   );
 }
@@ -132,9 +137,11 @@ export async function segmentedView(v: InferenceView, queue: Queue, count: numbe
   const segments = await segmentProgress(queue, v.id, count);
   const bad = segments.find((s) => s.status === 'failed');
   const started = segments.some((s) => s.status === 'proving' || s.status === 'proved');
+  const at = Math.min(...segments.map((s) => (s.startedAt ? Date.parse(s.startedAt) : Infinity)));
   return {
     ...v,
     segments,
+    ...(Number.isFinite(at) ? { timings: { ...v.timings, startedAt: new Date(at).toISOString(), queueSeconds: (at - Date.parse(v.timings.acceptedAt)) / 1000 } } : {}),
     ...(v.status === 'queued' && started ? { status: 'proving' as const } : {}),
     ...(v.status === 'failed' && bad ? { error: `segment ${bad.index + 1}/${count}: ${bad.error}` } : {}),
   };
@@ -159,6 +166,6 @@ export async function assembleSegmentedJob(job: Job<ProofJobData, ProofJobResult
     ...(opening ? { opening } : {}),
     worker,
     seconds: { fetch: sum('fetch'), load: sum('load'), witness: sum('witness'), prove: sum('prove') },
-    segments: parts.map((r, index) => ({ index, status: 'proved', attempts: r.attempt ?? 1, worker: r.worker, proveSeconds: r.seconds.witness + r.seconds.prove })),
+    segments: parts.map((r, index) => ({ index, status: 'proved', attempts: r.attempt ?? 1, ...(r.startedAt ? { startedAt: new Date(r.startedAt).toISOString() } : {}), worker: r.worker, proveSeconds: r.seconds.witness + r.seconds.prove })),
   };
 }

@@ -141,7 +141,7 @@ export async function startWorker(params: StartWorkerParams): Promise<ProvingWor
         if (intsHash(r.outputs.map((t) => t.integers.map((x) => BigInt(x)))) !== d.outputsHash) throw new UnrecoverableError(`segment ${d.index + 1}/${d.count}: its outputs differ from the server's integer program: refusing to publish it`);
         if (r.receipt.vkHash !== d.vkHash) throw new UnrecoverableError(`the cached keys of segment ${d.index + 1} (vk ${r.receipt.vkHash.slice(0, 12)}…) are not the registered ones (${d.vkHash.slice(0, 12)}…)`);
         log(`job ${what}: proved (witness ${r.seconds.witness.toFixed(2)} s, Groth16 ${r.seconds.prove.toFixed(2)} s)`);
-        return { receipt: r.receipt, ...(r.opening ? { opening: r.opening } : {}), worker: name, segment: d.index, attempt: job.attemptsStarted, seconds: { fetch: (t1 - t0) / 1000, load: (t2 - t1) / 1000, witness: r.seconds.witness, prove: r.seconds.prove } };
+        return { receipt: r.receipt, ...(r.opening ? { opening: r.opening } : {}), worker: name, segment: d.index, attempt: job.attemptsStarted, startedAt: job.processedOn ?? Date.now(), seconds: { fetch: (t1 - t0) / 1000, load: (t2 - t1) / 1000, witness: r.seconds.witness, prove: r.seconds.prove } };
       }
       const inputFile = path.join(cacheDir, 'inputs', `${d.id}.${process.pid}.json`);
       mkdirSync(path.dirname(inputFile), { recursive: true });

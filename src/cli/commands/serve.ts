@@ -146,13 +146,13 @@ API: GET /v1/openapi.json. Stop with Ctrl-C.`)
           });
         };
         for (let i = 0; i < nWorkers; i++) spawnWorker(i);
-        const models = (await (await fetch(`${url}/v1/models`)).json()) as { models: { id: string; name: string; constraints: number; predictedProveSeconds?: number }[] };
+        const models = (await (await fetch(`${url}/v1/models`)).json()) as { models: { id: string; name: string; constraints: number; predictedProveSeconds?: number; segments?: number }[] };
         say(`serving     ${url} (API: ${url}/v1/openapi.json)`);
         say(`redis       ${embedded ? `embedded, ${embedded.socket} (append-only)` : redisUrl}`);
         if (o.retainReceipts !== undefined) say(`receipts    in Redis for ${o.retainReceipts} day(s), then in ${path.join(data, 'receipts')}`);
         say(`workers     ${nWorkers} local${o.redis ? '; more: zkinfer worker --redis URL --server URL' : ''}`);
         say(`signer      ${server.signer} (attestations)`);
-        for (const m of models.models) say(`model       ${m.id} ${m.name}, ${m.constraints} constraints${m.predictedProveSeconds !== undefined ? `, ~${m.predictedProveSeconds.toFixed(2)} s per proof` : ''}`);
+        for (const m of models.models) say(`model       ${m.id} ${m.name}, ${m.constraints} constraints${m.segments ? ` in ${m.segments} segments (one job each)` : ''}${m.predictedProveSeconds !== undefined ? `, ~${m.predictedProveSeconds.toFixed(2)} s per proof${m.segments ? ' (slowest segment)' : ''}` : ''}`);
         say('            Ctrl-C to stop');
         emit({ url, redis: embedded ? embedded.url : redisUrl, signer: server.signer, workers: nWorkers, models: models.models });
         await waitForSignal();
