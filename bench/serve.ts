@@ -13,7 +13,7 @@
  *
  * Writes bench/results/serve-<time>.json and, with --snapshot, bench/snapshot/SERVE.md and two SVG charts.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -93,6 +93,7 @@ async function main() {
       const m0 = await metricsText();
       const c0 = cpuBusy();
       const s0 = processCpuMs(server.child.pid!);
+      const q0 = [server.child.pid!, redis.process.pid!].map(runQueueWaitMs);
       const g0 = process.cpuUsage();
       const headers = { 'content-type': 'application/json' };
       let res: { sent: number; achieved: number; p50: number; p90: number; p99: number; max: number; non2xx: number; errors: number; timings?: OpenLoopResult['timings']; maxSendLagMs?: number };
@@ -105,12 +106,13 @@ async function main() {
       const g1 = process.cpuUsage(g0);
       const c1 = cpuBusy();
       const s1 = processCpuMs(server.child.pid!);
+      const q1 = [server.child.pid!, redis.process.pid!].map(runQueueWaitMs);
       const m1 = await metricsText();
       const n = Math.max(1, res.sent);
       return {
         rate, generator, achieved: res.achieved, p50: res.p50, p90: res.p90, p99: res.p99, max: res.max, non2xx: res.non2xx, errors: res.errors,
         cpuBusy: 1 - (c1.idle - c0.idle) / (c1.total - c0.total), serverCpuMs: (s1 - s0) / n, loadGenCpuMs: (g1.user + g1.system) / 1000 / n,
-        ...(res.timings ? { breakdown: { ...breakdown(res.timings, m0, m1), maxSendLagMs: res.maxSendLagMs ?? 0 } } : {}),
+        ...(res.timings ? { breakdown: { ...breakdown(res.timings, m0, m1), maxSendLagMs: res.maxSendLagMs ?? 0, runQueueWaitMs: { server: (q1[0]! - q0[0]!) / n, redis: (q1[1]! - q0[1]!) / n } } } : {}),
       };
     };
     const drain = async () => {
@@ -230,6 +232,8 @@ interface Breakdown {
   eventLoopDelay: { p99: number; max: number };
   /** The load generator's own worst lateness sending a request (counted in the client latency and outside). */
   maxSendLagMs?: number;
+  /** Per answer: ms the server's threads and redis-server spent runnable but waiting for a CPU (/proc schedstat). */
+  runQueueWaitMs?: { server: number; redis: number };
 }
 
 /** The server-side view of one run: Server-Timing per answer, the rest (client − server total) and /metrics. */
@@ -246,6 +250,19 @@ function breakdown(timings: OpenLoopResult['timings'], m0: string, m1: string): 
     gc: { count: gc(m1, 'count') - gc(m0, 'count'), ms: 1000 * (gc(m1, 'sum') - gc(m0, 'sum')), major: gc(m1, 'count', 'major') - gc(m0, 'count', 'major') },
     eventLoopDelay: { p99: 1000 * metric(m1, /^zkinfer_server_nodejs_eventloop_lag_p99_seconds ([\d.e+-]+)$/gm), max: 1000 * metric(m1, /^zkinfer_server_nodejs_eventloop_lag_max_seconds ([\d.e+-]+)$/gm) },
   };
+}
+
+/** Milliseconds a process's threads have spent runnable, waiting for a CPU (/proc/PID/task/TID/schedstat). */
+function runQueueWaitMs(pid: number): number {
+  let ns = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[1]);
+    } catch {
+      /* the thread ended meanwhile */
+    }
+  }
+  return ns / 1e6;
 }
 
 /** CPU milliseconds a process (all its threads) has used so far (/proc/PID/stat utime + stime). */
@@ -302,12 +319,12 @@ export function renderReport(r: ServeReport): string {
   for (const [w, l] of rows) o.push(`| ${w} | ${l.generator ?? 'autocannon'} | ${l.rate} | ${l.achieved.toFixed(0)} | ${f1(l.p50)} | ${f1(l.p90)} | ${f1(l.p99)} | ${f1(l.max)} | ${l.non2xx} | ${l.errors} | ${(100 * l.cpuBusy).toFixed(0)}% | ${ms(l.serverCpuMs)} | ${ms(l.loadGenCpuMs)} |`);
   o.push('', `The server, Redis, the worker and the load generator (in the bench process at nice 0) share the 2 cores; the worker runs at nice ${LOCAL_WORKER_NICE} as \`serve\` runs its local workers. Server CPU counts all its threads (the attestation signing thread too). Open loop (bench/load.ts): requests evenly spaced at the rate, each on a free keep-alive connection, latency from when it was due; autocannon's \`overallRate\` instead sends each connection's share of a second back to back when the second starts (at 200 req/s over 50 connections: 50 requests at once, every second), and adds synthetic samples for slow answers (a 1 ms expected interval), so its tail measures bursts of 50.`);
   o.push('', '### Where the time goes (open loop; the server\'s Server-Timing header per answer, ms p50 / p99)', '');
-  o.push('| worker | rate | client | outside the handler | parse | answer | sign | queue (Redis, fsynced) | handler total | slowest 1%: mean outside / sign / queue | GC in the server: count (major), ms | event-loop delay p99 / max | worst send lag of the load generator |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  o.push('| worker | rate | client | outside the handler | parse | answer | sign | queue (Redis, fsynced) | handler total | slowest 1%: mean outside / sign / queue | GC in the server: count (major), ms | event-loop delay p99 / max | worst send lag of the load generator | waiting for a CPU per answer: server / redis-server |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [w, l] of rows) {
     const b = l.breakdown;
     if (!b) continue;
     const pp = (k: keyof Breakdown['phases']) => `${f1(b.phases[k].p50)} / ${f1(b.phases[k].p99)}`;
-    o.push(`| ${w} | ${l.rate} | ${f1(l.p50)} / ${f1(l.p99)} | ${pp('outside')} | ${pp('parse')} | ${pp('answer')} | ${pp('sign')} | ${pp('queue')} | ${pp('total')} | ${f1(b.tail.outside)} / ${f1(b.tail.sign)} / ${f1(b.tail.queue)} | ${b.gc.count} (${b.gc.major}), ${f1(b.gc.ms)} | ${f1(b.eventLoopDelay.p99)} / ${f1(b.eventLoopDelay.max)} | ${f1(b.maxSendLagMs ?? 0)} |`);
+    o.push(`| ${w} | ${l.rate} | ${f1(l.p50)} / ${f1(l.p99)} | ${pp('outside')} | ${pp('parse')} | ${pp('answer')} | ${pp('sign')} | ${pp('queue')} | ${pp('total')} | ${f1(b.tail.outside)} / ${f1(b.tail.sign)} / ${f1(b.tail.queue)} | ${b.gc.count} (${b.gc.major}), ${f1(b.gc.ms)} | ${f1(b.eventLoopDelay.p99)} / ${f1(b.eventLoopDelay.max)} | ${f1(b.maxSendLagMs ?? 0)} | ${b.runQueueWaitMs ? `${b.runQueueWaitMs.server.toFixed(2)} / ${b.runQueueWaitMs.redis.toFixed(2)}` : ''} |`);
   }
   o.push('', 'outside the handler: client latency − the handler\'s total (connection, kernel, waiting for the server\'s event loop and the CPU, the response\'s write and read); parse: request read, JSON parsed, schema checked (Fastify, before the handler); answer: integer program and hashes; sign: the attestation (signing thread); queue: BullMQ add, one Redis round trip with its fsync (\`appendfsync always\`).');
   o.push('', '## Proofs', '');
