@@ -10,14 +10,14 @@ import path from 'node:path';
 import { buildTinySegmented, tinyMlp } from './helpers/tiny-mlp.js';
 import { quantizeModel, readModelFile } from '../src/compile.js';
 import { evaluate } from '../src/quantize/program.js';
-import { splitProgram } from '../src/compose/segments.js';
+import { coreSteps, splitProgram } from '../src/compose/segments.js';
 import { proveSegmented } from '../src/compose/prove.js';
 import type { SegmentedReceipt } from '../src/compose/receipt.js';
 import { keysHashOf } from '../src/compose/keys.js';
 import { verifySegmentedReceipt } from '../src/verify/segmented.js';
 import type { TrustedSegments } from '../src/verify/segmented.js';
 import { trustedSegments } from '../src/cli/commands/segments.js';
-import { ROOT } from './helpers/conformance.js';
+import { CONFORMANCE, ROOT } from './helpers/conformance.js';
 import { useLocalChain } from './helpers/evm.js';
 import { readCompiled } from '../src/setup.js';
 import { readProgram } from '../src/prove/prove.js';
@@ -70,11 +70,28 @@ describe('segments', () => {
     const q = quantizeModel({ modelPath: model }, readModelFile(model), []);
     const x = [[2048n, -1024n, 3072n, -4096n]];
     const whole = evaluate(q.program, x).outputs;
-    for (const cuts of [[1], [2, 5], [1, 2, 3]]) {
-      let ints = x;
-      for (const s of splitProgram(q.program, cuts, q.layout.visibility)) ints = evaluate(s.program, ints).outputs;
-      expect(ints).toEqual(whole);
+    for (const order of ['chained', 'program', 'pulled', 'streamed'] as const) {
+      for (const cuts of [[1], [2, 5], [1, 2, 3]]) {
+        let ints = x;
+        for (const s of splitProgram(q.program, cuts, q.layout.visibility, order)) ints = evaluate(s.program, ints).outputs;
+        expect(ints, `${order} ${cuts}`).toEqual(whole);
+      }
     }
+  });
+
+  it("the 'streamed' order on a CNN (mnist-8) keeps the integer semantics and leaves bands alive, not layers", () => {
+    const m = path.join(CONFORMANCE, 'models', 'mnist-8', 'model.onnx');
+    const q = quantizeModel({ modelPath: m, inputRange: [0, 255], inputScale: 0, scale: 4, paramBits: 8 }, readModelFile(m), []);
+    const x = [Array.from({ length: 784 }, (_, i) => BigInt((i * 37) % 256))];
+    const n = coreSteps(q.program, 'streamed').length;
+    const cuts = [n >> 2, n >> 1, (3 * n) >> 2];
+    const segs = splitProgram(q.program, cuts, q.layout.visibility, 'streamed');
+    let ints = x;
+    for (const s of segs) ints = evaluate(s.program, ints).outputs;
+    expect(ints).toEqual(evaluate(q.program, x).outputs);
+    // the same cut positions in the chained order keep a whole pooled layer (1,568 values) and the image alive
+    const chained = splitProgram(q.program, cuts, q.layout.visibility, 'chained');
+    for (let i = 0; i < 3; i++) expect(segs[i]!.boundaryOut, `cut ${i + 1}`).toBeLessThan(chained[i]!.boundaryOut);
   });
 
   it('a receiving segment refuses a boundary forged to pack alike (v_j + 2^W, v_j+1 − 1): its range checks make the packing injective', async () => {
