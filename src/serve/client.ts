@@ -19,7 +19,10 @@ export interface ModelSummary {
   visibility: Record<string, string>;
   constraints: number;
   devSetup: boolean;
+  /** A segmented model: the slowest segment's (they are proven in parallel). */
   predictedProveSeconds?: number;
+  /** A segmented model: how many segments (each proven by its own job); vkHash is then the segment keys hash. */
+  segments?: number;
 }
 
 /** A non-2xx answer: the status and the service's `error[code]: …` text. */
