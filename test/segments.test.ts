@@ -3,7 +3,7 @@
  * receipt; and every way of tampering with the chain rejected, naming the check. Real circom, real Groth16.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +34,14 @@ import { tempDir, terminateCurve } from './helpers/pipeline.js';
 afterAll(terminateCurve);
 
 const CACHE = path.join(os.tmpdir(), 'zkinfer-test-cache');
+
+/** Run the CLI in a child process; independent steps run at once (they overlap on the machine's cores). */
+const zk = (args: string[]) =>
+  new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(process.execPath, [path.join(ROOT, 'bin', 'zkinfer.js'), ...args], { env: { ...process.env, ZKINFER_CACHE: CACHE }, maxBuffer: 64 << 20 }, (e, stdout, stderr) =>
+      resolve({ status: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr }),
+    ),
+  );
 
 const input = (dir: string, name: string, xs: number[]): string => {
   const f = path.join(dir, `${name}.json`);
@@ -194,35 +202,34 @@ describe('segments', () => {
     await rejects(r, 'model', /segment 3 belongs to model file/, false);
   });
 
-  it('the CLI compiles, sets up, proves (--jobs) and verifies a segmented model; verify names a failed check', () => {
-    const zk = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin', 'zkinfer.js'), ...args], { encoding: 'utf8', env: { ...process.env, ZKINFER_CACHE: CACHE } });
+  it('the CLI compiles, sets up, proves (--jobs) and verifies a segmented model; verify names a failed check', async () => {
     const model = path.join(work, 'tiny-mlp-1.onnx');
-    const est = zk(['estimate', model, '--segments', '3', '--json']);
+    const [est, c] = await Promise.all([zk(['estimate', model, '--segments', '3', '--json']), zk(['compile', model, '--segments', '3', '-o', dirA, '--json'])]); // compile: the artifacts of beforeAll, up to date
     expect(est.status, est.stderr).toBe(0);
-    const c = zk(['compile', model, '--segments', '3', '-o', dirA, '--json']); // the artifacts of beforeAll: up to date
     expect(c.status, c.stderr).toBe(0);
     const compiled = JSON.parse(c.stdout) as { segments: { constraints: number; nPublic: number }[] };
     expect((JSON.parse(est.stdout) as { segments: { constraints: number }[] }).segments.map((s) => s.constraints)).toEqual(compiled.segments.map((s) => s.constraints));
-    expect(zk(['setup', dirA]).status).toBe(0);
-    const gas = zk(['estimate-gas', dirA, '--json']);
+    expect((await zk(['setup', dirA])).status).toBe(0);
+    const rec = path.join(work, 'cli-receipt.json');
+    const [gas, p] = await Promise.all([zk(['estimate-gas', dirA, '--json']), zk(['prove', dirA, '--input', input(work, 'x3', [0.25, 0.5, -0.5, 0]), '--jobs', '2', '-o', rec])]);
     expect(gas.status, gas.stderr).toBe(0);
     expect((JSON.parse(gas.stdout) as { gas: { gas: number } }).gas.gas).toBe(predictSegmentedGas(compiled.segments.map((s) => s.nPublic)).gas);
-    const rec = path.join(work, 'cli-receipt.json');
-    const p = zk(['prove', dirA, '--input', input(work, 'x3', [0.25, 0.5, -0.5, 0]), '--jobs', '2', '-o', rec]);
     expect(p.status, p.stderr).toBe(0);
-    const v = zk(['verify', rec, '--dir', dirA, '--json']);
+    const keysHash = (JSON.parse(readFileSync(rec, 'utf8')) as { segmentKeysHash: string }).segmentKeysHash;
+    const [v, bad, own, byHash] = await Promise.all([
+      zk(['verify', rec, '--dir', dirA, '--json']),
+      zk(['verify', rec, '--dir', dirB, '--json']), // another model's artifacts
+      zk(['verify', rec, '--json']), // no trusted source: the segments' keys are the receipt's own
+      zk(['verify', rec, '--vk-hash', keysHash]),
+    ]);
     expect(v.status, v.stderr).toBe(0);
     expect(JSON.parse(v.stdout).verified).toBe(true);
-    const bad = zk(['verify', rec, '--dir', dirB, '--json']); // another model's artifacts
     expect(bad.status).toBe(1);
     expect(JSON.parse(bad.stdout).failed).toBe('segment-keys');
-    // without a trusted source the segments' keys are the receipt's own: valid, but untrusted (exit 4)
-    const own = zk(['verify', rec, '--json']);
-    expect(own.status).toBe(4);
+    expect(own.status).toBe(4); // valid, but untrusted
     expect(JSON.parse(own.stdout)).toMatchObject({ verified: false, verdict: 'untrusted', trust: { trusted: false } });
-    const keysHash = (JSON.parse(readFileSync(rec, 'utf8')) as { segmentKeysHash: string }).segmentKeysHash;
-    expect(zk(['verify', rec, '--vk-hash', keysHash]).status).toBe(0);
-  }, 900_000); // nine CLI processes (three proving): minutes on a loaded machine
+    expect(byHash.status).toBe(0);
+  }, 900_000); // nine CLI processes (three proving), independent ones at once: a minute on a loaded machine
 });
 
 describe('segments on chain (anvil)', () => {
@@ -278,19 +285,16 @@ describe('segments on chain (anvil)', () => {
 
   let reg: { registry: string; verifier: string };
   it('the CLI: deploy records the segmented contract, verify --rpc asks it, registry submit takes a segmented receipt', async () => {
-    const zk = (args: string[]) =>
-      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
-        execFile(process.execPath, [path.join(ROOT, 'bin', 'zkinfer.js'), ...args, '--rpc', ctx.node.url, '--json'], (e, stdout, stderr) => resolve({ status: e ? (e.code as number) : 0, stdout, stderr })),
-      );
+    const zkChain = (args: string[]) => zk([...args, '--rpc', ctx.node.url, '--json']);
     const files = { good: path.join(work, 'chain-good.json'), forged: path.join(work, 'chain-forged.json') };
     writeFileSync(files.good, JSON.stringify(good));
     writeFileSync(files.forged, JSON.stringify({ ...clone(good), segments: [good.segments[0]!, other.segments[1]!, good.segments[2]!] }));
-    const d = await zk(['deploy', dirA, '--key', ctx.node.keyFiles[0]!]);
+    const d = await zkChain(['deploy', dirA, '--key', ctx.node.keyFiles[0]!]);
     expect(d.status, d.stderr).toBe(0);
     const [v, bad, s] = await Promise.all([
-      zk(['verify', files.good, '--dir', dirA]), // the contract from DIR/deployments.json
-      zk(['verify', files.forged, '--address', JSON.parse(d.stdout).address]),
-      zk(['registry', 'submit', files.good, '--registry', reg.registry, '--key', ctx.node.keyFiles[1]!]), // the one entry declaring its model and segment keys hash
+      zkChain(['verify', files.good, '--dir', dirA]), // the contract from DIR/deployments.json
+      zkChain(['verify', files.forged, '--address', JSON.parse(d.stdout).address]),
+      zkChain(['registry', 'submit', files.good, '--registry', reg.registry, '--key', ctx.node.keyFiles[1]!]), // the one entry declaring its model and segment keys hash
     ]);
     expect(v.status, v.stderr).toBe(0);
     expect(JSON.parse(v.stdout)).toMatchObject({ verified: true, onChain: { ok: true, contract: JSON.parse(d.stdout).address } });
