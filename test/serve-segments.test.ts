@@ -4,6 +4,8 @@
  * assembled once when the last lands, and a worker killed mid-segment loses only that segment's job.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { readSegmentKeys } from '../src/compose/compile.js';
 import type { SegmentedReceipt } from '../src/compose/receipt.js';
 import { createServer } from '../src/serve/server.js';
@@ -102,5 +104,23 @@ describe('segmented models on the proving service', () => {
     expect(survivor.stderr().match(new RegExp(`job ${inf.id}: assembled`, 'g'))).toHaveLength(1);
     // two inferences: 2 parents and 6 segment jobs, all completed once
     expect(await server.queue.getJobCounts('completed', 'failed', 'active', 'waiting', 'waiting-children')).toEqual({ completed: 8, failed: 0, active: 0, waiting: 0, 'waiting-children': 0 });
+  }, 180_000);
+
+  it('a segment that cannot be proved (its key corrupt on the server) fails the inference after bounded attempts, naming the segment', async () => {
+    await Promise.all(workers.map((w) => w.stop())); // their caches hold the good keys
+    const zkey = path.join(dir, 'seg1', 'circuit.zkey');
+    const fd = openSync(zkey, 'r+');
+    writeSync(fd, Buffer.from('corrupt'), 0, 7, 100);
+    closeSync(fd);
+    workers = [await startWorkerProcess(redis.url, url)]; // an empty cache: fetches every segment's files
+    const client = new ZkinferClient({ url });
+    const inf = await client.infer(modelId, x([0.25, 0.5, -0.5, 0]));
+    let v = await client.inference(inf.id, 60);
+    for (let i = 0; i < 100 && v.status !== 'failed'; i++) v = await client.inference(inf.id, 2);
+    expect(v.status).toBe('failed');
+    expect(v.error).toMatch(/^segment 2\/3: artifact circuit\.zkey: content hash [0-9a-f]+… is not the registered/);
+    expect(v.segments!.map((s) => s.status)).toEqual(['proved', 'failed', 'proved']); // the others were proved; no receipt
+    expect(v.segments![1]!.attempts).toBe(3);
+    expect(v.receipt).toBeUndefined();
   }, 180_000);
 });
