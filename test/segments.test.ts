@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildTinySegmented, tinyMlp } from './helpers/tiny-mlp.js';
+import { segmentedReceiptSchemaValidator } from './helpers/schema.js';
 import { quantizeModel, readModelFile } from '../src/compile.js';
 import { evaluate } from '../src/quantize/program.js';
 import { coreSteps, splitProgram } from '../src/compose/segments.js';
@@ -133,6 +134,9 @@ describe('segments', () => {
       const v = await verifySegmentedReceipt({ receipt: good, trusted: t });
       expect(v.ok, v.failed?.detail).toBe(true);
     }
+    const conforms = segmentedReceiptSchemaValidator(); // the published JSON Schema (docs/segmented-receipt.schema.json)
+    expect(conforms(good), JSON.stringify(conforms.errors)).toBe(true);
+    expect(conforms({ ...good, links: [7] }) || conforms({ ...good, segments: [{ ...good.segments[0]!, proof: undefined }] })).toBe(false);
     expect(good.segments.map((s) => s.visibility)).toEqual([
       { input: 'public', output: 'hashed', params: 'fixed' },
       { input: 'hashed', output: 'hashed', params: 'fixed' },

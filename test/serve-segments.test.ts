@@ -18,6 +18,7 @@ import { trustedSegments } from '../src/cli/commands/segments.js';
 import { evaluate } from '../src/quantize/program.js';
 import { quantizeModel, readModelFile } from '../src/compile.js';
 import { buildTinySegmented } from './helpers/tiny-mlp.js';
+import { segmentedReceiptSchemaValidator } from './helpers/schema.js';
 import { json, startWorkerProcess, testRedis } from './helpers/serve.js';
 import type { Proc } from './helpers/serve.js';
 import { tempDir, terminateCurve } from './helpers/pipeline.js';
@@ -55,6 +56,8 @@ async function expectVerified(v: InferenceView, answered: InferenceView) {
   expect(r.format).toBe('zkinfer.segmented-receipt/1');
   expect(r.segments).toHaveLength(3);
   expect(r.outputs).toEqual(answered.outputs);
+  const conforms = segmentedReceiptSchemaValidator();
+  expect(conforms(r), JSON.stringify(conforms.errors)).toBe(true);
   const ok = await verifySegmentedReceipt({ receipt: r, opening: v.opening, trusted: trustedSegments(dir) }); // what `zkinfer verify --dir` runs
   expect(ok.verdict, ok.failed?.detail).toBe('verified');
 }
