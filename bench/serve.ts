@@ -13,7 +13,7 @@
  *
  * Writes bench/results/serve-<time>.json and, with --snapshot, bench/snapshot/SERVE.md and two SVG charts.
  */
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -56,10 +56,14 @@ async function main() {
   const dir = await buildMlp();
   const modelId = modelIdOf(readCompiled(dir).model);
   const body = readFileSync(MLP_INPUTS[0]!, 'utf8');
-  const redis = await startRedis({ dir: tempDir('zkinfer-bench-redis-') });
+  const redisDir = tempDir('zkinfer-bench-redis-');
+  const fsyncAtStart = fsyncLatency(redisDir);
+  log(`fsync on the Redis disk: p50 ${fsyncAtStart.p50.toFixed(2)} ms, p99 ${fsyncAtStart.p99.toFixed(2)} ms`);
+  const redis = await startRedis({ dir: redisDir });
   const conn = redisOptions(redis.url);
   const queue = new Queue<ProofJobData, ProofJobResult, string>(QUEUE_NAME, { connection: conn as ConnectionOptions });
   const r = new Redis(conn);
+  await r.config('SET', 'latency-monitor-threshold', '1'); // Redis records each second's slowest fsync ≥ 1 ms
   const procs: Proc[] = [];
   const results: Record<string, unknown> = {};
   try {
@@ -88,9 +92,13 @@ async function main() {
     // per request is reported). Open loop (bench/load.ts): requests evenly spaced at the rate, latency from when
     // each was due. autocannon's overallRate sends each second's requests back to back at the start of the
     // second (50 at once at 200 req/s); one such row is kept for comparison with earlier snapshots.
-    const metricsText = async () => (await fetch(`${url}/metrics`)).text(); // also restarts the event-loop delay histogram
-    const hammer = async (rate: number, generator: 'open loop' | 'autocannon' = 'open loop') => {
+    type Service = { server: Proc; url: string; target: string; redis: { process: { pid?: number } }; r: Redis };
+    const main: Service = { server, url, target, redis, r };
+    const hammer = async (rate: number, generator: 'open loop' | 'autocannon' = 'open loop', on: Service = main) => {
+      const { server, target, redis, r } = on;
+      const metricsText = async () => (await fetch(`${on.url}/metrics`)).text(); // also restarts the event-loop delay histogram
       const m0 = await metricsText();
+      await r.call('LATENCY', 'RESET');
       const c0 = cpuBusy();
       const s0 = processCpuMs(server.child.pid!);
       const q0 = [server.child.pid!, redis.process.pid!].map(runQueueWaitMs);
@@ -108,11 +116,12 @@ async function main() {
       const s1 = processCpuMs(server.child.pid!);
       const q1 = [server.child.pid!, redis.process.pid!].map(runQueueWaitMs);
       const m1 = await metricsText();
+      const slowFsyncs = ((await r.call('LATENCY', 'HISTORY', 'aof-fsync-always')) as [number, number][]).map((x) => Number(x[1]));
       const n = Math.max(1, res.sent);
       return {
         rate, generator, achieved: res.achieved, p50: res.p50, p90: res.p90, p99: res.p99, max: res.max, non2xx: res.non2xx, errors: res.errors,
         cpuBusy: 1 - (c1.idle - c0.idle) / (c1.total - c0.total), serverCpuMs: (s1 - s0) / n, loadGenCpuMs: (g1.user + g1.system) / 1000 / n,
-        ...(res.timings ? { breakdown: { ...breakdown(res.timings, m0, m1), maxSendLagMs: res.maxSendLagMs ?? 0, runQueueWaitMs: { server: (q1[0]! - q0[0]!) / n, redis: (q1[1]! - q0[1]!) / n } } } : {}),
+        ...(res.timings ? { breakdown: { ...breakdown(res.timings, m0, m1), maxSendLagMs: res.maxSendLagMs ?? 0, runQueueWaitMs: { server: (q1[0]! - q0[0]!) / n, redis: (q1[1]! - q0[1]!) / n }, slowFsyncs } } : {}),
       };
     };
     const drain = async () => {
@@ -192,6 +201,30 @@ async function main() {
       await drain();
       w1 = await warmWorker();
     }
+    // diagnostic, not durable: the same answers with their Redis on tmpfs (an fsync costs nothing there) while the
+    // worker keeps proving, to show what this disk's fsync adds (appendfsync always waits for it before the 202)
+    if (existsSync('/dev/shm')) {
+      const shmRedis = await startRedis({ dir: mkdtempSync('/dev/shm/zkinfer-bench-redis-') });
+      const s2 = zkinfer(['serve', '--redis', shmRedis.url, '--workers', '0', '--port', '0', '--data', tempDir('zkinfer-bench-data-'), '--max-queued', '1000000', '--model', dir]);
+      const r2 = new Redis(redisOptions(shmRedis.url));
+      try {
+        await r2.config('SET', 'latency-monitor-threshold', '1');
+        const url2 = (await s2.waitFor(/^serving\s+http/)).match(/http:\/\/[^\s]+/)![0];
+        await openLoop({ url: `${url2}/v1/models/${modelId}/inferences`, method: 'POST', headers: { 'content-type': 'application/json' }, body, rate: 50, seconds: 1 }); // warm
+        // the worker proves a backlog on the main Redis meanwhile (more than the run lasts)
+        await Promise.all(Array.from({ length: 4 * SECONDS }, (_, i) => client.infer(modelId, JSON.parse(readFileSync(MLP_INPUTS[i % 4]!, 'utf8')))));
+        busy.push({ ...(await hammer(200, 'open loop', { server: s2, url: url2, target: `${url2}/v1/models/${modelId}/inferences`, redis: shmRedis, r: r2 })), redisOnTmpfs: true });
+        log(`1 worker proving, 200 req/s, Redis on tmpfs (diagnostic): p50 ${busy.at(-1)!.p50.toFixed(1)} ms, p99 ${busy.at(-1)!.p99.toFixed(1)} ms`);
+      } finally {
+        r2.disconnect();
+        await s2.stop();
+        await shmRedis.stop();
+        rmSync(path.dirname(shmRedis.socket), { recursive: true, force: true });
+      }
+      await w1.stop();
+      await drain();
+      w1 = await warmWorker();
+    }
     results.latencyWorkerProving = busy;
 
     const w2 = await startWorkerProcess(redis.url, url, ['--nice', String(LOCAL_WORKER_NICE)]);
@@ -206,7 +239,7 @@ async function main() {
   }
   const report = {
     at: new Date(t0).toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, load1AtStart: load0, load1AtEnd: os.loadavg()[0] },
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, load1AtStart: load0, load1AtEnd: os.loadavg()[0], fsyncAtStart, fsyncAtEnd: fsyncLatency(tempDir('zkinfer-bench-fsync-')) },
     model: { id: modelId, constraints: readCompiled(dir).constraints.total },
     ...results,
   };
@@ -234,6 +267,8 @@ interface Breakdown {
   maxSendLagMs?: number;
   /** Per answer: ms the server's threads and redis-server spent runnable but waiting for a CPU (/proc schedstat). */
   runQueueWaitMs?: { server: number; redis: number };
+  /** Redis's latency monitor: the slowest append-only fsync of each second that had one ≥ 1 ms, ms. */
+  slowFsyncs?: number[];
 }
 
 /** The server-side view of one run: Server-Timing per answer, the rest (client − server total) and /metrics. */
@@ -251,6 +286,25 @@ function breakdown(timings: OpenLoopResult['timings'], m0: string, m1: string): 
     eventLoopDelay: { p99: 1000 * metric(m1, /^zkinfer_server_nodejs_eventloop_lag_p99_seconds ([\d.e+-]+)$/gm), max: 1000 * metric(m1, /^zkinfer_server_nodejs_eventloop_lag_max_seconds ([\d.e+-]+)$/gm) },
   };
 }
+
+/** This disk's fsync latency, as `appendfsync always` pays it: 200 appends of 4 KB, each fdatasync'ed (ms). */
+function fsyncLatency(dir: string): { p50: number; p99: number; max: number } {
+  const fd = openSync(path.join(dir, 'fsync-probe'), 'a');
+  const buf = Buffer.alloc(4096, 120);
+  const ms: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t = performance.now();
+    writeSync(fd, buf);
+    fdatasyncSync(fd);
+    ms.push(performance.now() - t);
+  }
+  closeSync(fd);
+  rmSync(path.join(dir, 'fsync-probe'));
+  return { p50: percentile(ms, 50), p99: percentile(ms, 99), max: Math.max(...ms) };
+}
+
+const fsyncLine = (m: ServeReport['machine']) =>
+  m.fsyncAtStart && m.fsyncAtEnd ? ` fsync of a 4 KB append on the Redis disk (shared with the other processes): p50 ${m.fsyncAtStart.p50.toFixed(2)} / p99 ${m.fsyncAtStart.p99.toFixed(2)} ms at the start, ${m.fsyncAtEnd.p50.toFixed(2)} / ${m.fsyncAtEnd.p99.toFixed(2)} ms at the end.` : '';
 
 /** Milliseconds a process's threads have spent runnable, waiting for a CPU (/proc/PID/task/TID/schedstat). */
 function runQueueWaitMs(pid: number): number {
@@ -283,11 +337,11 @@ async function commandCalls(r: Redis): Promise<{ calls: number; usec: number }> 
   return n;
 }
 
-interface Lat { rate: number; generator?: string; breakdown?: Breakdown; achieved: number; p50: number; p90: number; p99: number; max: number; non2xx: number; errors: number; cpuBusy: number; serverCpuMs?: number; loadGenCpuMs?: number }
+interface Lat { rate: number; generator?: string; redisOnTmpfs?: boolean; breakdown?: Breakdown; achieved: number; p50: number; p90: number; p99: number; max: number; non2xx: number; errors: number; cpuBusy: number; serverCpuMs?: number; loadGenCpuMs?: number }
 interface Burst { runs?: number[]; proving?: number; label: string; proofs: number; seconds: number; proofsPerMinute: number; timeToReceipt: { p50: number; p99: number }; redisCommandsPerJob: number; redisUsecPerJob: number; redisBytesPerJob: number }
 interface ServeReport {
   at: string;
-  machine: { cpus: number; cpuModel?: string; node: string; load1AtStart: number; load1AtEnd: number };
+  machine: { cpus: number; cpuModel?: string; node: string; load1AtStart: number; load1AtEnd: number; fsyncAtStart?: { p50: number; p99: number; max: number }; fsyncAtEnd?: { p50: number; p99: number; max: number } };
   model: { id: string; constraints: number };
   proveMany: { proofs: number; seconds: number; proving?: number; proofsPerMinute: number; runs?: unknown[] };
   latencyNoWorker: Lat[];
@@ -301,11 +355,11 @@ interface ServeReport {
 const mark = (ok: boolean) => (ok ? 'pass' : '**miss**');
 
 export function renderReport(r: ServeReport): string {
-  const p200 = r.latencyWorkerProving.find((l) => l.rate === 200 && (l.generator ?? 'open loop') === 'open loop')!;
+  const p200 = r.latencyWorkerProving.find((l) => l.rate === 200 && (l.generator ?? 'open loop') === 'open loop' && !l.redisOnTmpfs)!;
   const ratio = r.oneWorker.proofsPerMinute / r.proveMany.proofsPerMinute;
   const o: string[] = [];
   o.push(`# Proving service benchmark (\`npm run bench:serve\`)`, '');
-  o.push(`${r.at}, ${r.machine.cpus} × ${r.machine.cpuModel ?? '?'}, Node ${r.machine.node}; bundled MLP (${r.model.constraints} constraints). Load average (other processes included) ${r.machine.load1AtStart.toFixed(1)} at the start, ${r.machine.load1AtEnd.toFixed(1)} at the end.`, '');
+  o.push(`${r.at}, ${r.machine.cpus} × ${r.machine.cpuModel ?? '?'}, Node ${r.machine.node}; bundled MLP (${r.model.constraints} constraints). Load average (other processes included) ${r.machine.load1AtStart.toFixed(1)} at the start, ${r.machine.load1AtEnd.toFixed(1)} at the end.${fsyncLine(r.machine)}`, '');
   if (r.machine.load1AtStart > r.machine.cpus) o.push(`**Contention:** other processes kept the machine at a load of ${r.machine.load1AtStart.toFixed(0)} on ${r.machine.cpus} cores during this run (${(r.machine.load1AtStart / r.machine.cpus).toFixed(0)}× oversubscribed): the server got a small share of a core, so the latency rows measure that share, not the service; rerun on a quiet machine to judge the latency target.`, '');
   o.push('| target | measured | |', '|---|---|---|');
   o.push(`| immediate answer p99 ≤ 50 ms at 200 req/s (a worker proving) | p99 ${p200.p99.toFixed(1)} ms (p50 ${p200.p50.toFixed(1)} ms), ${p200.achieved.toFixed(0)} req/s achieved | ${mark(p200.p99 <= 50)} |`);
@@ -315,18 +369,18 @@ export function renderReport(r: ServeReport): string {
   o.push('| worker | load generator | rate (req/s) | achieved | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | machine CPU busy | server CPU ms / answer | load generator CPU ms / request |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const ms = (x?: number) => (x === undefined ? '' : x.toFixed(2));
   const f1 = (x: number) => x.toFixed(1);
-  const rows = [...r.latencyNoWorker.map((l) => ['none', l] as const), ...r.latencyWorkerProving.map((l) => [`1 proving (nice ${LOCAL_WORKER_NICE})`, l] as const)];
+  const rows = [...r.latencyNoWorker.map((l) => ['none', l] as const), ...r.latencyWorkerProving.map((l) => [`1 proving (nice ${LOCAL_WORKER_NICE})${l.redisOnTmpfs ? ', Redis on tmpfs (diagnostic: not durable)' : ''}`, l] as const)];
   for (const [w, l] of rows) o.push(`| ${w} | ${l.generator ?? 'autocannon'} | ${l.rate} | ${l.achieved.toFixed(0)} | ${f1(l.p50)} | ${f1(l.p90)} | ${f1(l.p99)} | ${f1(l.max)} | ${l.non2xx} | ${l.errors} | ${(100 * l.cpuBusy).toFixed(0)}% | ${ms(l.serverCpuMs)} | ${ms(l.loadGenCpuMs)} |`);
   o.push('', `The server, Redis, the worker and the load generator (in the bench process at nice 0) share the 2 cores; the worker runs at nice ${LOCAL_WORKER_NICE} as \`serve\` runs its local workers. Server CPU counts all its threads (the attestation signing thread too). Open loop (bench/load.ts): requests evenly spaced at the rate, each on a free keep-alive connection, latency from when it was due; autocannon's \`overallRate\` instead sends each connection's share of a second back to back when the second starts (at 200 req/s over 50 connections: 50 requests at once, every second), and adds synthetic samples for slow answers (a 1 ms expected interval), so its tail measures bursts of 50.`);
   o.push('', '### Where the time goes (open loop; the server\'s Server-Timing header per answer, ms p50 / p99)', '');
-  o.push('| worker | rate | client | outside the handler | parse | answer | sign | queue (Redis, fsynced) | handler total | slowest 1%: mean outside / sign / queue | GC in the server: count (major), ms | event-loop delay p99 / max | worst send lag of the load generator | waiting for a CPU per answer: server / redis-server |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  o.push('| worker | rate | client | outside the handler | parse | answer | sign | queue (Redis, fsynced) | handler total | slowest 1%: mean outside / sign / queue | GC in the server: count (major), ms | event-loop delay p99 / max | worst send lag of the load generator | waiting for a CPU per answer: server / redis-server | Redis fsync ≥ 1 ms: seconds with one, slowest |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [w, l] of rows) {
     const b = l.breakdown;
     if (!b) continue;
     const pp = (k: keyof Breakdown['phases']) => `${f1(b.phases[k].p50)} / ${f1(b.phases[k].p99)}`;
-    o.push(`| ${w} | ${l.rate} | ${f1(l.p50)} / ${f1(l.p99)} | ${pp('outside')} | ${pp('parse')} | ${pp('answer')} | ${pp('sign')} | ${pp('queue')} | ${pp('total')} | ${f1(b.tail.outside)} / ${f1(b.tail.sign)} / ${f1(b.tail.queue)} | ${b.gc.count} (${b.gc.major}), ${f1(b.gc.ms)} | ${f1(b.eventLoopDelay.p99)} / ${f1(b.eventLoopDelay.max)} | ${f1(b.maxSendLagMs ?? 0)} | ${b.runQueueWaitMs ? `${b.runQueueWaitMs.server.toFixed(2)} / ${b.runQueueWaitMs.redis.toFixed(2)}` : ''} |`);
+    o.push(`| ${w} | ${l.rate} | ${f1(l.p50)} / ${f1(l.p99)} | ${pp('outside')} | ${pp('parse')} | ${pp('answer')} | ${pp('sign')} | ${pp('queue')} | ${pp('total')} | ${f1(b.tail.outside)} / ${f1(b.tail.sign)} / ${f1(b.tail.queue)} | ${b.gc.count} (${b.gc.major}), ${f1(b.gc.ms)} | ${f1(b.eventLoopDelay.p99)} / ${f1(b.eventLoopDelay.max)} | ${f1(b.maxSendLagMs ?? 0)} | ${b.runQueueWaitMs ? `${b.runQueueWaitMs.server.toFixed(2)} / ${b.runQueueWaitMs.redis.toFixed(2)}` : ''} | ${b.slowFsyncs ? `${b.slowFsyncs.length}, ${Math.max(0, ...b.slowFsyncs)} ms` : ''} |`);
   }
-  o.push('', 'outside the handler: client latency − the handler\'s total (connection, kernel, waiting for the server\'s event loop and the CPU, the response\'s write and read); parse: request read, JSON parsed, schema checked (Fastify, before the handler); answer: integer program and hashes; sign: the attestation (signing thread); queue: BullMQ add, one Redis round trip with its fsync (\`appendfsync always\`).');
+  o.push('', 'outside the handler: client latency − the handler\'s total (connection, kernel, waiting for the server\'s event loop and the CPU, the response\'s write and read); parse: request read, JSON parsed, schema checked (Fastify, before the handler); answer: integer program and hashes; sign: the attestation (signing thread); queue: BullMQ add, one Redis round trip with its fsync (\`appendfsync always\`). The row "Redis on tmpfs" is a diagnostic, not a configuration: the same answers against a second server whose Redis keeps its append-only file in memory (fsync costs nothing there, nothing survives a reboot) while the worker proves a backlog on the first; what separates it from the durable 200 req/s row is what this disk\'s fsync costs.');
   o.push('', '## Proofs', '');
   const split = (b: { proofs: number; seconds: number; proving?: number }) => (b.proving === undefined ? '' : `${((1000 * b.proving) / b.proofs).toFixed(0)} + ${((1000 * (b.seconds - b.proving)) / b.proofs).toFixed(0)}`);
   o.push('| | proofs | seconds | proofs/min | ms per proof: witness + Groth16, + the rest | time to receipt p50 | p99 | Redis commands / CPU µs / KiB kept per job |', '|---|---|---|---|---|---|---|---|');
@@ -343,7 +397,7 @@ function writeSnapshot(r: ServeReport, md: string): void {
   const dir = path.join(ROOT, 'bench', 'snapshot');
   writeFileSync(path.join(dir, 'SERVE.md'), md);
   const bars = [...r.latencyNoWorker.map((l) => ({ ...l, w: 'no worker' })), ...r.latencyWorkerProving.map((l) => ({ ...l, w: '1 worker proving' }))];
-  writeFileSync(path.join(dir, 'serve-latency.svg'), stackedBars({ title: 'immediate answer latency, ms (p50, then up to p99)', parts: ['p50', 'p99'], bars: bars.map((l) => ({ label: `${l.w}, ${l.rate}/s${l.generator === 'autocannon' ? ' (autocannon)' : ''}`, values: [l.p50, Math.max(0, l.p99 - l.p50)] })) }));
+  writeFileSync(path.join(dir, 'serve-latency.svg'), stackedBars({ title: 'immediate answer latency, ms (p50, then up to p99)', parts: ['p50', 'p99'], bars: bars.map((l) => ({ label: `${l.w}, ${l.rate}/s${l.generator === 'autocannon' ? ' (autocannon)' : ''}${l.redisOnTmpfs ? ' (Redis on tmpfs)' : ''}`, values: [l.p50, Math.max(0, l.p99 - l.p50)] })) }));
   writeFileSync(path.join(dir, 'serve-throughput.svg'), stackedBars({ title: 'proofs per minute, bundled MLP', parts: ['proofs/min'], bars: [{ label: 'prove-many', values: [Number(r.proveMany.proofsPerMinute.toFixed(1))] }, ...[r.oneWorker, r.twoWorkers].map((b) => ({ label: b.label, values: [Number(b.proofsPerMinute.toFixed(1))] }))] }));
 }
 
