@@ -396,8 +396,8 @@ export function renderReport(r: ServeReport): string {
 function writeSnapshot(r: ServeReport, md: string): void {
   const dir = path.join(ROOT, 'bench', 'snapshot');
   writeFileSync(path.join(dir, 'SERVE.md'), md);
-  const bars = [...r.latencyNoWorker.map((l) => ({ ...l, w: 'no worker' })), ...r.latencyWorkerProving.map((l) => ({ ...l, w: '1 worker proving' }))];
-  writeFileSync(path.join(dir, 'serve-latency.svg'), stackedBars({ title: 'immediate answer latency, ms (p50, then up to p99)', parts: ['p50', 'p99'], bars: bars.map((l) => ({ label: `${l.w}, ${l.rate}/s${l.generator === 'autocannon' ? ' (autocannon)' : ''}${l.redisOnTmpfs ? ' (Redis on tmpfs)' : ''}`, values: [l.p50, Math.max(0, l.p99 - l.p50)] })) }));
+  const bars = [...r.latencyNoWorker.map((l) => ({ ...l, w: 'no worker' })), ...r.latencyWorkerProving.map((l) => ({ ...l, w: 'worker' }))];
+  writeFileSync(path.join(dir, 'serve-latency.svg'), stackedBars({ title: 'immediate answer latency, ms (p50, then up to p99)', parts: ['p50', 'p99'], bars: bars.map((l) => ({ label: `${l.w}, ${l.rate}/s${l.generator === 'autocannon' ? ', autocannon' : ''}${l.redisOnTmpfs ? ', tmpfs Redis' : ''}`, values: [Number(l.p50.toFixed(1)), Number(Math.max(0, l.p99 - l.p50).toFixed(1))] })) }));
   writeFileSync(path.join(dir, 'serve-throughput.svg'), stackedBars({ title: 'proofs per minute, bundled MLP', parts: ['proofs/min'], bars: [{ label: 'prove-many', values: [Number(r.proveMany.proofsPerMinute.toFixed(1))] }, ...[r.oneWorker, r.twoWorkers].map((b) => ({ label: b.label, values: [Number(b.proofsPerMinute.toFixed(1))] }))] }));
 }
 
