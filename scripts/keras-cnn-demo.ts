@@ -122,7 +122,7 @@ function step(args: string[]): { seconds: number; peakMB: number; out: string } 
   const bin = path.resolve(import.meta.dirname, '..', 'bin', 'zkinfer.js');
   console.error(`$ zkinfer ${args.join(' ')}`);
   const r = spawnSync('nice', ['-n', '19', '/usr/bin/time', '-v', process.execPath, bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  const wall = /Elapsed \(wall clock\) time[^:]*: (?:(\d+):)?(\d+):([\d.]+)/.exec(r.stderr);
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(r.stderr);
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
   const seconds = wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : NaN;
   const peakMB = rss ? Number(rss[1]) / 1024 : NaN;
