@@ -5,6 +5,9 @@
  *   node --import tsx scripts/segments-demo.ts latency [K…]   mnist-8 at its bench settings as one circuit
  *       and in K segments (default 2 4): constraints and each segment's witness + Groth16 seconds, proven
  *       one at a time so each is measured alone; the latency K machines would reach = the slowest segment.
+ *       ROUNDS=R repeats the measurement R times (each round: the single circuit, each K's segments, the
+ *       single circuit again) and adds a summary of the fastest time of each: on a shared machine the
+ *       fastest is the one least disturbed.
  *   node --import tsx scripts/segments-demo.ts private        mnist-8 with --param-visibility private (968k
  *       constraints: one circuit does not compile) in automatic segments: compile, setup, prove, verify.
  *
@@ -49,10 +52,13 @@ async function latency(ks: number[]): Promise<void> {
     const one = await prover.prove(INPUT);
     const t = one.seconds.witness + one.seconds.prove;
     singles.push(t);
-    row(`1 circuit   ${c.info.constraints.total} constraints: witness ${fmt(one.seconds.witness)} s + Groth16 ${fmt(one.seconds.prove)} s = ${fmt(t)} s`);
+    row(`1 circuit   ${c.info.constraints.total} constraints: witness ${fmt(one.seconds.witness)} s + Groth16 ${fmt(one.seconds.prove)} s = ${fmt(t)} s (load ${os.loadavg()[0]!.toFixed(1)})`);
     return t;
   };
-  for (const b of built) {
+  const fastest = new Map<number, number[]>(); // K → each segment's fastest witness + Groth16 seconds
+  const rounds = Number(process.env.ROUNDS ?? 1);
+  for (let round = 1; round <= rounds; round++) for (const b of built) {
+    if (rounds > 1) row(`round ${round}/${rounds}`);
     const before = await proveSingle();
     const r = await proveSegmented({ dir: b.dir, inputPath: INPUT, jobs: 1 });
     const t0 = performance.now();
@@ -63,12 +69,18 @@ async function latency(ks: number[]): Promise<void> {
     const each = r.seconds.segments.map((s) => s.witness + s.prove);
     const slowest = Math.max(...each);
     const latencyK = r.seconds.prepare + slowest;
+    fastest.set(b.k, each.map((t, i) => Math.min(t, fastest.get(b.k)?.[i] ?? Infinity)));
     row(`${b.k} segments  ${b.m.segments.map((s) => s.constraints.total).join(' + ')} constraints (estimated ${b.est.map((e) => e.constraints).join(' + ')})`);
     each.forEach((t, i) => {
       const e = (b.est[i]!.witnessSeconds ?? NaN) + (b.est[i]!.proveSeconds ?? NaN);
       row(`  segment ${i + 1}: witness ${fmt(r.seconds.segments[i]!.witness)} + Groth16 ${fmt(r.seconds.segments[i]!.prove)} = ${fmt(t)} s; estimated ${fmt(e)} s (${t > 0 ? `${(100 * (e / t - 1)).toFixed(0)}%` : '-'})`);
     });
     row(`  latency on ${b.k} machines: boundaries ${fmt(r.seconds.prepare)} s + slowest segment ${fmt(slowest)} s = ${fmt(latencyK)} s = ${((100 * latencyK) / single).toFixed(0)}% of the single circuit (${fmt(single)} s, mean of the runs before and after); verify all + links ${fmt(check)} s; verified ${v.ok}`);
+  }
+  if (rounds > 1) {
+    const one = Math.min(...singles);
+    row(`fastest of ${rounds} rounds: 1 circuit ${fmt(one)} s (of ${singles.length} runs)`);
+    for (const [k, each] of fastest) row(`  ${k} segments: ${each.map(fmt).join(', ')} s; slowest ${fmt(Math.max(...each))} s = ${((100 * Math.max(...each)) / one).toFixed(0)}% of the single circuit`);
   }
   console.log(rows.join('\n'));
 }
