@@ -57,14 +57,15 @@ type OperandVar = 'lc' | 'lc2' | 'lc3';
  * would write more than templateBytes() of witness code (estimated: STEP_BYTES per gadget instance,
  * TERM_BYTES per term written inline, LOOP_BYTES per pattern loop), they go into templates of their own
  * (`Model_Part<k>`), consecutive runs of steps of at most that size each: a layer, part of one, or a dense
- * layer's rows a few at a time. A part reads the signals defined before it (`x`, wired from main) and hands
- * every signal it defines back (`y`, wired into main's `s`), so main still names every program signal as
- * before (`s[k]`) and later parts and the public signals read them there. Inside, the part numbers the
- * signals it touches in program order in its own array `s` (a convolution stays one pattern loop), and
- * writes each step exactly as main would. Constraints are the same: the wiring is equalities of two signals
- * (`s[k] <== x[j]`, `y[j] <== s[k]`, `main.s[k] <== part.y[j]`), which --O1 substitutes away.
+ * layer's rows a few at a time. A part reads the signals defined before it (its inputs `x`, wired from main)
+ * and writes every signal it defines into its outputs `y` (wired into main's `s`), so main still names every
+ * program signal as before (`s[k]`) and later parts and the public signals read them there. Inside, each
+ * step is written exactly as main would, over `x` and `y` numbered in program order (a convolution stays one
+ * pattern loop). Constraints are the same: the wiring is equalities of two signals (`part.x[j] <== s[k]`,
+ * `s[k] <== part.y[j]`), which --O1 substitutes away; a part that reads a whole layer costs one such equality
+ * per value (the Keras CNN's conv2 parts read all 21,632 of conv1's outputs), hence parts of 4 MB.
  */
-export const TEMPLATE_BYTES = 2_000_000;
+export const TEMPLATE_BYTES = 4_000_000;
 const STEP_BYTES = 450;
 const TERM_BYTES = 65;
 const LOOP_BYTES = 600;
@@ -85,9 +86,7 @@ interface Part {
   name: string;
   /** Step indices (consecutive core steps). */
   steps: number[];
-  /** Program signals the part touches, in program order: its array `s`. */
-  local: number[];
-  /** Those defined before it (inputs `x`, in order), and those it defines (outputs `y`, in order). */
+  /** Program signals the part reads that are defined before it (its inputs `x`) and those it defines (its outputs `y`), each in program order. */
   imports: number[];
   exports: number[];
 }
@@ -131,7 +130,7 @@ function partsOf(p: Program, keyOf: (e: Lin) => string | undefined, budget: numb
       for (const id of definedBy(st)) (defs.add(id), touched.add(id));
     }
     const local = [...touched].sort((a, b) => a - b);
-    return { name: `${prefix}_Part${k}`, steps, local, imports: local.filter((id) => !defs.has(id)), exports: local.filter((id) => defs.has(id)) };
+    return { name: `${prefix}_Part${k}`, steps, imports: local.filter((id) => !defs.has(id)), exports: local.filter((id) => defs.has(id)) };
   });
 }
 
@@ -341,17 +340,16 @@ function declareVars(out: string[], vars: Set<string>): void {
 
 /** A part's template (see TEMPLATE_BYTES): inputs x (signals defined before it), outputs y (those it defines). */
 function partTemplate(p: Program, part: Part, nb: { n: number }): string[] {
-  const at = new Map(part.local.map((id, k) => [id, k]));
+  // the steps read the part's inputs and write its outputs in place: no copies (a conv layer's part reads the
+  // whole previous layer, 21,632 values in the Keras CNN: copied, the equalities ran circom2 out of memory)
   const ref: string[] = [];
-  part.local.forEach((id, k) => (ref[id] = `s[${k}]`));
+  part.imports.forEach((id, j) => (ref[id] = `x[${j}]`));
+  part.exports.forEach((id, k) => (ref[id] = `y[${k}]`));
   const w = writer(ref);
   const out = [`template ${part.name}() {`];
   if (part.imports.length) out.push(`    signal input x[${part.imports.length}];`);
-  out.push(`    signal output y[${part.exports.length}];`, `    signal s[${part.local.length}];`);
-  wires(out, part.imports.length, (j) => `s[${at.get(part.imports[j]!)}]`, (j) => `x[${j}]`);
-  out.push('    var lc;');
+  out.push(`    signal output y[${part.exports.length}];`, '    var lc;');
   for (const i of part.steps) emitStep(p.steps[i]!, out, w, nb);
-  wires(out, part.exports.length, (j) => `y[${j}]`, (j) => `s[${at.get(part.exports[j]!)}]`);
   declareVars(out, w.vars);
   out.push('}', '');
   return out;
