@@ -383,7 +383,9 @@ function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
   if (L.signals.some((g) => g.kind === 'commitment')) out.push('include "poseidon-linear.circom";');
   for (const inc of opts.templates?.includes ?? []) if (!out.includes(inc)) out.push(inc);
   out.push('');
-  out.push(...(opts.templates?.text ?? []), ...templates);
+  // one line at a time: spreading a program's hundreds of thousands of lines overflows the call stack
+  for (const l of opts.templates?.text ?? []) out.push(l);
+  for (const l of templates) out.push(l);
   out.push(`template ${sub ?? 'Model'}() {`);
   const arrays = inputArrays(p);
   p.inputs.forEach((inp, t) => {
