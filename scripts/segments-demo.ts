@@ -9,7 +9,8 @@
  *       single circuit again) and adds a summary of the fastest time of each: on a shared machine the
  *       fastest is the one least disturbed.
  *   node --import tsx scripts/segments-demo.ts private        mnist-8 with --param-visibility private (968k
- *       constraints: one circuit does not compile) in automatic segments: compile, setup, prove, verify.
+ *       constraints: one circuit does not compile) in automatic segments: compile, setup, prove, verify
+ *       (MAX_CONSTRAINTS=N: segments of at most N constraints, --max-constraints).
  *
  * Artifacts go to $ZKINFER_DEMO_DIR (default /tmp/zkinfer-segments-demo); cached between runs.
  */
@@ -87,7 +88,8 @@ async function latency(ks: number[]): Promise<void> {
 
 async function privateParams(): Promise<void> {
   const dir = path.join(OUT, 'private');
-  const params = { ...BASE, paramVisibility: 'private' as const, segments: 'auto' as const };
+  const max = process.env.MAX_CONSTRAINTS ? Number(process.env.MAX_CONSTRAINTS) : undefined;
+  const params = { ...BASE, paramVisibility: 'private' as const, segments: 'auto' as const, ...(max ? { maxConstraints: max } : {}) };
   const t0 = performance.now();
   const m = await compileSegmented({ ...params, outDir: dir });
   const t1 = performance.now();
