@@ -67,6 +67,11 @@ describe('a program written as several templates', () => {
       const parts = source.match(/^template Model_Part\d+\(\)/gm) ?? [];
       expect(parts.length).toBeGreaterThanOrEqual(4);
       expect(source).toMatch(/for \(var i = 0; i < 18; i\+\+\)/); // fc1's rows stay pattern loops inside their part
+      // both kinds of part: steps over inputs x and outputs y in place, and (fc1's first row reads conv outputs
+      // from before the part and from it) every value in one array s
+      const bodies = source.split(/^template /m).filter((t) => t.startsWith('Model_Part'));
+      expect(bodies.some((t) => t.includes('signal s['))).toBe(true);
+      expect(bodies.some((t) => !t.includes('signal s['))).toBe(true);
       expect(r.compiled.info.constraints.total).toBe(estimateModel(settings).constraints.total);
       // one function per part besides main's: no function holds the whole model
       expect(wasmFunctionSizes(readFileSync(paths.wasm)).length).toBeGreaterThan(parts.length);

@@ -6,7 +6,7 @@ import type { Lin } from '../quantize/lin.js';
 import { linAddScaled, linConst } from '../quantize/lin.js';
 import type { Program, Step } from '../quantize/program.js';
 import type { Committed, Layout, TensorPacking } from '../quantize/layout.js';
-import { patternEmitter } from './pattern.js';
+import { PATTERN_MIN_TERMS, patternEmitter } from './pattern.js';
 
 export interface CodegenOptions {
   /** What each public signal is (packed values or commitments); see quantize/layout.ts. */
@@ -86,6 +86,10 @@ interface Part {
   name: string;
   /** Step indices (consecutive core steps). */
   steps: number[];
+  /** Program signals the part touches, in program order. */
+  local: number[];
+  /** Does a long combination read both inputs and the part's own values? Then all live in one array `s`. */
+  mixed: boolean;
   /** Program signals the part reads that are defined before it (its inputs `x`) and those it defines (its outputs `y`), each in program order. */
   imports: number[];
   exports: number[];
@@ -130,7 +134,9 @@ function partsOf(p: Program, keyOf: (e: Lin) => string | undefined, budget: numb
       for (const id of definedBy(st)) (defs.add(id), touched.add(id));
     }
     const local = [...touched].sort((a, b) => a - b);
-    return { name: `${prefix}_Part${k}`, steps, imports: local.filter((id) => !defs.has(id)), exports: local.filter((id) => defs.has(id)) };
+    // a long combination over both inputs and the part's own values would be no pattern loop over x or y
+    const mixed = steps.some((i) => linsOf(p.steps[i]!).some((e) => e.terms.size >= PATTERN_MIN_TERMS && [...e.terms.keys()].some((id) => defs.has(id)) && [...e.terms.keys()].some((id) => !defs.has(id))));
+    return { name: `${prefix}_Part${k}`, steps, local, mixed, imports: local.filter((id) => !defs.has(id)), exports: local.filter((id) => defs.has(id)) };
   });
 }
 
@@ -340,16 +346,28 @@ function declareVars(out: string[], vars: Set<string>): void {
 
 /** A part's template (see TEMPLATE_BYTES): inputs x (signals defined before it), outputs y (those it defines). */
 function partTemplate(p: Program, part: Part, nb: { n: number }): string[] {
-  // the steps read the part's inputs and write its outputs in place: no copies (a conv layer's part reads the
-  // whole previous layer, 21,632 values in the Keras CNN: copied, the equalities ran circom2 out of memory)
+  // the steps read the part's inputs and write its outputs in place (a conv layer's part may read the whole
+  // previous layer, 21,632 values in the Keras CNN: copies of them ran circom2 out of memory), unless a long
+  // combination reads both (a layer computed in bands, its next layer's windows over both): then every value
+  // the part touches lives in one array `s`, numbered in program order, so such a window stays a pattern loop
   const ref: string[] = [];
-  part.imports.forEach((id, j) => (ref[id] = `x[${j}]`));
-  part.exports.forEach((id, k) => (ref[id] = `y[${k}]`));
+  const at = new Map(part.local.map((id, k) => [id, k]));
+  if (part.mixed) part.local.forEach((id, k) => (ref[id] = `s[${k}]`));
+  else {
+    part.imports.forEach((id, j) => (ref[id] = `x[${j}]`));
+    part.exports.forEach((id, k) => (ref[id] = `y[${k}]`));
+  }
   const w = writer(ref);
   const out = [`template ${part.name}() {`];
   if (part.imports.length) out.push(`    signal input x[${part.imports.length}];`);
-  out.push(`    signal output y[${part.exports.length}];`, '    var lc;');
+  out.push(`    signal output y[${part.exports.length}];`);
+  if (part.mixed) {
+    out.push(`    signal s[${part.local.length}];`);
+    wires(out, part.imports.length, (j) => `s[${at.get(part.imports[j]!)}]`, (j) => `x[${j}]`);
+  }
+  out.push('    var lc;');
   for (const i of part.steps) emitStep(p.steps[i]!, out, w, nb);
+  if (part.mixed) wires(out, part.exports.length, (j) => `y[${j}]`, (j) => `s[${at.get(part.exports[j]!)}]`);
   declareVars(out, w.vars);
   out.push('}', '');
   return out;
