@@ -22,6 +22,11 @@ import { createServer } from '../src/serve/server.js';
 import { startWorker } from '../src/serve/worker.js';
 import type { ProvingWorker } from '../src/serve/worker.js';
 import { testRedis } from './helpers/serve.js';
+import { Redis } from 'ioredis';
+import { redisOptions } from '../src/serve/redis.js';
+import { buildTinySegmented } from './helpers/tiny-mlp.js';
+import { readManifest, readSegmentKeys } from '../src/compose/compile.js';
+import type { SegmentedReceipt } from '../src/compose/receipt.js';
 
 const SHOTS = path.join(ROOT, 'test-results');
 let dir: string;
@@ -270,6 +275,71 @@ describe('zkinfer web in Chromium', () => {
       // trusted because this page's own server publishes the model's artifacts, not because the service attested its key
       expect(await page.locator('#source').innerText()).toMatch(/against the model's artifacts this page's own server publishes/);
       await page.screenshot({ path: path.join(SHOTS, 'web-service.png'), fullPage: true });
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await worker?.close();
+      await service.close();
+      await redis.stop();
+    }
+  });
+
+  it('follows a SEGMENTED inference: each segment queued → proving → proved, then every proof, link and the keys hash verified in the page; a compromised service or a wrong key hash shows invalid', async () => {
+    const { dir: seg } = await buildTinySegmented(1, dir); // compiled once per test run (test/segments.test.ts too); served at /files/seg-1/
+    const keysHash = readSegmentKeys(seg).keysHash;
+    const redis = await testRedis();
+    const service = await createServer({ redis: redis.url, models: [seg], cors: '*' });
+    let worker: ProvingWorker | undefined;
+    try {
+      const url = await service.listen({ port: 0 });
+      const res = await fetch(`${url}/v1/models/${modelIdOf(readManifest(seg).model)}/inferences`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: [[0.5, -0.25, 0.75, -1]] }) });
+      const { id } = (await res.json()) as { id: string };
+      const follow = `${server.url}?service=${encodeURIComponent(url)}&inference=${id}&artifacts=/files/seg-1/`;
+      await page.goto(follow);
+      const segs = page.locator('#service-segments li');
+      await page.locator('#service-segments li[data-status="queued"]').nth(2).waitFor(); // no worker yet: all 3 queued
+      expect(await page.locator('#service').getAttribute('data-status')).toBe('queued');
+      // every status each segment shows, in order
+      await page.evaluate(() => {
+        const seen: string[][] = [[], [], []];
+        (window as unknown as { seen: string[][] }).seen = seen;
+        const note = () => document.querySelectorAll('#service-segments li').forEach((li, i) => seen[i]!.at(-1) !== li.getAttribute('data-status') && seen[i]!.push(li.getAttribute('data-status')!));
+        note();
+        new MutationObserver(note).observe(document.getElementById('service-segments')!, { childList: true });
+      });
+      worker = await startWorker({ redis: redis.url, server: url, cacheDir: tempDir('zkinfer-wcache-') });
+      await page.locator('#service[data-status="verified"]').waitFor({ timeout: 120_000 });
+      const seen = await page.evaluate(() => (window as unknown as { seen: string[][] }).seen);
+      for (const s of seen) expect(s[0]).toBe('queued'), expect(s.at(-1)).toBe('proved');
+      expect(seen.flat(), JSON.stringify(seen)).toContain('proving'); // one worker, one segment at a time: at least one was shown proving
+      expect(await segs.allInnerTexts()).toEqual([1, 2, 3].map((i) => expect.stringMatching(new RegExp(`^segment ${i}/3: proved by ${worker!.name.replace(/[.:]/g, '\\$&')} in \\d+\\.\\d\\d s`))));
+      expect(await page.locator('#service-steps li.done').allInnerTexts()).toEqual(['queued', 'proving', 'proved', 'verified']);
+      expect(await page.locator('#service-status').innerText()).toMatch(/^3 segments proved in \d+\.\d\d s in all; the segmented receipt verified in this page/);
+      const v = await verdictOf(page);
+      expect(v.verdict, v.text).toBe('valid');
+      console.log(`[browser timing] segmented receipt (3 segments) verified in Chromium: ${v.verifyMs.toFixed(0)} ms`);
+      expect(await page.locator('#segments').getAttribute('data-count')).toBe('3');
+      expect(await page.locator(`#facts code[title="${keysHash}"]`).count()).toBe(1); // the compiled segment keys hash
+      for (const c of ['segment-keys', 'links', 'segment-proof']) expect(await page.locator(`#checks li[data-check="${c}"]`).getAttribute('class'), c).toBe('ok');
+      // trusted because this page's own server publishes the model's segments.keys.json, which is the attested keys hash
+      expect(await page.locator('#source').innerText()).toMatch(/\(3 segments\), checked in this page against the segment keys hash of the model's artifacts this page's own server publishes/);
+      await page.screenshot({ path: path.join(SHOTS, 'web-service-segments.png'), fullPage: true });
+
+      // a key hash the user trusts that is not this model's: refused, naming the check
+      await page.goto(`${follow}&vkHash=${'0'.repeat(64)}`);
+      await page.locator('#service[data-status="invalid"]').waitFor();
+      expect((await verdictOf(page)).text).toMatch(/check 'segment-keys' failed: the receipt's segment keys hash .* is not the one you trust/);
+      expect(await page.locator('#service-status').innerText()).toMatch(/does NOT verify/);
+      // a compromised service (its Redis edited): segment 2's proof no longer verifies
+      const job = (await service.queue.getJob(id))!;
+      const forged = structuredClone(job.returnvalue);
+      const p2 = (forged.receipt as SegmentedReceipt).segments[1]!.proof;
+      [p2.pi_a, p2.pi_c] = [p2.pi_c, p2.pi_a];
+      const r = new Redis(redisOptions(redis.url));
+      await r.hset(service.queue.toKey(id), 'returnvalue', JSON.stringify(forged));
+      r.disconnect();
+      await page.goto(follow);
+      await page.locator('#service[data-status="invalid"]').waitFor({ timeout: 60_000 });
+      expect((await verdictOf(page)).text).toMatch(/check 'segment-proof' failed: segment 2: proof: the Groth16 pairing check failed/);
       expect(pageErrors).toEqual([]);
     } finally {
       await worker?.close();

@@ -101,10 +101,13 @@ export interface ProofJobResult {
 
 export type InferenceStatus = 'queued' | 'proving' | 'proved' | 'failed';
 
+/** A segment's status: `skipped` when its inference had already failed (another segment failed for good) before a worker took it. */
+export type SegmentStatus = InferenceStatus | 'skipped';
+
 /** One segment of a segmented inference, as GET /v1/inferences/<id> shows it. */
 export interface SegmentProgress {
   index: number;
-  status: InferenceStatus;
+  status: SegmentStatus;
   attempts: number;
   worker?: string;
   /** When a worker last started it (ISO time). */

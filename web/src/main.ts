@@ -9,7 +9,8 @@ import './style.css';
 import { ZkWorker, WorkerError } from './client.js';
 import { DigitPad } from './digit.js';
 import { argmax, byId, el, showResult, showState, tensorImage } from './view.js';
-import { STEPS, followInference } from './service.js';
+import { STEPS, followInference, segmentText } from './service.js';
+import type { InferenceView } from '../../src/serve/jobs.js';
 import type { Trusted, TrustSources } from './protocol.js';
 import type { CompiledInfo } from '../../src/compile.js';
 import type { Receipt } from '../../src/receipt.js';
@@ -156,10 +157,34 @@ async function ownArtifactsWithKey(hash: string): Promise<Trusted | undefined> {
   return found && vkHash(found.vk) === hash.replace(/^0x/, '').toLowerCase() ? found : undefined;
 }
 
+/** A segmented model's keys hash when this page's own server publishes its segments.keys.json at `artifacts` and it is `hash`. */
+async function ownSegmentKeys(hash: string): Promise<string | undefined> {
+  const base = new URL(params.get('artifacts') ?? 'files/', location.href).href;
+  if (!sameOrigin(base)) return undefined;
+  const keys = (await fetchJson(new URL('segments.keys.json', base).href)) as { keysHash?: unknown } | undefined;
+  return typeof keys?.keysHash === 'string' && keys.keysHash === hash.replace(/^0x/, '').toLowerCase() ? keys.keysHash : undefined;
+}
+
+/** What the page trusts for a service's receipt: the key hash the user entered, else this page's own server's artifacts when they are the attested key. */
+async function serviceTrust(attested: string, segmented: boolean): Promise<{ trust: TrustSources; how: string }> {
+  const user = userHash();
+  if (user.trustedVkHash) return { trust: user, how: 'against the key hash you entered' };
+  const ownBy = `the model's artifacts this page's own server (${location.host}) publishes`;
+  if (segmented) {
+    const keysHash = await ownSegmentKeys(attested);
+    if (keysHash) return { trust: { trustedVkHash: keysHash, trustedBy: ownBy }, how: "against the segment keys hash of the model's artifacts this page's own server publishes" };
+  } else {
+    const own = await ownArtifactsWithKey(attested);
+    if (own) return { trust: { trusted: own, trustedBy: ownBy }, how: "against the model's artifacts this page's own server publishes" };
+  }
+  return { trust: {}, how: "with the key it embeds only: neither this page's server nor you vouch for it (the service that proved it attested it, which proves nothing)" };
+}
+
 async function followService(service: string, id: string): Promise<void> {
   const box = byId('service');
   const steps = byId('service-steps');
   const status = byId('service-status');
+  const segments = byId('service-segments');
   box.hidden = false;
   const seen = new Set<string>();
   const mark = (step: string, text: string) => {
@@ -168,25 +193,36 @@ async function followService(service: string, id: string): Promise<void> {
     box.dataset.status = step;
     status.textContent = text;
   };
+  /** A segmented inference: each segment's job (data-status queued, proving, proved, failed or skipped). */
+  const showSegments = (v: InferenceView) => {
+    const segs = v.segments ?? [];
+    segments.hidden = !segs.length;
+    segments.replaceChildren(...segs.map((s) => el('li', { 'data-index': String(s.index), 'data-status': s.status }, segmentText(s, segs.length))));
+  };
   mark('queued', `inference ${id} at ${service}`);
   try {
     const final = await followInference(service, id, (v) => {
       if (v.status === 'proving' || v.status === 'proved') seen.add('queued');
       if (v.status === 'proved') seen.add('proving');
-      mark(v.status, v.status === 'failed' ? `failed: ${v.error ?? 'no reason given'}` : `${v.status}${v.timings.queueSeconds !== undefined ? ` (waited ${v.timings.queueSeconds.toFixed(2)} s)` : ''}`);
+      showSegments(v);
+      const done = v.segments?.filter((s) => s.status === 'proved').length;
+      const progress = v.segments && v.status !== 'failed' ? ` — ${done} of ${v.segments.length} segments proved` : '';
+      mark(v.status, v.status === 'failed' ? `failed: ${v.error ?? 'no reason given'}` : `${v.status}${v.timings.queueSeconds !== undefined ? ` (waited ${v.timings.queueSeconds.toFixed(2)} s)` : ''}${progress}`);
     });
     if (final.status !== 'proved' || !final.receipt) return;
     const t0 = performance.now();
-    const a = final.attestation;
+    const segs = final.segments?.length;
     // The service proved the receipt, so its attestation cannot vouch for the key: trust the key hash the user
     // entered, or the artifacts this page's own server publishes when they are the attested key.
-    const user = userHash();
-    const own = user.trustedVkHash ? undefined : await ownArtifactsWithKey(a.vkHash);
-    const trust: TrustSources = user.trustedVkHash ? user : own ? { trusted: own, trustedBy: `the model's artifacts this page's own server (${location.host}) publishes` } : {};
-    const how = user.trustedVkHash ? 'against the key hash you entered' : own ? "against the model's artifacts this page's own server publishes" : 'with the key it embeds only: neither this page\'s server nor you vouch for it (the service that proved it attested it, which proves nothing)';
-    await verifyText(JSON.stringify(final.receipt), `Receipt of inference ${id} from the proving service ${service}, checked in this page ${how}.`, t0, trust);
-    if (byId('verdict').dataset.verdict === 'valid') mark('verified', `proved in ${final.timings.proveSeconds?.toFixed(2) ?? '?'} s and verified in this page`);
-    else status.textContent = byId('verdict').dataset.verdict === 'untrusted' ? 'proved, but the key is not one this page or you trust: see below' : 'the receipt does NOT verify';
+    const { trust, how } = await serviceTrust(final.attestation.vkHash, segs !== undefined);
+    await verifyText(JSON.stringify(final.receipt), `Receipt of inference ${id} from the proving service ${service}${segs ? ` (${segs} segments)` : ''}, checked in this page ${how}.`, t0, trust);
+    const verdict = byId('verdict').dataset.verdict;
+    const proved = `proved in ${final.timings.proveSeconds?.toFixed(2) ?? '?'} s`;
+    if (verdict === 'valid') mark('verified', segs ? `${segs} segments ${proved} in all; the segmented receipt verified in this page: every segment proof, every link between segments and the segment keys hash` : `${proved} and verified in this page`);
+    else {
+      box.dataset.status = verdict === 'untrusted' ? 'untrusted' : 'invalid';
+      status.textContent = verdict === 'untrusted' ? 'proved, but the key is not one this page or you trust: see below' : 'the receipt does NOT verify: see below';
+    }
   } catch (e) {
     box.dataset.status = 'error';
     status.textContent = describe(e);

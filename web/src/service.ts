@@ -1,9 +1,10 @@
 /**
  * Following an inference of a proving service (`?service=URL&inference=ID`): its status changes arrive as
- * Server-Sent Events (queued → proving → proved, or failed); once proved, the page verifies the receipt
- * itself. The service must allow this page's origin (`zkinfer serve --cors …`).
+ * Server-Sent Events (queued → proving → proved, or failed; a segmented model's inference also each segment's
+ * queued → proving → proved, failed or skipped); once proved, the page verifies the receipt itself. The service
+ * must allow this page's origin (`zkinfer serve --cors …`).
  */
-import type { InferenceView } from '../../src/serve/jobs.js';
+import type { InferenceView, SegmentProgress } from '../../src/serve/jobs.js';
 
 export const STEPS = ['queued', 'proving', 'proved', 'verified'] as const;
 
@@ -31,4 +32,13 @@ export function followInference(service: string, id: string, onStatus: (v: Infer
       reject(new Error(`${url}: the event stream failed (is the service up, and does it allow this origin with --cors?)`));
     };
   });
+}
+
+/** One segment of a segmented inference in words: "segment 2/3: proved by host:pid in 0.31 s (attempt 2)". */
+export function segmentText(s: SegmentProgress, count: number): string {
+  const by = s.worker ? ` by ${s.worker}` : '';
+  const took = s.proveSeconds !== undefined ? ` in ${s.proveSeconds.toFixed(2)} s` : '';
+  const tries = s.attempts > 1 ? ` (attempt ${s.attempts})` : '';
+  const why = s.error && s.status !== 'skipped' ? `: ${s.error}` : s.status === 'skipped' ? ': not proved, the inference had already failed' : '';
+  return `segment ${s.index + 1}/${count}: ${s.status}${s.status === 'proved' ? by + took : ''}${tries}${why}`;
 }
