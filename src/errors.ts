@@ -96,6 +96,15 @@ export class CircomCompileError extends ZkinferError {
   }
 }
 
+/**
+ * circom2 (32-bit WebAssembly: at most 4 GiB) ran out of memory compiling a circuit, or a plan predicts it would:
+ * the circuit (a segment, or a step of the program) is too big for the compiler.
+ */
+export class CompilerMemoryError extends CircomCompileError {
+  override name = 'CompilerMemoryError';
+  override readonly code = 'compiler-memory';
+}
+
 /** Witness generation failed (a constraint or assert failed while computing the witness). */
 export class WitnessError extends ZkinferError {
   override name = 'WitnessError';

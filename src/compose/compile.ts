@@ -18,7 +18,7 @@ import type { SetupInfo } from '../setup.js';
 import { planSegments } from './segments.js';
 import type { PlanOptions, Segment } from './segments.js';
 import { compileProgramCircuit } from './circuit.js';
-import { ArtifactError, InputError } from '../errors.js';
+import { ArtifactError, CompilerMemoryError, InputError } from '../errors.js';
 import { SEGMENT_KEYS_FORMAT, keysHashOf } from './keys.js';
 
 export const SEGMENTS_FORMAT = 'zkinfer.segments/1';
@@ -57,6 +57,16 @@ function segmentOps(graph: Graph, p: Program): Record<string, number> {
   const c: Record<string, number> = {};
   for (const n of graph.nodes) if (names.has(n.name)) c[n.op] = (c[n.op] ?? 0) + 1;
   return c;
+}
+
+/** circom2 out of memory on segment i: which segment, what the plan predicted for it, and a smaller cut to ask for. */
+export function segmentMemoryError(e: CompilerMemoryError, i: number, plan: Segment[]): CompilerMemoryError {
+  const s = plan[i]!;
+  const smaller = Math.max(1, Math.floor(s.constraints * 0.6));
+  return new CompilerMemoryError(
+    `segment ${i + 1} of ${plan.length} (steps ${s.from}..${s.to}, ${s.constraints} constraints, predicted ≈ ${Math.round(s.memoryMB)} MB of circom2's memory): ${e.message}`,
+    { hint: `cut smaller segments: --segments auto --max-constraints ${smaller} (the prediction was too low for this circuit: please report it)`, cause: e },
+  );
 }
 
 export interface CompileSegmentedParams extends CompileParams, PlanOptions {}
@@ -99,6 +109,8 @@ export async function compileSegmented(params: CompileSegmentedParams): Promise<
         ops: segmentOps(q.graph, s.program),
         ...(i === 0 ? { checkRanges: declaredRanges(s.program, q.graph, q.decls) } : {}),
         onProgress: progress,
+      }).catch((e: unknown) => {
+        throw e instanceof CompilerMemoryError ? segmentMemoryError(e, i, plan) : e;
       }),
     );
     progress(`compile: segment ${i + 1}/${plan.length}: ${segments[i]!.constraints.total} constraints (estimated ${s.constraints})`);

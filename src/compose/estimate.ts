@@ -20,6 +20,8 @@ export interface SegmentEstimate {
   boundaryOut: number;
   nPublic: number;
   ptauPower: number;
+  /** circom2's predicted peak memory compiling the segment, MB (compose/memory.ts). */
+  compilerMB: number;
   /** Predicted idle-machine seconds (absent without a cost model). */
   witnessSeconds?: number;
   proveSeconds?: number;
@@ -36,7 +38,7 @@ export function estimateSegments(params: Omit<CompileParams, 'outDir'> & PlanOpt
     const c = countConstraints({ program: s.program, layout: s.layout });
     const f: CircuitFeatures = { constraints: c.total, wires: c.wires, domain: 2 ** c.ptauPower, terms: sourceTerms(s.program), nPublic: c.nPublic, sourceBytes: Buffer.byteLength(generateCircom(s.program, { layout: s.layout })) };
     return {
-      from: s.from, to: s.to, constraints: c.total, boundaryIn: s.boundaryIn, boundaryOut: s.boundaryOut, nPublic: c.nPublic, ptauPower: c.ptauPower,
+      from: s.from, to: s.to, constraints: c.total, boundaryIn: s.boundaryIn, boundaryOut: s.boundaryOut, nPublic: c.nPublic, ptauPower: c.ptauPower, compilerMB: Math.round(s.memoryMB),
       ...(model ? { witnessSeconds: predict(model.steps.witness.seconds, f), proveSeconds: predict(model.steps.prove.seconds, f) } : {}),
     };
   });

@@ -32,12 +32,12 @@ import { bitLength, signedWidth } from '../quantize/program.js';
 import { PACK_BITS, makeLayout } from '../quantize/layout.js';
 import type { Layout, SignalGroup, Visibility } from '../quantize/layout.js';
 import { countConstraints, poseidonCost, stepCost, stepLins } from '../estimate/constraints.js';
-import { InputError } from '../errors.js';
+import { CompilerMemoryError, InputError } from '../errors.js';
+import { DEFAULT_MEMORY_BUDGET_MB, MEMORY_LOWER, memoryFeatures, paramSignals, predictCircomMemoryMB, stepMemoryMB } from './memory.js';
+import { generateCircom } from '../codegen/circom.js';
 
 /** Packed elements per Poseidon call for boundary commitments (the widest, 16 inputs: fewest constraints per element). */
 export const BOUNDARY_CHAIN_WIDTH = 15;
-/** Default largest segment: circom2 (4 GiB of WebAssembly memory) compiled ~900k constraints here; with margin. */
-export const DEFAULT_MAX_CONSTRAINTS = 600_000;
 
 export interface Segment {
   /** Steps [from, to) of the program's core steps, in the order `order` (coreSteps). */
@@ -49,6 +49,8 @@ export interface Segment {
   boundaryIn: number;
   boundaryOut: number;
   constraints: number;
+  /** circom2's predicted peak memory compiling it, MB (memory.ts): from its source once planned, a lower bound in a shallow split. */
+  memoryMB: number;
   /** The step order the cut was made in (coreSteps). */
   order: StepOrder;
 }
@@ -207,7 +209,7 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility,
   const bounds = [0, ...cuts, core.length];
   for (let i = 1; i < bounds.length; i++) if (!(bounds[i]! > bounds[i - 1]!)) throw new InputError(`segments: cut ${bounds[i]} is not after ${bounds[i - 1]} (the program has ${core.length} steps)`);
   const K = bounds.length - 1;
-  const segs: Omit<Segment, 'layout' | 'constraints' | 'order'>[] = [];
+  const segs: Omit<Segment, 'layout' | 'constraints' | 'memoryMB' | 'order'>[] = [];
   for (let i = 0; i < K; i++) {
     const [a, b] = [bounds[i]!, bounds[i + 1]!];
     const last = i === K - 1;
@@ -271,7 +273,10 @@ export function splitProgram(p: Program, cuts: number[], visibility: Visibility,
     layouts[i]!.signals = layouts[i]!.signals.map((g) => (g.kind === 'commitment' && g.of === 'output' ? widen(g) : g));
     layouts[i + 1]!.signals = layouts[i + 1]!.signals.map((g) => (g.kind === 'commitment' && g.of === 'input' ? widen(g) : g));
   }
-  return segs.map((s, i) => ({ ...s, order, layout: layouts[i]!, constraints: countConstraints({ program: s.program, layout: layouts[i]! }).total }));
+  return segs.map((s, i) => {
+    const c = countConstraints({ program: s.program, layout: layouts[i]! });
+    return { ...s, order, layout: layouts[i]!, constraints: c.total, memoryMB: predictCircomMemoryMB(memoryFeatures(s.program, layouts[i]!, c)) };
+  });
 }
 
 /** Indices of the parameter tensors (param steps) the steps and output combinations read, ascending. */
@@ -325,10 +330,33 @@ export function remapStep(s: Step, id: (old: number) => number, lin: (e: Lin) =>
 }
 
 export interface PlanOptions {
-  /** A number of segments, or 'auto': the fewest segments each within maxConstraints. */
+  /** A number of segments, or 'auto': the fewest segments each within maxConstraints and the memory budget. */
   segments: number | 'auto';
-  /** Largest segment in constraints (default DEFAULT_MAX_CONSTRAINTS). */
+  /** Largest segment in constraints with 'auto' (default: none, the memory budget decides). */
   maxConstraints?: number;
+  /**
+   * Largest predicted circom2 memory of a segment with 'auto', MB (default $ZKINFER_SEGMENT_MEMORY_MB, else
+   * DEFAULT_MEMORY_BUDGET_MB: 3 of circom2's 4 GiB).
+   */
+  memoryBudgetMB?: number;
+}
+
+/** The memory budget of an automatic cut: the option, $ZKINFER_SEGMENT_MEMORY_MB, or DEFAULT_MEMORY_BUDGET_MB. */
+export const memoryBudget = (opts: Pick<PlanOptions, 'memoryBudgetMB'> = {}): number => opts.memoryBudgetMB ?? (Number(process.env.ZKINFER_SEGMENT_MEMORY_MB) || DEFAULT_MEMORY_BUDGET_MB);
+
+/**
+ * What a cut balances: each step's share (additive), a segment's total of it beyond the steps' (its
+ * boundaries and parameters show there), and what a constraint of boundary costs in its unit.
+ */
+interface Measure {
+  step: (s: Step) => number;
+  seg: (s: Segment) => number;
+  perConstraint: number;
+}
+const BY_CONSTRAINTS: Measure = { step: (s) => stepCost(s).nonLinear + stepCost(s).linear, seg: (s) => s.constraints, perConstraint: 1 };
+function byMemory(p: Program): Measure {
+  const isParam = paramSignals(p);
+  return { step: (s) => stepMemoryMB(s, isParam), seg: (s) => s.memoryMB - MEMORY_LOWER.intercept, perConstraint: (MEMORY_LOWER.constraints ?? 0) + (MEMORY_LOWER.wires ?? 0) };
 }
 
 /**
@@ -357,18 +385,15 @@ function boundaryValueCost(p: Program, id: number): number {
  * Cut positions for k segments: each cut near an equal share of the steps' constraints, at the position in
  * a window around it where the boundary (values live across the cut) is cheapest, a layer's end typically.
  */
-function balancedCuts(p: Program, core: Step[], k: number, overhead: number[] = new Array<number>(k).fill(0)): { cuts: number[]; stepCosts: (from: number, to: number) => number } {
+function balancedCuts(p: Program, core: Step[], k: number, overhead: number[] = new Array<number>(k).fill(0), measure: Measure = BY_CONSTRAINTS): { cuts: number[]; stepCosts: (from: number, to: number) => number } {
   const prefix = new Float64Array(core.length + 1);
-  core.forEach((s, i) => {
-    const c = stepCost(s);
-    prefix[i + 1] = prefix[i]! + c.nonLinear + c.linear;
-  });
+  core.forEach((s, i) => (prefix[i + 1] = prefix[i]! + measure.step(s)));
   const lv = liveness(p, core);
   // boundary cost at every cut position: a value counts from after its defining step to its last use
   const delta = new Float64Array(core.length + 2);
   for (let id = 0; id < p.nSignals; id++) {
     if (lv.isParam[id] || lv.defAt[id]! < 0 || lv.lastUse[id]! <= lv.defAt[id]!) continue;
-    const c = boundaryValueCost(p, id);
+    const c = boundaryValueCost(p, id) * measure.perConstraint;
     delta[lv.defAt[id]! + 1] += c;
     delta[lv.lastUse[id]! + 1] -= c;
   }
@@ -406,45 +431,75 @@ function balancedCuts(p: Program, core: Step[], k: number, overhead: number[] = 
  * (coreSteps); the best-balanced kept. The tries are shallow splits (constraint counts, no copies of the
  * program): the caller splits the chosen cut for real (`deepen`).
  */
-function balancedSegments(p: Program, k: number, visibility: Visibility): Segment[] {
+function balancedSegments(p: Program, k: number, visibility: Visibility, measure: Measure = BY_CONSTRAINTS): Segment[] {
   let best: Segment[] | undefined;
-  const largest = (segs: Segment[]): number => Math.max(...segs.map((s) => s.constraints));
+  const largest = (segs: Segment[]): number => Math.max(...segs.map(measure.seg));
   // ('program' is never better than 'chained' or 'streamed' on the models measured: not tried, planning time)
   for (const order of k > 1 ? (['chained', 'pulled', 'streamed'] as const) : (['chained'] as const)) {
     const core = coreSteps(p, order);
     let overhead: number[] | undefined;
     for (let round = 0; round < (k > 1 ? 3 : 1); round++) {
-      const { cuts, stepCosts } = balancedCuts(p, core, k, overhead);
+      const { cuts, stepCosts } = balancedCuts(p, core, k, overhead, measure);
       const segs = splitProgram(p, cuts, visibility, order, core, true);
       if (!best || largest(segs) < largest(best)) best = segs;
-      overhead = segs.map((s) => s.constraints - stepCosts(s.from, s.to));
+      overhead = segs.map((s) => measure.seg(s) - stepCosts(s.from, s.to));
     }
   }
   return best!;
 }
 
-/** The segment programs of a shallow split (same cuts, same order, same constraints). */
-const deepen = (p: Program, segs: Segment[], visibility: Visibility): Segment[] =>
-  splitProgram(p, segs.slice(1).map((s) => s.from), visibility, segs[0]!.order);
+/** The segment programs of a shallow split (same cuts, same order, same constraints), their compiler memory predicted from their source. */
+function deepen(p: Program, segs: Segment[], visibility: Visibility): Segment[] {
+  return splitProgram(p, segs.slice(1).map((s) => s.from), visibility, segs[0]!.order).map((s) => {
+    const sourceBytes = Buffer.byteLength(generateCircom(s.program, { layout: s.layout }));
+    return { ...s, memoryMB: predictCircomMemoryMB({ ...memoryFeatures(s.program, s.layout), sourceBytes }) };
+  });
+}
 
 /**
- * Plan the cut: K balanced segments, or with 'auto' the fewest whose largest stays within maxConstraints.
+ * Plan the cut: K balanced segments, or with 'auto' the fewest whose every segment stays within maxConstraints
+ * (when given) and whose predicted circom2 memory stays within the budget (memoryBudget), balanced on
+ * whichever of the two binds.
  * @example const segs = planSegments(program, visibility, { segments: 'auto', maxConstraints: 500_000 });
  */
 export function planSegments(p: Program, visibility: Visibility, opts: PlanOptions): Segment[] {
-  const nCore = coreSteps(p).length;
+  const core = coreSteps(p);
+  const nCore = core.length;
   if (opts.segments !== 'auto') {
     if (!Number.isInteger(opts.segments) || opts.segments < 1) throw new InputError(`--segments ${opts.segments}: expected a positive integer or 'auto'`);
     if (opts.segments > nCore) throw new InputError(`--segments ${opts.segments}: the program has only ${nCore} steps to cut`, { hint: 'ask for fewer segments' });
     return deepen(p, balancedSegments(p, opts.segments, visibility), visibility);
   }
-  const max = opts.maxConstraints ?? DEFAULT_MAX_CONSTRAINTS;
-  // fewer than (the steps' constraints) / max segments cannot fit: start there (each try splits the whole
-  // program three times, minutes for a model of millions of terms such as the Keras MNIST CNN)
-  const steps = coreSteps(p).reduce((a, s) => a + stepCost(s).nonLinear + stepCost(s).linear, 0);
-  for (let k = Math.max(1, Math.ceil(steps / max)); k <= Math.min(nCore, 64); k++) {
-    const segs = balancedSegments(p, k, visibility);
-    if (segs.every((s) => s.constraints <= max)) return deepen(p, segs, visibility);
+  const max = opts.maxConstraints ?? Infinity;
+  const budget = memoryBudget(opts);
+  const memory = byMemory(p);
+  // a step whose lower bound alone passes the budget cannot be cut small enough
+  const room = budget - MEMORY_LOWER.intercept;
+  const worst = core.reduce((w, s) => (memory.step(s) > memory.step(w) ? s : w), core[0]!);
+  if (memory.step(worst) > room) {
+    const node = (worst as { node?: string }).node ?? worst.kind;
+    throw new CompilerMemoryError(`segments: node '${node}' alone (one ${worst.kind} step) needs at least ${Math.round(MEMORY_LOWER.intercept + memory.step(worst))} MB of circom2's memory (predicted), over the budget of ${budget} MB: no cut between steps makes it fit`, {
+      hint: `make '${node}' smaller (fewer inputs per output), or use --param-visibility fixed (a private parameter is a signal in every term that reads it)`,
+    });
   }
-  throw new InputError(`segments: no cut into at most 64 segments keeps every segment within ${max} constraints`, { hint: 'raise --max-constraints, or give --segments K' });
+  // fewer than (the steps' constraints) / max or (the steps' memory, a lower bound) / budget segments cannot
+  // fit: start there (each try splits the whole program three times, minutes for a model of millions of terms
+  // such as the Keras MNIST CNN); a cut whose shallow split fits is checked on its segments' source, and a
+  // segment over the budget by a factor f makes the next try about f times as many segments
+  const needC = core.reduce((a, s) => a + BY_CONSTRAINTS.step(s), 0) / max;
+  const needM = core.reduce((a, s) => a + memory.step(s), 0) / room;
+  const measure = needM > needC ? memory : BY_CONSTRAINTS;
+  for (let k = Math.max(1, Math.ceil(Math.max(needC, needM))); k <= Math.min(nCore, 64); ) {
+    const segs = balancedSegments(p, k, visibility, measure);
+    if (!segs.every((s) => s.constraints <= max && s.memoryMB <= budget)) {
+      k++;
+      continue;
+    }
+    const deep = deepen(p, segs, visibility);
+    const over = Math.max(...deep.map((s) => s.memoryMB)) / budget;
+    if (over <= 1) return deep;
+    k = Math.max(k + 1, Math.floor(k * over));
+  }
+  const within = `${Number.isFinite(max) ? `${max} constraints and ` : ''}${budget} MB of predicted circom2 memory`;
+  throw new InputError(`segments: no cut into at most 64 segments keeps every segment within ${within}`, { hint: Number.isFinite(max) ? 'raise --max-constraints, or give --segments K' : 'give --segments K' });
 }

@@ -10,7 +10,10 @@ import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { CircomCompileError } from '../errors.js';
+import { CircomCompileError, CompilerMemoryError } from '../errors.js';
+
+/** circom2's memory: 32-bit WebAssembly, 4 GiB (MB of 2^20 bytes); ZKINFER_CIRCOM_MEMORY_MB caps it lower. */
+export const CIRCOM_MEMORY_MB = 4096;
 
 export type CircomOptimization = 'O0' | 'O1' | 'O2';
 
@@ -75,10 +78,46 @@ export function circom2PackageVersion(): string {
   return (require('circom2/package.json') as { version: string }).version;
 }
 
+/**
+ * circom2's WASI shim reads the compiler's pointer arguments as JavaScript numbers from signed 32-bit wasm
+ * values, so once the compiler's memory passes 2 GiB a pointer above it is negative and the shim throws
+ * (`RangeError: Start offset -2078738112 is outside the bounds of the buffer` opening an output file): the
+ * compiler could use only 2 of its 4 GiB. Every i32 argument of a WASI call is unsigned (pointers, lengths,
+ * descriptors, flags; 64-bit ones arrive as BigInt), so the launcher reads them as such (`x >>> 0`) before
+ * running circom2's own CLI.
+ */
+const UNSIGNED_WASI = [
+  'const instantiate = WebAssembly.instantiate;',
+  'WebAssembly.instantiate = function (m, imports) {',
+  '  for (const ns of ["wasi_snapshot_preview1", "wasi_unstable"]) { const w = imports && imports[ns]; if (!w) continue;',
+  '    for (const k of Object.keys(w)) { const f = w[k]; if (typeof f === "function") w[k] = (...a) => f(...a.map((x) => (typeof x === "number" ? x >>> 0 : x))); } }',
+  '  return instantiate.call(this, m, imports);',
+  '};',
+  'require(process.argv[1]);', // process.argv under -e: [node, cli, …the compiler's arguments], what cli.js reads
+].join('\n');
+
+/** Node arguments running circom2's CLI `cli` (circomCliPath) with unsigned WASI pointers; the compiler's arguments follow. */
+export const circomLaunchArgs = (cli: string): string[] => ['-e', UNSIGNED_WASI, cli];
+
+/**
+ * What in circom2's output says it ran out of memory, or undefined. Seen: Rust's `memory allocation of N
+ * bytes failed` then `RuntimeError: unreachable` (its abort) when the 4 GiB are used up, or a smaller
+ * ZKINFER_CIRCOM_MEMORY_MB cap (V8's --wasm-max-mem-pages: tests provoke it on small circuits);
+ * `Start offset -N is outside the bounds of the buffer` past 2 GiB without the unsigned launcher; V8's own
+ * refusals to grow; the process killed by the system (SIGKILL).
+ */
+export function compilerMemoryFailure(output: string, signal: NodeJS.Signals | null = null): string | undefined {
+  const m = /memory allocation of \d+ bytes failed|Start offset -\d+ is outside the bounds of the buffer|Cannot enlarge memory[^\n]*|WebAssembly\.Memory[^\n]*(grow|allocate)[^\n]*|Maximum memory size exceeded|Out of memory[^\n]*|JavaScript heap out of memory|_rust_alloc_error_handler|_rg_oom/.exec(output);
+  if (m) return m[0].startsWith('_r') ? 'memory allocation failed' : m[0];
+  return signal === 'SIGKILL' ? 'killed by SIGKILL (the system out of memory?)' : undefined;
+}
+
 function runCli(args: string[], cwd: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     // Argument array, never a shell string: paths with spaces or metacharacters stay inert.
-    const child = spawn(process.execPath, [circomCliPath(), ...args], {
+    const cap = Number(process.env.ZKINFER_CIRCOM_MEMORY_MB);
+    const pages = Number.isFinite(cap) && cap > 0 ? [`--wasm-max-mem-pages=${Math.ceil(cap * 16)}`] : [];
+    const child = spawn(process.execPath, [...pages, ...circomLaunchArgs(circomCliPath()), ...args], {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
@@ -178,6 +217,13 @@ export async function compileCircuit(opts: CompileOptions): Promise<CompileResul
   const seconds = (performance.now() - t0) / 1000;
 
   const everything = `${r.stderr}\n${r.stdout}`;
+  const memory = r.code !== 0 ? compilerMemoryFailure(everything, r.signal) : undefined;
+  if (memory) {
+    const cap = Number(process.env.ZKINFER_CIRCOM_MEMORY_MB) || CIRCOM_MEMORY_MB;
+    throw new CompilerMemoryError(`circom ${compilerVersion} ran out of memory compiling ${path.relative(root, source)} (${memory}; circom2 has at most ${cap} MB)`, {
+      hint: 'the circuit is too big for circom2: compile the model in segments (--segments auto), or in smaller ones (--max-constraints)',
+    });
+  }
   const crash = /RuntimeError: ([^\n]*)/.exec(everything);
   if (crash) {
     // A trap inside the compiler's wasm, not a diagnostic. Seen: "memory access out of bounds" when an

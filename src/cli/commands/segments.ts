@@ -91,7 +91,7 @@ export function estimateSegmentsCommand(model: string, o: CompileOpts & SegmentO
   const { outDir: _d, onProgress: _p, ...params } = compileParams(model, '', o);
   const segs = estimateSegments({ ...params, segments: o.segments!, maxConstraints: o.maxConstraints, costModelPath: o.costModel });
   segs.forEach((s, i) =>
-    say(`segment ${String(i + 1).padEnd(3)} steps ${s.from}..${s.to}: ${s.constraints} constraints (2^${s.ptauPower}), boundary in ${s.boundaryIn} / out ${s.boundaryOut}${s.proveSeconds !== undefined ? `, prove ≈ ${(s.witnessSeconds! + s.proveSeconds).toFixed(1)} s` : ''}`),
+    say(`segment ${String(i + 1).padEnd(3)} steps ${s.from}..${s.to}: ${s.constraints} constraints (2^${s.ptauPower}), boundary in ${s.boundaryIn} / out ${s.boundaryOut}, compiler ≈ ${(s.compilerMB / 1024).toFixed(1)} GiB${s.proveSeconds !== undefined ? `, prove ≈ ${(s.witnessSeconds! + s.proveSeconds).toFixed(1)} s` : ''}`),
   );
   const prove = segs.map((s) => (s.proveSeconds ?? NaN) + (s.witnessSeconds ?? NaN));
   say(`segments    ${segs.length}, ${segs.reduce((a, s) => a + s.constraints, 0)} constraints in all${Number.isFinite(prove[0]) ? `; slowest segment ≈ ${Math.max(...prove).toFixed(1)} s (the latency with one machine per segment)` : ''}`);
