@@ -340,6 +340,21 @@ describe('zkinfer web in Chromium', () => {
       await page.goto(follow);
       await page.locator('#service[data-status="invalid"]').waitFor({ timeout: 60_000 });
       expect((await verdictOf(page)).text).toMatch(/check 'segment-proof' failed: segment 2: proof: the Groth16 pairing check failed/);
+      // a segment that cannot be proved (its key corrupt on the server; a worker with an empty cache): the page shows the failure
+      const zkey = path.join(seg, 'seg1', 'circuit.zkey');
+      const bad = readFileSync(zkey);
+      bad[100]! ^= 0xff;
+      writeFileSync(zkey, bad);
+      await worker.close();
+      worker = await startWorker({ redis: redis.url, server: url, cacheDir: tempDir('zkinfer-wcache-') });
+      const failing = await fetch(`${url}/v1/models/${modelIdOf(readManifest(seg).model)}/inferences`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: [[0.25, 0.5, -0.5, 0]] }) });
+      await page.goto(`${server.url}?service=${encodeURIComponent(url)}&inference=${((await failing.json()) as { id: string }).id}`);
+      await page.locator('#service[data-status="failed"]').waitFor({ timeout: 60_000 });
+      expect(await page.locator('#service-status').innerText()).toMatch(/^failed: segment 2\/3: artifact circuit\.zkey: content hash [0-9a-f]+… is not the registered/);
+      // segment 3 as the last event found it: queued or skipped, or being taken by the worker that then skips it
+      expect(await segs.evaluateAll((li) => li.map((e) => e.getAttribute('data-status')))).toEqual(['proved', 'failed', expect.stringMatching(/^(queued|proving|skipped)$/)]);
+      expect(await segs.nth(2).innerText()).toMatch(/^segment 3\/3: (queued|skipped): not proved, the inference had already failed$|^segment 3\/3: proving: no longer needed, the inference has failed$/);
+      await page.screenshot({ path: path.join(SHOTS, 'web-service-segments-failed.png'), fullPage: true });
       expect(pageErrors).toEqual([]);
     } finally {
       await worker?.close();

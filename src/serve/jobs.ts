@@ -79,6 +79,8 @@ export interface SegmentJobData {
 }
 
 export const segmentJobId = (id: string, index: number): string => `${id}-s${index}`;
+/** How a segment job that a worker did not prove, because its inference had already failed, ends its failure reason. */
+export const SKIPPED = 'skipped: ';
 /** A segment job's id: the inference id and the segment index. */
 export const SEGMENT_JOB_ID = /^([0-9a-f]{32})-s(\d+)$/;
 export const isSegmentJob = (d: ProofJobData | SegmentJobData): d is SegmentJobData => (d as SegmentJobData).kind === 'segment';

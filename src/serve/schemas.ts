@@ -30,7 +30,7 @@ const inference = {
       description: "a segmented model: each segment's proof job (status proving as soon as one segment is; the receipt is assembled when the last is proved)",
       items: {
         type: 'object',
-        properties: { index: { type: 'integer' }, status: { type: 'string', enum: ['queued', 'proving', 'proved', 'failed'] }, attempts: { type: 'integer' }, startedAt: { type: 'string' }, worker: { type: 'string' }, proveSeconds: { type: 'number' }, error: { type: 'string' } },
+        properties: { index: { type: 'integer' }, status: { type: 'string', enum: ['queued', 'proving', 'proved', 'failed', 'skipped'], description: 'skipped: not proved, its inference had already failed' }, attempts: { type: 'integer' }, startedAt: { type: 'string' }, worker: { type: 'string' }, proveSeconds: { type: 'number' }, error: { type: 'string' } },
         required: ['index', 'status', 'attempts'],
       },
     },

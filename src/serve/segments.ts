@@ -8,7 +8,9 @@
  * its last child completes (atomically in Redis, however many finish at once), and a worker then assembles
  * the segmented receipt from the children's results and checks it (verifySegmentedReceipt against the
  * segment keys hash); a worker killed mid-segment loses that segment's job to another (stalled-job detection)
- * and a child failing for good fails the inference (failParentOnFailure).
+ * and a child failing for good fails the inference (failParentOnFailure: BullMQ moves the parent to the front of
+ * the queue and the next worker fails it; the API says failed at once, segmentedView), and its siblings not yet
+ * started are skipped by the worker that takes them (worker.ts reads the parent first), never proved.
  */
 import path from 'node:path';
 import { UnrecoverableError } from 'bullmq';
@@ -26,7 +28,7 @@ import { readCompiled, readSetup } from '../setup.js';
 import { verifySegmentedReceipt } from '../verify/segmented.js';
 import { ArtifactError } from '../errors.js';
 import { prepareProgram } from './fast-program.js';
-import { JOB_OPTIONS, QUEUE_NAME, segmentJobId, statusOf } from './jobs.js';
+import { JOB_OPTIONS, QUEUE_NAME, SKIPPED, segmentJobId, statusOf } from './jobs.js';
 import type { InferenceView, ProofJobData, ProofJobResult, SegmentJobData, SegmentProgress } from './jobs.js';
 import { artifactRefs, intsHash, predictProveSeconds, workerFiles } from './models.js';
 import type { Evaluation, LoadedModel, ModelEntry, SegmentEntry } from './models.js';
@@ -116,7 +118,8 @@ export function segmentProgress(queue: Queue, id: string, count: number): Promis
     Array.from({ length: count }, async (_, index): Promise<SegmentProgress> => {
       const j = (await queue.getJob(segmentJobId(id, index))) as Job<SegmentJobData, ProofJobResult> | undefined;
       if (!j) return { index, status: 'queued', attempts: 0 };
-      const status = statusOf(await j.getState());
+      const state = statusOf(await j.getState());
+      const status = state === 'failed' && j.failedReason?.startsWith(SKIPPED) ? 'skipped' : state;
       const r = status === 'proved' ? j.returnvalue : undefined;
       return {
         index, status, attempts: j.attemptsStarted,
@@ -130,7 +133,8 @@ export function segmentProgress(queue: Queue, id: string, count: number): Promis
 
 /**
  * A segmented inference as the API shows it: each segment's progress; `proving` as soon as one segment is
- * (until the receipt is assembled); when failed, the failing segment's reason. Proved: from the parent's result.
+ * (until the receipt is assembled); `failed` as soon as a segment has failed for good (BullMQ fails the parent
+ * only when a worker next takes it), with that segment's reason. Proved: from the parent's result.
  */
 export async function segmentedView(v: InferenceView, queue: Queue, count: number): Promise<InferenceView> {
   if (v.segments) return v;
@@ -143,7 +147,7 @@ export async function segmentedView(v: InferenceView, queue: Queue, count: numbe
     segments,
     ...(Number.isFinite(at) ? { timings: { ...v.timings, startedAt: new Date(at).toISOString(), queueSeconds: (at - Date.parse(v.timings.acceptedAt)) / 1000 } } : {}),
     ...(v.status === 'queued' && started ? { status: 'proving' as const } : {}),
-    ...(v.status === 'failed' && bad ? { error: `segment ${bad.index + 1}/${count}: ${bad.error}` } : {}),
+    ...(v.status !== 'proved' && bad ? { status: 'failed' as const, error: `segment ${bad.index + 1}/${count}: ${bad.error}` } : {}),
   };
 }
 

@@ -217,7 +217,8 @@ export async function createServer(params: CreateServerParams): Promise<ProvingS
   const waitFor = async (id: string, seconds: number): Promise<InferenceView> => {
     let wake: () => void = () => {};
     const woken = new Promise<void>((r) => (wake = r));
-    const off = hub.subscribe(id, (e: JobEvent) => (e.kind === 'completed' || e.kind === 'failed') && wake());
+    // a segmented inference fails as soon as one segment does (segmentedView)
+    const off = hub.subscribe(id, (e: JobEvent) => (e.kind === 'completed' || e.kind === 'failed' || (e.kind === 'segment' && e.event === 'failed')) && wake());
     try {
       const v = await mustView(id);
       if (terminal(v) || seconds <= 0) return v;

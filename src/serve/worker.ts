@@ -8,14 +8,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, linkSync, copyFileSync, mkdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UnrecoverableError, Worker } from 'bullmq';
-import type { ConnectionOptions, Job } from 'bullmq';
+import { Job, UnrecoverableError, Worker } from 'bullmq';
+import type { ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { canonicalJson } from '../artifacts/hash.js';
 import { loadProver } from '../prove/prove.js';
 import type { Prover } from '../prove/prove.js';
 import { ZkinferError, errorText } from '../errors.js';
-import { QUEUE_NAME, isSegmentJob, segmentJobId } from './jobs.js';
+import { QUEUE_NAME, SKIPPED, isSegmentJob, segmentJobId } from './jobs.js';
 import type { ProofJobData, ProofJobResult, SegmentJobData } from './jobs.js';
 import { intsHash, readModels } from './models.js';
 import { assembleSegmentedJob } from './segments.js';
@@ -67,12 +67,18 @@ async function ensureArtifacts(p: { cacheDir: string; server: string; workerKey?
     if (rel.split(/[\\/]/).includes('..') || path.isAbsolute(rel)) throw new UnrecoverableError(`artifact path '${rel}' escapes the model directory`);
     const blob = path.join(blobs, a.sha256);
     if (!existsSync(blob)) {
-      const res = await fetch(`${p.server.replace(/\/$/, '')}/v1/artifacts/${a.sha256}`, { headers: p.workerKey ? { authorization: `Bearer ${p.workerKey}` } : {} });
-      if (res.status === 401) throw new UnrecoverableError(`artifact ${rel}: the server refused the worker key (401)`);
-      if (!res.ok) throw new Error(`artifact ${rel} (${a.sha256.slice(0, 12)}…): the server answered ${res.status}`);
-      const bytes = new Uint8Array(await res.arrayBuffer());
+      const get = async (): Promise<Uint8Array> => {
+        const res = await fetch(`${p.server.replace(/\/$/, '')}/v1/artifacts/${a.sha256}`, { headers: p.workerKey ? { authorization: `Bearer ${p.workerKey}` } : {} });
+        if (res.status === 401) throw new UnrecoverableError(`artifact ${rel}: the server refused the worker key (401)`);
+        if (!res.ok) throw new Error(`artifact ${rel} (${a.sha256.slice(0, 12)}…): the server answered ${res.status}`);
+        return new Uint8Array(await res.arrayBuffer());
+      };
+      let bytes = await get();
+      // Fetched again at once (damaged on the way?); a second mismatch is the server's file itself, which no later
+      // attempt will change: fail now rather than after the retries' back-off (and a segment's siblings with it).
+      if (sha256File(bytes) !== a.sha256) bytes = await get();
       const got = sha256File(bytes);
-      if (got !== a.sha256) throw new Error(`artifact ${rel}: content hash ${got.slice(0, 12)}… is not the registered ${a.sha256.slice(0, 12)}… (corrupt or changed on the server)`);
+      if (got !== a.sha256) throw new UnrecoverableError(`artifact ${rel}: content hash ${got.slice(0, 12)}… is not the registered ${a.sha256.slice(0, 12)}… (fetched twice: corrupt or changed on the server since it was registered)`);
       const tmp = `${blob}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
       writeFileSync(tmp, bytes);
       renameSync(tmp, blob);
@@ -114,6 +120,14 @@ export async function startWorker(params: StartWorkerParams): Promise<ProvingWor
     const d = job.data;
     const what = isSegmentJob(d) ? segmentJobId(d.id, d.index) : d.id;
     try {
+      // a segment whose inference has already failed (a sibling failed for good): not proved, at no cost
+      if (isSegmentJob(d)) {
+        const failed = await parentFailure(job);
+        if (failed) {
+          log(`job ${what}: skipped, the inference had already failed`);
+          throw new UnrecoverableError(`${SKIPPED}the inference had already failed (${failed})`);
+        }
+      }
       // a segmented inference whose segments are all proved: assemble its receipt (no artifacts needed)
       if (!isSegmentJob(d) && d.segmented) {
         const r = await assembleSegmentedJob(job as Job<ProofJobData, ProofJobResult>, name);
@@ -164,6 +178,14 @@ export async function startWorker(params: StartWorkerParams): Promise<ProvingWor
       if (e instanceof ZkinferError) throw new UnrecoverableError(errorText(e));
       throw e;
     }
+  };
+  /** Why a segment job's parent (its inference) has failed, or undefined while it has not (1 Redis read). */
+  const parentFailure = async (job: Job): Promise<string | undefined> => {
+    const id = job.parent?.id;
+    if (!id) return undefined;
+    const p = await Job.fromId(worker, id);
+    // a child failing for good moves its parent to the queue with a deferred failure; the next worker fails it
+    return p?.deferredFailure || (p?.finishedOn && p.failedReason) || undefined;
   };
   const worker = new Worker<ProofJobData | SegmentJobData, ProofJobResult, string>(QUEUE_NAME, processor, {
     connection: connection as ConnectionOptions,

@@ -197,7 +197,7 @@ async function followService(service: string, id: string): Promise<void> {
   const showSegments = (v: InferenceView) => {
     const segs = v.segments ?? [];
     segments.hidden = !segs.length;
-    segments.replaceChildren(...segs.map((s) => el('li', { 'data-index': String(s.index), 'data-status': s.status }, segmentText(s, segs.length))));
+    segments.replaceChildren(...segs.map((s) => el('li', { 'data-index': String(s.index), 'data-status': s.status }, segmentText(s, segs.length, v.status === 'failed'))));
   };
   mark('queued', `inference ${id} at ${service}`);
   try {

@@ -34,11 +34,16 @@ export function followInference(service: string, id: string, onStatus: (v: Infer
   });
 }
 
-/** One segment of a segmented inference in words: "segment 2/3: proved by host:pid in 0.31 s (attempt 2)". */
-export function segmentText(s: SegmentProgress, count: number): string {
-  const by = s.worker ? ` by ${s.worker}` : '';
-  const took = s.proveSeconds !== undefined ? ` in ${s.proveSeconds.toFixed(2)} s` : '';
-  const tries = s.attempts > 1 ? ` (attempt ${s.attempts})` : '';
-  const why = s.error && s.status !== 'skipped' ? `: ${s.error}` : s.status === 'skipped' ? ': not proved, the inference had already failed' : '';
-  return `segment ${s.index + 1}/${count}: ${s.status}${s.status === 'proved' ? by + took : ''}${tries}${why}`;
+/**
+ * One segment of a segmented inference in words: "segment 2/3: proved by host:pid in 0.31 s (attempt 2)". Once
+ * the inference has failed, a segment not yet taken will never be proved (a worker skips it), and one being proved
+ * will not be used: it says so.
+ */
+export function segmentText(s: SegmentProgress, count: number, inferenceFailed: boolean): string {
+  const head = `segment ${s.index + 1}/${count}: ${s.status}`;
+  if (s.status === 'skipped' || (inferenceFailed && s.status === 'queued')) return `${head}: not proved, the inference had already failed`;
+  if (inferenceFailed && s.status === 'proving') return `${head}: no longer needed, the inference has failed`;
+  if (s.status === 'failed') return `${head}${s.attempts > 1 ? ` after ${s.attempts} attempts` : ''}: ${s.error ?? 'no reason given'}`;
+  const done = s.status === 'proved' ? `${s.worker ? ` by ${s.worker}` : ''}${s.proveSeconds !== undefined ? ` in ${s.proveSeconds.toFixed(2)} s` : ''}` : '';
+  return `${head}${done}${s.attempts > 1 ? ` (attempt ${s.attempts})` : ''}`;
 }
