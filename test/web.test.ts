@@ -348,7 +348,8 @@ describe('zkinfer web in Chromium', () => {
       await worker.close();
       worker = await startWorker({ redis: redis.url, server: url, cacheDir: tempDir('zkinfer-wcache-') });
       const failing = await fetch(`${url}/v1/models/${modelIdOf(readManifest(seg).model)}/inferences`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: [[0.25, 0.5, -0.5, 0]] }) });
-      await page.goto(`${server.url}?service=${encodeURIComponent(url)}&inference=${((await failing.json()) as { id: string }).id}`);
+      const failingId = ((await failing.json()) as { id: string }).id;
+      await page.goto(`${server.url}?service=${encodeURIComponent(url)}&inference=${failingId}`);
       await page.locator('#service[data-status="failed"]').waitFor({ timeout: 60_000 });
       expect(await page.locator('#service-status').innerText()).toMatch(/^failed: segment 2\/3: artifact circuit\.zkey: content hash [0-9a-f]+… is not the registered/);
       // segment 3 as the last event found it: queued or skipped, or being taken by the worker that then skips it

@@ -112,13 +112,16 @@ export function segmentedFlow(model: LoadedModel, ev: Evaluation, parent: ProofJ
   return { name: e.id, queueName: QUEUE_NAME, data, opts: { ...JOB_OPTIONS, jobId: parent.id }, children };
 }
 
-/** Each segment job's state (2 Redis reads per segment). */
+/**
+ * Each segment job's state (2 Redis reads per segment). The state is read first: the job read after it is as
+ * new, so a segment found proved or failed has its result or reason.
+ */
 export function segmentProgress(queue: Queue, id: string, count: number): Promise<SegmentProgress[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, index): Promise<SegmentProgress> => {
+      const state = statusOf(await queue.getJobState(segmentJobId(id, index)));
       const j = (await queue.getJob(segmentJobId(id, index))) as Job<SegmentJobData, ProofJobResult> | undefined;
       if (!j) return { index, status: 'queued', attempts: 0 };
-      const state = statusOf(await j.getState());
       const status = state === 'failed' && j.failedReason?.startsWith(SKIPPED) ? 'skipped' : state;
       const r = status === 'proved' ? j.returnvalue : undefined;
       return {
