@@ -85,7 +85,8 @@ describe('segmented models on the proving service', () => {
     expect(done.segments!.map((s) => s.status)).toEqual(['proved', 'proved', 'proved']);
     expect(Date.parse(done.timings.startedAt!)).toBe(Math.min(...done.segments!.map((s) => Date.parse(s.startedAt!)))); // started with its first segment
     const by = new Set(done.segments!.map((s) => s.worker));
-    console.log(`segments proved by ${[...by].join(', ')}: ${done.segments!.map((s) => `${s.proveSeconds!.toFixed(2)} s`).join(', ')}; accepted → first segment ${done.timings.queueSeconds} s, → receipt ${done.timings.totalSeconds} s`);
+    const assembly = workers.map((w) => new RegExp(`job ${inf.id}: assembled 3 segment proofs \\((\\d+) ms\\)`).exec(w.stderr())?.[1]).find(Boolean);
+    console.log(`segments proved by ${[...by].join(', ')}: ${done.segments!.map((s) => `${s.proveSeconds!.toFixed(2)} s`).join(', ')}; accepted → first segment ${done.timings.queueSeconds} s, → receipt ${done.timings.totalSeconds} s; assembly (3 proofs verified again) ${assembly} ms`);
     expect(by.size).toBe(2); // in parallel: both idle workers took segments
     expect(workers.map((w) => w.stderr().match(new RegExp(`job ${inf.id}: assembled`, 'g'))?.length ?? 0).reduce((a, b) => a + b)).toBe(1);
   }, 180_000);

@@ -130,8 +130,9 @@ export async function startWorker(params: StartWorkerParams): Promise<ProvingWor
       }
       // a segmented inference whose segments are all proved: assemble its receipt (no artifacts needed)
       if (!isSegmentJob(d) && d.segmented) {
+        const t = performance.now();
         const r = await assembleSegmentedJob(job as Job<ProofJobData, ProofJobResult>, name);
-        log(`job ${what}: assembled ${d.segmented.count} segment proofs`);
+        log(`job ${what}: assembled ${d.segmented.count} segment proofs (${(performance.now() - t).toFixed(0)} ms)`);
         return r;
       }
       const t0 = performance.now();
