@@ -6,8 +6,9 @@
  *
  * <case>: mnist8 (conformance mnist-8, public weights), mnist8-private (--param-visibility private), keras
  * (models/keras-cnn at scale 6, 8-bit params), mlp-H (784 → H → H → 10, bench/models.ts). With maxConstraints
- * the model is cut by planSegments (--segments auto --max-constraints N) and segment `segment` (1-based,
- * default 1) compiled; without, the whole model. Prints one JSON line: the planner's features of the circuit
+ * the model is cut by planSegments (--segments auto --max-constraints N; `auto`: without it) and segment `segment` (1-based,
+ * default 1) compiled; with cut<F> (e.g. cut0.1) the program is cut once at that fraction of its steps
+ * (streamed order, $ORDER) and segment 1 or 2 compiled (no planning); without, the whole model. Prints one JSON line: the planner's features of the circuit
  * (predictCircomMemory's inputs), the compiler's counts, r1cs terms, peak RSS (MB) and seconds. Appends it to
  * $OUT (default /tmp/circom-memory.jsonl).
  *
@@ -24,8 +25,9 @@ import path from 'node:path';
 import { CIRCOMLIB_DIR, CIRCUITS_DIR, PACKAGE_ROOT, commonAncestor, quantizeModel } from '../src/compile.js';
 import type { CompileParams } from '../src/compile.js';
 import { generateCircom } from '../src/codegen/circom.js';
-import { planSegments } from '../src/compose/segments.js';
-import { memoryFeatures, predictCircomMemoryMB } from '../src/compose/memory.js';
+import { coreSteps, planSegments, splitProgram } from '../src/compose/segments.js';
+import type { StepOrder } from '../src/compose/segments.js';
+import { memoryFeatures, predictCircomMemoryMB, sourceMemoryFeatures } from '../src/compose/memory.js';
 import type { MemoryFeatures } from '../src/compose/memory.js';
 import { fitLinear, formula, predict } from '../src/estimate/cost-model.js';
 import type { CircuitFeatures, Feature } from '../src/estimate/cost-model.js';
@@ -65,8 +67,8 @@ function r1csTerms(file: string, constraints: number): number {
   return terms;
 }
 
-const FIT_FEATURES = ['constraints', 'wires', 'terms', 'paramTerms', 'gadgets', 'sourceBytes'] as const;
-type Row = MemoryFeatures & { label: string; ok: boolean; sourceBytes: number; peakRssMB: number };
+const FIT_FEATURES = ['constraints', 'wires', 'terms', 'paramTerms', 'gadgets', 'sourceBytes', 'arrayElements'] as const;
+type Row = MemoryFeatures & { label: string; ok: boolean; sourceBytes: number; peakRssMB: number; seconds: number; load: string; circom: { r1csTerms?: number } };
 
 function fit(file: string): void {
   const rows = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
@@ -74,9 +76,13 @@ function fit(file: string): void {
   const f = fitLinear(ok.map((r) => ({ x: r as unknown as CircuitFeatures, y: r.peakRssMB })), FIT_FEATURES as unknown as Feature[], [1], 3);
   const cover = Math.max(...ok.map((r) => r.peakRssMB / predict(f, r as unknown as CircuitFeatures)));
   console.log(`fit: MB = ${formula(f)} (n ${f.n}, worst error ${(100 * f.maxRelError).toFixed(0)}%); × ${cover.toFixed(3)} covers every measurement`);
+  const covered = { intercept: +(f.intercept * cover).toPrecision(3), ...Object.fromEntries(Object.entries(f.coef).map(([k, c]) => [k, +(c! * cover).toPrecision(3)])) };
+  console.log(`MEMORY_FIT (covering): ${JSON.stringify(covered)}; MEMORY_LOWER (the fit without the source's terms): ${JSON.stringify({ intercept: +f.intercept.toPrecision(3), ...Object.fromEntries(Object.entries(f.coef).filter(([k]) => !['sourceBytes', 'arrayElements'].includes(k)).map(([k, c]) => [k, +c!.toPrecision(3)])) })}`);
+  console.log('\n| circuit | constraints | wires | r1cs terms | gadgets | source KB | array elements | circom2 peak RSS MB | predicted MB | error | circom s | load |\n|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const m = predict(f, r as unknown as CircuitFeatures) * cover;
-    console.log(`${r.label.padEnd(44)} ${r.ok ? `${String(r.peakRssMB).padStart(5)} MB measured` : 'out of memory   '}  ${m.toFixed(0).padStart(5)} MB predicted${r.ok ? ` (${(100 * (m / r.peakRssMB - 1)).toFixed(0)}%)` : ''}`);
+    const n = (x: number | undefined): string => (x === undefined || x === null ? '–' : x.toLocaleString('en-US'));
+    console.log(`| ${r.label} | ${n(r.constraints)} | ${n(r.wires)} | ${n(r.circom.r1csTerms)} | ${n(r.gadgets)} | ${n(Math.round(r.sourceBytes / 1024))} | ${n(r.arrayElements)} | ${r.ok ? n(r.peakRssMB) : `out of memory at ${n(r.peakRssMB)}`} | ${n(Math.round(m))} | ${r.ok ? `${(100 * (m / r.peakRssMB - 1)).toFixed(0)}%` : ''} | ${r.seconds} | ${r.load} |`);
   }
 }
 
@@ -90,15 +96,24 @@ const q = quantizeModel(params, bytes, []);
 let program = q.program;
 let layout = q.layout;
 let label = which;
-if (maxArg) {
-  const segs = planSegments(q.program, q.layout.visibility, { segments: 'auto', maxConstraints: Number(maxArg) });
+if (maxArg?.startsWith('cut')) {
+  // one cut at a fraction of the core steps (no planning: minutes on the Keras CNN): segment 1 or 2 of it
+  const order = (process.env.ORDER ?? 'streamed') as StepOrder;
+  const core = coreSteps(q.program, order);
+  const segs = splitProgram(q.program, [Math.floor(core.length * Number(maxArg.slice(3)))], q.layout.visibility, order, core);
+  const i = Number(segArg ?? 1) - 1;
+  program = segs[i]!.program;
+  layout = segs[i]!.layout;
+  label = `${which} ${maxArg} ${order} segment ${i + 1}`;
+} else if (maxArg) {
+  const segs = planSegments(q.program, q.layout.visibility, { segments: 'auto', ...(maxArg === 'auto' ? {} : { maxConstraints: Number(maxArg) }) });
   const i = Number(segArg ?? 1) - 1;
   program = segs[i]!.program;
   layout = segs[i]!.layout;
   label = `${which} max ${maxArg} segment ${i + 1}/${segs.length}`;
 }
-const f = memoryFeatures(program, layout);
 const source = generateCircom(program, { layout });
+const f = { ...memoryFeatures(program, layout), ...sourceMemoryFeatures(source) };
 const root = commonAncestor([PACKAGE_ROOT, CIRCOMLIB_DIR]);
 const dir = path.join(os.tmpdir(), 'circom-memory', label.replace(/[^a-z0-9]+/gi, '-'));
 mkdirSync(dir, { recursive: true });
@@ -115,7 +130,7 @@ const ok = /Everything went okay/.test(stdout);
 const count = (l: string): number => Number(new RegExp(`^\\s*${l}:\\s*(\\d+)`, 'm').exec(stdout)?.[1] ?? NaN);
 const constraints = count('non-linear constraints') + count('linear constraints');
 const row = {
-  label, ok, ...f, sourceBytes: Buffer.byteLength(source), predictedMB: Math.round(predictCircomMemoryMB(f)),
+  label, ok, ...f, predictedMB: Math.round(predictCircomMemoryMB(f)),
   circom: { constraints, wires: count('wires'), templateInstances: count('template instances'), r1csTerms: ok ? r1csTerms(path.join(dir, 'circuit.r1cs'), constraints) : undefined },
   peakRssMB: Math.round(rssKB / 1024), seconds: Math.round(seconds), load: [load, os.loadavg()[0]!].map((x) => x.toFixed(1)).join('→'),
   ...(ok ? {} : { error: (r.stderr.split('\n').find((l) => /Error|error/.test(l)) ?? r.stderr.slice(-300)).trim() }),

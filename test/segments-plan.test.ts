@@ -10,7 +10,7 @@ import { countConstraints } from '../src/estimate/constraints.js';
 import { caseDir } from './helpers/conformance.js';
 import { tinyMlp } from './helpers/tiny-mlp.js';
 import { tempDir } from './helpers/pipeline.js';
-import { MEMORY_FIT, MEMORY_LOWER, memoryFeatures, predictCircomMemoryMB } from '../src/compose/memory.js';
+import { MEMORY_FIT, MEMORY_LOWER, memoryFeatures, predictCircomMemoryMB, sourceMemoryFeatures } from '../src/compose/memory.js';
 import { generateCircom } from '../src/codegen/circom.js';
 import { PACKAGE_ROOT as ROOT } from '../src/compile.js';
 import { estimateSegments } from '../src/compose/estimate.js';
@@ -41,8 +41,9 @@ describe("segments within circom2's memory", () => {
     const mlp = path.join(ROOT, 'models', 'mnist-mlp', 'model.onnx');
     const m = quantizeModel({ modelPath: mlp }, readModelFile(mlp), []);
     const whole = planSegments(m.program, m.layout.visibility, { segments: 1 })[0]!;
-    const sourceBytes = Buffer.byteLength(generateCircom(whole.program, { layout: whole.layout }));
-    expect(whole.memoryMB).toBeCloseTo(predictCircomMemoryMB({ ...memoryFeatures(whole.program, whole.layout), sourceBytes }), 6);
+    const source = sourceMemoryFeatures(generateCircom(whole.program, { layout: whole.layout }));
+    expect(source.arrayElements).toBeGreaterThan(2 * 784); // the first dense layer's rows: coefficients and offsets
+    expect(whole.memoryMB).toBeCloseTo(predictCircomMemoryMB({ ...memoryFeatures(whole.program, whole.layout), ...source }), 6);
     expect(planSegments(m.program, m.layout.visibility, { segments: 'auto' })).toHaveLength(1); // default: 3 GiB
     const budget = MEMORY_FIT.intercept + (whole.memoryMB - MEMORY_FIT.intercept) / 2;
     const segs = planSegments(m.program, m.layout.visibility, { segments: 'auto', memoryBudgetMB: budget });

@@ -30,14 +30,29 @@ export interface MemoryFeatures {
   gadgets: number;
   /** Bytes of the generated circom source (generateCircom); absent: the lower bound without it. */
   sourceBytes?: number;
+  /**
+   * Elements of the source's constant arrays (`var P0c[784] = [...]`: a pattern's coefficients and offsets,
+   * codegen/pattern.ts): ≈ 4 KB of compiler memory each, where a signal's constraint costs ≈ 3.5 KB.
+   */
+  arrayElements?: number;
+}
+
+/** The features of the generated source (sourceBytes, arrayElements). */
+export function sourceMemoryFeatures(source: string): Required<Pick<MemoryFeatures, 'sourceBytes' | 'arrayElements'>> {
+  let arrayElements = 0;
+  for (const m of source.matchAll(/var \w+\[(\d+)\] = \[/g)) arrayElements += Number(m[1]);
+  return { sourceBytes: Buffer.byteLength(source), arrayElements };
 }
 
 type Fit = { intercept: number } & Partial<Record<keyof MemoryFeatures, number>>;
 
-/** MB = intercept + Σ coef · feature, from the source's size: covers every circuit measured (docs/scaling.md). */
-export const MEMORY_FIT: Fit = { intercept: 431, sourceBytes: 0.000811 };
-/** Without the source: below every circuit measured (a lower bound the planner starts from). */
-export const MEMORY_LOWER: Fit = { intercept: 300, terms: 0.001 };
+/**
+ * MB = intercept + Σ coef · feature: the least-squares fit (relative error) of `scripts/circom-memory.ts fit`,
+ * scaled to cover every circuit measured (docs/scaling.md, *circom2's memory*).
+ */
+export const MEMORY_FIT: Fit = { intercept: 316, constraints: 0.00345, sourceBytes: 0.000166, arrayElements: 0.00414 };
+/** The fit without its source terms and unscaled: below every circuit measured (the planner starts from it). */
+export const MEMORY_LOWER: Fit = { intercept: 285, constraints: 0.00312 };
 
 const apply = (fit: Fit, f: MemoryFeatures): number => Object.entries(fit).reduce((s, [k, c]) => s + (k === 'intercept' ? c! : c! * (f[k as keyof MemoryFeatures] ?? 0)), 0);
 

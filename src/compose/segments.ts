@@ -33,7 +33,7 @@ import { PACK_BITS, makeLayout } from '../quantize/layout.js';
 import type { Layout, SignalGroup, Visibility } from '../quantize/layout.js';
 import { countConstraints, poseidonCost, stepCost, stepLins } from '../estimate/constraints.js';
 import { CompilerMemoryError, InputError } from '../errors.js';
-import { DEFAULT_MEMORY_BUDGET_MB, MEMORY_LOWER, memoryFeatures, paramSignals, predictCircomMemoryMB, stepMemoryMB } from './memory.js';
+import { DEFAULT_MEMORY_BUDGET_MB, MEMORY_FIT, MEMORY_LOWER, memoryFeatures, paramSignals, predictCircomMemoryMB, sourceMemoryFeatures, stepMemoryMB } from './memory.js';
 import { generateCircom } from '../codegen/circom.js';
 
 /** Packed elements per Poseidon call for boundary commitments (the widest, 16 inputs: fewest constraints per element). */
@@ -451,8 +451,8 @@ function balancedSegments(p: Program, k: number, visibility: Visibility, measure
 /** The segment programs of a shallow split (same cuts, same order, same constraints), their compiler memory predicted from their source. */
 function deepen(p: Program, segs: Segment[], visibility: Visibility): Segment[] {
   return splitProgram(p, segs.slice(1).map((s) => s.from), visibility, segs[0]!.order).map((s) => {
-    const sourceBytes = Buffer.byteLength(generateCircom(s.program, { layout: s.layout }));
-    return { ...s, memoryMB: predictCircomMemoryMB({ ...memoryFeatures(s.program, s.layout), sourceBytes }) };
+    const source = sourceMemoryFeatures(generateCircom(s.program, { layout: s.layout }));
+    return { ...s, memoryMB: predictCircomMemoryMB({ ...memoryFeatures(s.program, s.layout), ...source }) };
   });
 }
 
@@ -485,7 +485,7 @@ export function planSegments(p: Program, visibility: Visibility, opts: PlanOptio
   // fewer than (the steps' constraints) / max or (the steps' memory, a lower bound) / budget segments cannot
   // fit: start there (each try splits the whole program three times, minutes for a model of millions of terms
   // such as the Keras MNIST CNN); a cut whose shallow split fits is checked on its segments' source, and a
-  // segment over the budget by a factor f makes the next try about f times as many segments
+  // segment over the budget makes the next try as many more segments as its memory beyond the fixed part needs
   const needC = core.reduce((a, s) => a + BY_CONSTRAINTS.step(s), 0) / max;
   const needM = core.reduce((a, s) => a + memory.step(s), 0) / room;
   const measure = needM > needC ? memory : BY_CONSTRAINTS;
@@ -496,9 +496,10 @@ export function planSegments(p: Program, visibility: Visibility, opts: PlanOptio
       continue;
     }
     const deep = deepen(p, segs, visibility);
-    const over = Math.max(...deep.map((s) => s.memoryMB)) / budget;
-    if (over <= 1) return deep;
-    k = Math.max(k + 1, Math.floor(k * over));
+    if (deep.every((s) => s.memoryMB <= budget)) return deep;
+    // each segment's memory beyond the fixed part, against the room for it: about how many times as many segments are needed
+    const over = Math.max(...deep.map((s) => s.memoryMB - MEMORY_FIT.intercept)) / (budget - MEMORY_FIT.intercept);
+    k = Math.max(k + 1, Math.ceil(k * over));
   }
   const within = `${Number.isFinite(max) ? `${max} constraints and ` : ''}${budget} MB of predicted circom2 memory`;
   throw new InputError(`segments: no cut into at most 64 segments keeps every segment within ${within}`, { hint: Number.isFinite(max) ? 'raise --max-constraints, or give --segments K' : 'give --segments K' });
