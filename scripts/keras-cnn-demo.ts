@@ -8,7 +8,8 @@
  *   node --import tsx scripts/keras-cnn-demo.ts prove [JOBS]   the CLI steps one after the other, each under
  *       `nice -n 19 /usr/bin/time -v` (peak memory of the step's largest process): estimate --segments auto,
  *       compile --segments auto, setup, prove --jobs JOBS (default 1), verify; artifacts in $ZKINFER_DEMO_DIR
- *       (default /tmp/zkinfer-keras-cnn), input models/keras-cnn/input.json
+ *       (default /tmp/zkinfer-keras-cnn), input models/keras-cnn/input.json; MAX_CONSTRAINTS=N passes
+ *       --max-constraints N
  *
  * Settings: the model's metadata (raw pixels 0..255, input scale 0), activation scale $SCALE (default 6),
  * parameter bits $PARAM_BITS (default 8).
@@ -140,7 +141,7 @@ function step(args: string[]): { seconds: number; peakMB: number; out: string } 
 function prove(jobs: number): void {
   const dir = process.env.ZKINFER_DEMO_DIR ?? path.join(os.tmpdir(), 'zkinfer-keras-cnn');
   const input = path.join(path.dirname(MODEL), 'input.json');
-  const settings = ['--input-range', '0,255', '--input-scale', '0', '--scale', String(SETTINGS.scale), '--param-bits', String(SETTINGS.paramBits), '--segments', 'auto'];
+  const settings = ['--input-range', '0,255', '--input-scale', '0', '--scale', String(SETTINGS.scale), '--param-bits', String(SETTINGS.paramBits), '--segments', 'auto', ...(process.env.MAX_CONSTRAINTS ? ['--max-constraints', process.env.MAX_CONSTRAINTS] : [])];
   const rows: string[] = [];
   for (const [name, args] of [
     ['estimate', ['estimate', MODEL, ...settings]],

@@ -15,6 +15,18 @@ import { GADGET_WORK, ROOT } from './helpers/gadget.js';
 const mod = (v: bigint) => ((v % BN254_P) + BN254_P) % BN254_P;
 
 describe('pattern loops', () => {
+  it('with the template\'s combinations given, only a pattern used twice becomes a loop (a dense row is written inline)', () => {
+    const ref = Array.from({ length: 64 }, (_, i) => `x[${i}]`);
+    const at = (base: number, cs: bigint[]): Lin => ({ terms: new Map(cs.map((c, i) => [base + i, c])), c: 0n });
+    const w = Array.from({ length: 20 }, (_, i) => BigInt(i - 7) || 3n);
+    const conv = [at(0, w), at(10, w)]; // one kernel at two places
+    const dense = at(30, w.map((c) => c * 2n)); // a row of its own
+    const emitter = patternEmitter(ref, [...conv, dense]);
+    expect(emitter.emit(conv[1]!, 'lc', [])).toBe(true);
+    expect(emitter.emit(dense, 'lc', [])).toBe(false);
+    expect(patternEmitter(ref).emit(dense, 'lc', [])).toBe(true);
+  });
+
   // below the blocking threshold, a perfect square, and a length whose last block is short (783 = 27·29)
   for (const n of [BLOCKED_MIN_TERMS - 1, 100, 783]) {
     it(`${n} terms: one constraint with every coefficient, witness equals Σ c·x`, async () => {

@@ -228,7 +228,8 @@ interface Writer {
   keyOf(e: Lin): string | undefined;
 }
 
-function writer(ref: readonly string[]): Writer {
+/** A writer for the template whose steps are `steps` (and, for main, the output combinations `more`): see patternEmitter. */
+function writer(ref: readonly string[], steps?: readonly Step[], more: readonly Lin[] = []): Writer {
   const terms = (e: Lin): string[] => {
     const parts: string[] = [];
     for (const [id, c] of e.terms) {
@@ -252,7 +253,7 @@ function writer(ref: readonly string[]): Writer {
    * (119k weights) the compiler's front end took 10.6 s with 64-term `lc +=` lines, 6.2 s with trees;
    * the r1cs is byte-identical.
    */
-  const patterns = patternEmitter(ref);
+  const patterns = patternEmitter(ref, steps ? [...steps.flatMap(linsOf), ...more] : undefined);
   const tree = (xs: string[], lo: number, hi: number): string => {
     if (hi - lo === 1) return xs[lo]!;
     const mid = (lo + hi) >> 1;
@@ -357,7 +358,7 @@ function partTemplate(p: Program, part: Part, nb: { n: number }): string[] {
     part.imports.forEach((id, j) => (ref[id] = `x[${j}]`));
     part.exports.forEach((id, k) => (ref[id] = `y[${k}]`));
   }
-  const w = writer(ref);
+  const w = writer(ref, part.steps.map((i) => p.steps[i]!));
   const out = [`template ${part.name}() {`];
   if (part.imports.length) out.push(`    signal input x[${part.imports.length}];`);
   out.push(`    signal output y[${part.exports.length}];`);
@@ -376,17 +377,17 @@ function partTemplate(p: Program, part: Part, nb: { n: number }): string[] {
 function emit(p: Program, opts: CodegenOptions, sub?: string): string[] {
   const ref = signalNames(p, opts.names);
   const nInternal = ref.filter((r) => r.startsWith('s[')).length;
-  const w = writer(ref);
   const nb = { n: 0 };
 
   // parts: templates of their own when the steps' witness code would pass one template's budget
-  const parts = partsOf(p, w.keyOf, templateBytes(), sub ?? 'Model');
+  const parts = partsOf(p, patternEmitter(ref).keyOf, templateBytes(), sub ?? 'Model');
   const partAt = new Map<number, Part>();
   const inPart = new Set<number>();
+  for (const part of parts) for (const i of part.steps) inPart.add(i);
+  const w = writer(ref, p.steps.filter((st, i) => isCore(st) && !inPart.has(i)), p.outputs.flatMap((o) => o.exprs));
   const templates: string[] = [];
   for (const part of parts) {
     partAt.set(part.steps[0]!, part);
-    for (const i of part.steps) inPart.add(i);
     templates.push(...partTemplate(p, part, nb));
   }
 

@@ -26,7 +26,13 @@ export interface PatternEmitter {
 
 const REF = /^([A-Za-z_]\w*)\[(\d+)\]$/;
 
-export function patternEmitter(ref: readonly string[]): PatternEmitter {
+/**
+ * Loops over the names `ref`. With `uses` (every combination the template writes), only a pattern used at
+ * least twice becomes a loop; one used once (a dense layer's row) is written inline by the caller: its two
+ * constant arrays would cost circom2 more memory than the terms themselves (a Keras CNN dense segment of 32
+ * rows, 286k terms: peak 3.0 GB as loops, 2.3 GB inline; 128 rows ran out of its 4 GiB either way).
+ */
+export function patternEmitter(ref: readonly string[], uses?: Iterable<Lin>): PatternEmitter {
   const known = new Map<string, string>();
   const parse = (e: Lin) => {
     if (e.terms.size < PATTERN_MIN_TERMS) return undefined;
@@ -46,11 +52,19 @@ export function patternEmitter(ref: readonly string[]): PatternEmitter {
     const cs = order.map((i) => coef[i]!);
     return { array: array!, base, offs, cs, key: `${array}|${offs.join(',')}|${cs.join(',')}` };
   };
+  let counts: Map<string, number> | undefined;
+  if (uses) {
+    counts = new Map();
+    for (const e of uses) {
+      const k = parse(e)?.key;
+      if (k !== undefined) counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+  }
   return {
     keyOf: (e) => parse(e)?.key,
     emit(e, target, body) {
       const pt = parse(e);
-      if (!pt) return false;
+      if (!pt || (counts && (counts.get(pt.key) ?? 0) < 2)) return false;
       const { array, base, offs, cs, key } = pt;
       let name = known.get(key);
       if (!name) {
