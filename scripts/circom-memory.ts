@@ -110,7 +110,7 @@ if (maxArg?.startsWith('cut')) {
   const i = Number(segArg ?? 1) - 1;
   program = segs[i]!.program;
   layout = segs[i]!.layout;
-  label = `${which} max ${maxArg} segment ${i + 1}/${segs.length}`;
+  label = `${which} ${maxArg === 'auto' ? 'auto' : `max ${maxArg}`} segment ${i + 1}/${segs.length}`;
 }
 const source = generateCircom(program, { layout });
 const f = { ...memoryFeatures(program, layout), ...sourceMemoryFeatures(source) };

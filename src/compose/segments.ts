@@ -456,6 +456,14 @@ function deepen(p: Program, segs: Segment[], visibility: Visibility): Segment[] 
   });
 }
 
+/** A step whose segment alone passes the memory budget (predicted): no cut between steps makes it fit. */
+function stepTooBig(s: Step, mb: number, budget: number): CompilerMemoryError {
+  const node = (s as { node?: string }).node ?? s.kind;
+  return new CompilerMemoryError(`segments: node '${node}' alone (one ${s.kind} step) needs ≈ ${Math.round(mb)} MB of circom2's memory (predicted), over the budget of ${budget} MB: no cut between steps makes it fit`, {
+    hint: `make '${node}' smaller (fewer inputs per output), or use --param-visibility fixed (a private parameter is a signal in every term that reads it)`,
+  });
+}
+
 /**
  * Plan the cut: K balanced segments, or with 'auto' the fewest whose every segment stays within maxConstraints
  * (when given) and whose predicted circom2 memory stays within the budget (memoryBudget), balanced on
@@ -476,30 +484,48 @@ export function planSegments(p: Program, visibility: Visibility, opts: PlanOptio
   // a step whose lower bound alone passes the budget cannot be cut small enough
   const room = budget - MEMORY_LOWER.intercept;
   const worst = core.reduce((w, s) => (memory.step(s) > memory.step(w) ? s : w), core[0]!);
-  if (memory.step(worst) > room) {
-    const node = (worst as { node?: string }).node ?? worst.kind;
-    throw new CompilerMemoryError(`segments: node '${node}' alone (one ${worst.kind} step) needs at least ${Math.round(MEMORY_LOWER.intercept + memory.step(worst))} MB of circom2's memory (predicted), over the budget of ${budget} MB: no cut between steps makes it fit`, {
-      hint: `make '${node}' smaller (fewer inputs per output), or use --param-visibility fixed (a private parameter is a signal in every term that reads it)`,
-    });
-  }
+  if (memory.step(worst) > room) throw stepTooBig(worst, MEMORY_LOWER.intercept + memory.step(worst), budget);
   // fewer than (the steps' constraints) / max or (the steps' memory, a lower bound) / budget segments cannot
   // fit: start there (each try splits the whole program three times, minutes for a model of millions of terms
-  // such as the Keras MNIST CNN); a cut whose shallow split fits is checked on its segments' source, and a
-  // segment over the budget makes the next try as many more segments as its memory beyond the fixed part needs
+  // such as the Keras MNIST CNN); a cut whose shallow split fits is checked on its segments' source
   const needC = core.reduce((a, s) => a + BY_CONSTRAINTS.step(s), 0) / max;
   const needM = core.reduce((a, s) => a + memory.step(s), 0) / room;
-  const measure = needM > needC ? memory : BY_CONSTRAINTS;
+  // what each step weighs once a checked cut has shown it: its lower bound plus a share, by its terms, of what
+  // its segment's prediction from the source adds to the lower bound (a dense layer's rows are constant arrays,
+  // one coefficient and one offset per term, that the lower bound does not see; a convolution's are few)
+  const extra = new Map<Step, number>();
+  const ownSteps = (seg: Segment): Step[] => seg.program.steps.filter((x) => x.kind !== 'input' && x.kind !== 'param');
+  const termsOf = (x: Step): number => stepLins(x).reduce((a, e) => a + e.terms.size, 0);
+  const learned: Measure = {
+    step: (x) => memory.step(x) + (extra.get(x) ?? 0),
+    seg: (seg) => ownSteps(seg).reduce((a, x) => a + (extra.get(x) ?? 0), seg.memoryMB - MEMORY_LOWER.intercept),
+    perConstraint: memory.perConstraint,
+  };
+  let measure = needM > needC ? learned : BY_CONSTRAINTS;
+  let retried = false;
   for (let k = Math.max(1, Math.ceil(Math.max(needC, needM))); k <= Math.min(nCore, 64); ) {
     const segs = balancedSegments(p, k, visibility, measure);
-    if (!segs.every((s) => s.constraints <= max && s.memoryMB <= budget)) {
-      k++;
+    if (!segs.every((x) => x.constraints <= max && x.memoryMB <= budget)) {
+      (k += 1), (retried = false);
       continue;
     }
     const deep = deepen(p, segs, visibility);
-    if (deep.every((s) => s.memoryMB <= budget)) return deep;
-    // each segment's memory beyond the fixed part, against the room for it: about how many times as many segments are needed
-    const over = Math.max(...deep.map((s) => s.memoryMB - MEMORY_FIT.intercept)) / (budget - MEMORY_FIT.intercept);
-    k = Math.max(k + 1, Math.ceil(k * over));
+    if (deep.every((x) => x.memoryMB <= budget)) return deep;
+    const alone = deep.find((x) => x.memoryMB > budget && x.to - x.from === 1);
+    if (alone) throw stepTooBig(coreSteps(p, alone.order)[alone.from]!, alone.memoryMB, budget);
+    // learn the steps' weights from this cut (shallow segments share the program's step objects), then try the
+    // fewest segments the whole predicted memory beyond the fixed parts needs, or this many once more, reweighted
+    deep.forEach((d, i) => {
+      const own = ownSteps(segs[i]!);
+      const terms = own.reduce((a, x) => a + termsOf(x), 0);
+      const excess = Math.max(0, d.memoryMB - MEMORY_FIT.intercept - (segs[i]!.memoryMB - MEMORY_LOWER.intercept));
+      for (const x of own) extra.set(x, terms > 0 ? (excess * termsOf(x)) / terms : excess / own.length);
+    });
+    measure = learned;
+    const need = Math.ceil(deep.reduce((a, d) => a + d.memoryMB - MEMORY_FIT.intercept, 0) / (budget - MEMORY_FIT.intercept));
+    if (need > k) (k = need), (retried = false);
+    else if (!retried) retried = true;
+    else (k += 1), (retried = false);
   }
   const within = `${Number.isFinite(max) ? `${max} constraints and ` : ''}${budget} MB of predicted circom2 memory`;
   throw new InputError(`segments: no cut into at most 64 segments keeps every segment within ${within}`, { hint: Number.isFinite(max) ? 'raise --max-constraints, or give --segments K' : 'give --segments K' });
