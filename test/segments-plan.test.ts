@@ -42,7 +42,6 @@ describe("segments within circom2's memory", () => {
     const m = quantizeModel({ modelPath: mlp }, readModelFile(mlp), []);
     const whole = planSegments(m.program, m.layout.visibility, { segments: 1 })[0]!;
     const source = sourceMemoryFeatures(generateCircom(whole.program, { layout: whole.layout }));
-    expect(source.arrayElements).toBeGreaterThan(2 * 784); // the first dense layer's rows: coefficients and offsets
     expect(whole.memoryMB).toBeCloseTo(predictCircomMemoryMB({ ...memoryFeatures(whole.program, whole.layout), ...source }), 6);
     expect(planSegments(m.program, m.layout.visibility, { segments: 'auto' })).toHaveLength(1); // default: 3 GiB
     const budget = MEMORY_FIT.intercept + (whole.memoryMB - MEMORY_FIT.intercept) * 0.75;
