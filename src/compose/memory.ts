@@ -1,9 +1,9 @@
 /**
  * circom2's peak memory compiling one program's circuit, predicted before compiling. circom2 is circom built
  * as 32-bit WebAssembly: its heap cannot pass 4 GiB. Constraints alone predict it badly (mnist-8, 211k
- * constraints: 1.4 GB; an MLP 784→256→256→10, 26k: 2.6 GB): the compiler's memory follows the source it
- * parses and turns into witness code — a dense layer's weights are written term by term, a convolution's as
- * pattern loops over constant arrays — and the constraints, signals and terms it keeps. Fitted on circuits
+ * constraints: 1.4 GB; an MLP 784→256→256→10, 26k: 1.9 GB): the compiler's memory follows the source it
+ * parses and turns into witness code (a dense layer's weights written term by term, a convolution's as
+ * pattern loops over constant arrays) and the terms it evaluates. Fitted on circuits
  * measured by scripts/circom-memory.ts (docs/scaling.md, "circom2's memory"), scaled to cover every one.
  *
  * Two predictions: `predictCircomMemoryMB` from the generated source's size (what the planner checks a cut
@@ -32,7 +32,7 @@ export interface MemoryFeatures {
   sourceBytes?: number;
   /**
    * Elements of the source's constant arrays (`var P0c[784] = [...]`: a pattern's coefficients and offsets,
-   * codegen/pattern.ts): ≈ 4 KB of compiler memory each, where a signal's constraint costs ≈ 3.5 KB.
+   * codegen/pattern.ts): ≈ 3 KB of compiler memory each, where a byte of other source costs ≈ 0.3 KB.
    */
   arrayElements?: number;
 }
@@ -50,9 +50,9 @@ type Fit = { intercept: number } & Partial<Record<keyof MemoryFeatures, number>>
  * MB = intercept + Σ coef · feature: the least-squares fit (relative error) of `scripts/circom-memory.ts fit`,
  * scaled to cover every circuit measured (docs/scaling.md, *circom2's memory*).
  */
-export const MEMORY_FIT: Fit = { intercept: 316, constraints: 0.00345, sourceBytes: 0.000166, arrayElements: 0.00414 };
+export const MEMORY_FIT: Fit = { intercept: 467, terms: 0.000536, sourceBytes: 0.000315, arrayElements: 0.0027 };
 /** The fit without its source terms and unscaled: below every circuit measured (the planner starts from it). */
-export const MEMORY_LOWER: Fit = { intercept: 285, constraints: 0.00312 };
+export const MEMORY_LOWER: Fit = { intercept: 415, terms: 0.000477 };
 
 const apply = (fit: Fit, f: MemoryFeatures): number => Object.entries(fit).reduce((s, [k, c]) => s + (k === 'intercept' ? c! : c! * (f[k as keyof MemoryFeatures] ?? 0)), 0);
 

@@ -356,7 +356,7 @@ interface Measure {
 const BY_CONSTRAINTS: Measure = { step: (s) => stepCost(s).nonLinear + stepCost(s).linear, seg: (s) => s.constraints, perConstraint: 1 };
 function byMemory(p: Program): Measure {
   const isParam = paramSignals(p);
-  return { step: (s) => stepMemoryMB(s, isParam), seg: (s) => s.memoryMB - MEMORY_LOWER.intercept, perConstraint: (MEMORY_LOWER.constraints ?? 0) + (MEMORY_LOWER.wires ?? 0) };
+  return { step: (s) => stepMemoryMB(s, isParam), seg: (s) => s.memoryMB - MEMORY_LOWER.intercept, perConstraint: (MEMORY_LOWER.constraints ?? 0) + (MEMORY_LOWER.wires ?? 0) + 2 * (MEMORY_LOWER.terms ?? 0) }; // a boundary bit's constraint: about 2 terms
 }
 
 /**
