@@ -9,7 +9,7 @@
  *       `nice -n 19 /usr/bin/time -v` (peak memory of the step's largest process): estimate --segments auto,
  *       compile --segments auto, setup, prove --jobs JOBS (default 1), verify; artifacts in $ZKINFER_DEMO_DIR
  *       (default /tmp/zkinfer-keras-cnn), input models/keras-cnn/input.json; MAX_CONSTRAINTS=N passes
- *       --max-constraints N
+ *       --max-constraints N; SKIP_ESTIMATE=1 leaves out the estimate step
  *
  * Settings: the model's metadata (raw pixels 0..255, input scale 0), activation scale $SCALE (default 6),
  * parameter bits $PARAM_BITS (default 8).
@@ -143,22 +143,26 @@ function prove(jobs: number): void {
   const input = path.join(path.dirname(MODEL), 'input.json');
   const settings = ['--input-range', '0,255', '--input-scale', '0', '--scale', String(SETTINGS.scale), '--param-bits', String(SETTINGS.paramBits), '--segments', 'auto', ...(process.env.MAX_CONSTRAINTS ? ['--max-constraints', process.env.MAX_CONSTRAINTS] : [])];
   const rows: string[] = [];
+  let proved: { seconds: { segments: { witness: number; prove: number }[] }; verified: boolean } | undefined;
   for (const [name, args] of [
     ['estimate', ['estimate', MODEL, ...settings]],
     ['compile', ['compile', MODEL, ...settings, '-o', dir]],
     ['setup', ['setup', dir]],
-    ['prove', ['prove', dir, '--input', input, '--jobs', String(jobs), '-o', path.join(dir, 'receipt.json')]],
+    ['prove', ['prove', dir, '--input', input, '--jobs', String(jobs), '-o', path.join(dir, 'receipt.json'), '--json']],
     ['verify', ['verify', path.join(dir, 'receipt.json'), '--dir', dir]],
   ] as const) {
+    if (name === 'estimate' && process.env.SKIP_ESTIMATE) continue; // planned again by compile (minutes on this model)
     const r = step([...args]);
     console.error(`  load average ${os.loadavg().map((x) => x.toFixed(1)).join(', ')}`);
     rows.push(`| ${name} | ${r.seconds.toFixed(0)} | ${(r.peakMB / 1024).toFixed(2)} |`);
+    if (name === 'prove') proved = JSON.parse(r.out) as typeof proved;
   }
   console.log(['| step | wall s | peak GB |', '| --- | --- | --- |', ...rows].join('\n'));
   const manifest = JSON.parse(readFileSync(path.join(dir, 'segments.json'), 'utf8')) as { segments: { dir: string; constraints: number }[] };
   for (const s of manifest.segments) {
     const setup = JSON.parse(readFileSync(path.join(dir, s.dir, 'setup.json'), 'utf8')) as { seconds: number; ptau: { power: number } };
-    console.log(`${s.dir}: ${s.constraints} constraints, setup ${setup.seconds.toFixed(0)} s (2^${setup.ptau.power})`);
+    const t = proved?.seconds.segments[manifest.segments.indexOf(s)];
+    console.log(`${s.dir}: ${s.constraints} constraints, setup ${setup.seconds.toFixed(0)} s (2^${setup.ptau.power}), prove ${t ? `${t.witness.toFixed(2)} s witness + ${t.prove.toFixed(2)} s Groth16` : '-'}`);
   }
   console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(', ')}`);
 }
