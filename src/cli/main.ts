@@ -165,7 +165,7 @@ Exit codes: 0 success (verify: valid, with a trusted key), 1 receipt invalid, 2 
       .argument('<model>', 'ONNX model file')
       .option('-o, --out <dir>', 'artifact directory (default .zkinfer/<model>-<hash>)')
       .option('--segments <auto|K>', "cut the model into K segment circuits linked by commitments (auto: the fewest within --max-constraints and circom2's memory)", parseSegments)
-      .option('--max-constraints <n>', "largest segment with --segments auto (default: none; each segment within circom2's memory, predicted)", parsePositive('--max-constraints'))
+      .option('--max-constraints <n>', "largest segment with --segments auto (default 250000; each segment also within circom2's memory, predicted)", parsePositive('--max-constraints'))
       .option('--batch <K>', 'one circuit proving K inferences (prove takes an input file with K arrays: {"input_data": [x0, x1, ...]})', parsePositive('--batch')),
   ).action(async (model: string, o: CompileOpts & SegmentOpts & { out?: string; batch?: number }) => {
     const dir = o.out ?? defaultDir(model);

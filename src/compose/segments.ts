@@ -329,10 +329,18 @@ export function remapStep(s: Step, id: (old: number) => number, lin: (e: Lin) =>
   return t as unknown as Step;
 }
 
+/**
+ * Largest segment of an automatic cut unless --max-constraints says otherwise, besides the memory budget: the
+ * prediction is fitted on circuits up to 3 GB, and a 519,673-constraint first segment of the Keras CNN predicted
+ * at 2.5 GiB is where a 472k one of it ran out of circom2's 4 GiB (peak 4.05 GB). Segments of 237–293k compiled
+ * for every model measured (Keras CNN 1.8–2.3 GB, mnist-8 private 3.2 GB).
+ */
+export const DEFAULT_MAX_CONSTRAINTS = 250_000;
+
 export interface PlanOptions {
   /** A number of segments, or 'auto': the fewest segments each within maxConstraints and the memory budget. */
   segments: number | 'auto';
-  /** Largest segment in constraints with 'auto' (default: none, the memory budget decides). */
+  /** Largest segment in constraints with 'auto' (default DEFAULT_MAX_CONSTRAINTS; the memory budget applies as well). */
   maxConstraints?: number;
   /**
    * Largest predicted circom2 memory of a segment with 'auto', MB (default $ZKINFER_SEGMENT_MEMORY_MB, else
@@ -478,7 +486,7 @@ export function planSegments(p: Program, visibility: Visibility, opts: PlanOptio
     if (opts.segments > nCore) throw new InputError(`--segments ${opts.segments}: the program has only ${nCore} steps to cut`, { hint: 'ask for fewer segments' });
     return deepen(p, balancedSegments(p, opts.segments, visibility), visibility);
   }
-  const max = opts.maxConstraints ?? Infinity;
+  const max = opts.maxConstraints ?? DEFAULT_MAX_CONSTRAINTS;
   const budget = memoryBudget(opts);
   const memory = byMemory(p);
   // a step whose lower bound alone passes the budget cannot be cut small enough

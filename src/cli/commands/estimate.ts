@@ -57,7 +57,7 @@ export function registerEstimate(program: Command): void {
       .argument('<model>', 'ONNX model file')
       .option('--cost-model <file>', 'cost model JSON (default: the one fitted on the project bench machine, src/estimate/cost-model.json)')
       .option('--segments <auto|K>', 'predict the cut compile --segments makes: constraints and prove seconds per segment', parseSegments)
-      .option('--max-constraints <n>', "largest segment with --segments auto (default: none; each segment within circom2's memory, predicted)", parsePositive('--max-constraints'))
+      .option('--max-constraints <n>', "largest segment with --segments auto (default 250000; each segment also within circom2's memory, predicted)", parsePositive('--max-constraints'))
       .option('--batch <K>', 'predict compile --batch K: constraints, prove seconds, gas of one verifying transaction and of the registry\'s submitBatch, per inference', parsePositive('--batch')),
   ).action(async (model: string, o: CompileOpts & SegmentOpts & { costModel?: string; batch?: number }) => {
     await load();
