@@ -143,7 +143,7 @@ function prove(jobs: number): void {
   const input = path.join(path.dirname(MODEL), 'input.json');
   const settings = ['--input-range', '0,255', '--input-scale', '0', '--scale', String(SETTINGS.scale), '--param-bits', String(SETTINGS.paramBits), '--segments', 'auto', ...(process.env.MAX_CONSTRAINTS ? ['--max-constraints', process.env.MAX_CONSTRAINTS] : [])];
   const rows: string[] = [];
-  let proved: { seconds: { segments: { witness: number; prove: number }[] }; verified: boolean } | undefined;
+  let proved: { seconds: { segments: { witness: number; prove: number }[] } } | undefined;
   for (const [name, args] of [
     ['estimate', ['estimate', MODEL, ...settings]],
     ['compile', ['compile', MODEL, ...settings, '-o', dir]],
@@ -159,9 +159,9 @@ function prove(jobs: number): void {
   }
   console.log(['| step | wall s | peak GB |', '| --- | --- | --- |', ...rows].join('\n'));
   const manifest = JSON.parse(readFileSync(path.join(dir, 'segments.json'), 'utf8')) as { segments: { dir: string; constraints: number }[] };
-  for (const s of manifest.segments) {
+  for (const [i, s] of manifest.segments.entries()) {
     const setup = JSON.parse(readFileSync(path.join(dir, s.dir, 'setup.json'), 'utf8')) as { seconds: number; ptau: { power: number } };
-    const t = proved?.seconds.segments[manifest.segments.indexOf(s)];
+    const t = proved?.seconds.segments[i];
     console.log(`${s.dir}: ${s.constraints} constraints, setup ${setup.seconds.toFixed(0)} s (2^${setup.ptau.power}), prove ${t ? `${t.witness.toFixed(2)} s witness + ${t.prove.toFixed(2)} s Groth16` : '-'}`);
   }
   console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(', ')}`);

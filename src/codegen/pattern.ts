@@ -53,17 +53,20 @@ export function patternEmitter(ref: readonly string[], uses?: Iterable<Lin>): Pa
     return { array: array!, base, offs, cs, key: `${array}|${offs.join(',')}|${cs.join(',')}` };
   };
   let counts: Map<string, number> | undefined;
+  // the uses parsed while counting, kept for `emit` (each is written once: parsing builds its whole key again)
+  const parsed = new Map<Lin, ReturnType<typeof parse>>();
   if (uses) {
     counts = new Map();
     for (const e of uses) {
-      const k = parse(e)?.key;
-      if (k !== undefined) counts.set(k, (counts.get(k) ?? 0) + 1);
+      const pt = parse(e);
+      parsed.set(e, pt);
+      if (pt) counts.set(pt.key, (counts.get(pt.key) ?? 0) + 1);
     }
   }
   return {
     keyOf: (e) => parse(e)?.key,
     emit(e, target, body) {
-      const pt = parse(e);
+      const pt = parsed.has(e) ? parsed.get(e) : parse(e);
       if (!pt || (counts && (counts.get(pt.key) ?? 0) < 2)) return false;
       const { array, base, offs, cs, key } = pt;
       let name = known.get(key);
